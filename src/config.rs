@@ -1,0 +1,364 @@
+//! Settings, from `KEYHOOK_*` environment variables or the matching flags.
+//!
+//! Secrets (the session key and the key that encrypts webhook secrets at rest) come from the
+//! environment or, when absent, from a key file created once with mode 0600. They are held
+//! in [`SecretKey`], whose `Debug` never prints them.
+
+use std::fmt;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rand::RngCore;
+
+use crate::db::DatabaseUrl;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyhook",
+    version,
+    about = "API keys and webhooks for a time-tracking workspace"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app and the REST API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage accounts from scripts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the password is read from standard input (one line).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Also create this workspace with the new user as its Owner.
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// Every setting of the server. Each flag has a `KEYHOOK_*` variable of the same name.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database: sqlite://PATH or postgres://USER:PASSWORD@HOST/DB.
+    #[arg(
+        long,
+        env = "KEYHOOK_DATABASE_URL",
+        default_value = "sqlite://keyhook.db",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(
+        long,
+        env = "KEYHOOK_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: SocketAddr,
+
+    /// Session cookie key: base64 of at least 64 random bytes. Default: from the key file.
+    #[arg(
+        long,
+        env = "KEYHOOK_SESSION_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub session_key: Option<SecretKey>,
+
+    /// Key that encrypts webhook secrets at rest: base64 of 32 random bytes. Default: from the key file.
+    #[arg(
+        long,
+        env = "KEYHOOK_ENCRYPTION_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub encryption_key: Option<SecretKey>,
+
+    /// Where keys missing from the environment are kept (created once, mode 0600).
+    /// Default: beside the SQLite database (keyhook.keys), or ./keyhook.keys on PostgreSQL.
+    #[arg(long, env = "KEYHOOK_KEY_FILE", global = true)]
+    pub key_file: Option<PathBuf>,
+
+    /// Mark cookies Secure (set this when serving over https).
+    #[arg(long, env = "KEYHOOK_SECURE_COOKIES", global = true)]
+    pub secure_cookies: bool,
+
+    /// Log lines as human-readable text or JSON.
+    #[arg(
+        long,
+        env = "KEYHOOK_LOG_FORMAT",
+        value_enum,
+        default_value = "human",
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// Database connections per process.
+    #[arg(long, env = "KEYHOOK_DB_POOL_SIZE", default_value_t = 8, global = true)]
+    pub db_pool_size: u32,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "KEYHOOK_WORKERS", global = true)]
+    pub workers: Option<usize>,
+
+    /// Failed logins allowed per account before a lockout.
+    #[arg(
+        long,
+        env = "KEYHOOK_LOGIN_MAX_FAILURES",
+        default_value_t = 5,
+        global = true
+    )]
+    pub login_max_failures: u32,
+
+    /// Failed logins allowed per client address before a lockout.
+    #[arg(
+        long,
+        env = "KEYHOOK_LOGIN_MAX_FAILURES_PER_ADDRESS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub login_max_failures_per_address: u32,
+
+    /// How long a lockout lasts, in seconds.
+    #[arg(
+        long,
+        env = "KEYHOOK_LOGIN_LOCKOUT_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub login_lockout_secs: u64,
+}
+
+impl Settings {
+    /// Settings with every default, as `keyhook` with no flags and no environment would have.
+    pub fn defaults() -> Self {
+        Self::parse_from(["keyhook"])
+    }
+
+    fn parse_from<I: IntoIterator<Item = &'static str>>(args: I) -> Self {
+        // Parsing our own defaults cannot fail; the fallback is unreachable.
+        Cli::try_parse_from(args)
+            .map(|cli| cli.settings)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub fn database(&self) -> anyhow::Result<DatabaseUrl> {
+        DatabaseUrl::parse(&self.database_url)
+    }
+
+    /// Resolves both keys: the environment's, else the key file's (creating it once).
+    pub fn keys(&self) -> anyhow::Result<Keys> {
+        if let (Some(session), Some(encryption)) = (&self.session_key, &self.encryption_key) {
+            return Keys::checked(session.clone(), encryption.clone());
+        }
+        let path = self.key_file_path()?;
+        let from_file = KeyFile::load_or_create(&path)?;
+        Keys::checked(
+            self.session_key.clone().unwrap_or(from_file.session),
+            self.encryption_key.clone().unwrap_or(from_file.encryption),
+        )
+    }
+
+    fn key_file_path(&self) -> anyhow::Result<PathBuf> {
+        if let Some(path) = &self.key_file {
+            return Ok(path.clone());
+        }
+        Ok(match self.database()?.sqlite_path() {
+            Some(db) => Path::new(db).with_extension("keys"),
+            None => {
+                tracing::warn!(
+                    "no KEYHOOK_SESSION_KEY/KEYHOOK_ENCRYPTION_KEY: using ./keyhook.keys; \
+                     instances that share a database must share these keys"
+                );
+                PathBuf::from("keyhook.keys")
+            }
+        })
+    }
+}
+
+/// Raw key bytes. Parsed from base64; never printed.
+#[derive(Clone)]
+pub struct SecretKey(Vec<u8>);
+
+impl SecretKey {
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn random(len: usize) -> Self {
+        let mut bytes = vec![0u8; len];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+}
+
+impl std::str::FromStr for SecretKey {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        BASE64
+            .decode(s.trim())
+            .map(SecretKey)
+            .map_err(|_| "not valid base64".to_owned())
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretKey({} bytes)", self.0.len())
+    }
+}
+
+/// The two keys the server needs, checked for length.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    pub session: SecretKey,
+    pub encryption: SecretKey,
+}
+
+impl Keys {
+    pub const SESSION_LEN: usize = 64;
+    pub const ENCRYPTION_LEN: usize = 32;
+
+    fn checked(session: SecretKey, encryption: SecretKey) -> anyhow::Result<Self> {
+        if session.0.len() < Self::SESSION_LEN {
+            bail!(
+                "the session key must be at least {} bytes (base64)",
+                Self::SESSION_LEN
+            );
+        }
+        if encryption.0.len() != Self::ENCRYPTION_LEN {
+            bail!(
+                "the encryption key must be exactly {} bytes (base64)",
+                Self::ENCRYPTION_LEN
+            );
+        }
+        Ok(Self {
+            session,
+            encryption,
+        })
+    }
+}
+
+/// `KEY=base64` lines in a file only its owner can read.
+struct KeyFile {
+    session: SecretKey,
+    encryption: SecretKey,
+}
+
+impl KeyFile {
+    const SESSION: &'static str = "KEYHOOK_SESSION_KEY";
+    const ENCRYPTION: &'static str = "KEYHOOK_ENCRYPTION_KEY";
+
+    fn load_or_create(path: &Path) -> anyhow::Result<Self> {
+        let fresh = Self {
+            session: SecretKey::random(Keys::SESSION_LEN),
+            encryption: SecretKey::random(Keys::ENCRYPTION_LEN),
+        };
+        // `create_new` makes two processes starting at once agree on one file: the loser
+        // reads what the winner wrote.
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(mut file) => {
+                let text = format!(
+                    "# keyhook's keys: losing them logs everyone out and makes webhook secrets unreadable.\n{}={}\n{}={}\n",
+                    Self::SESSION,
+                    BASE64.encode(fresh.session.expose()),
+                    Self::ENCRYPTION,
+                    BASE64.encode(fresh.encryption.expose()),
+                );
+                file.write_all(text.as_bytes())
+                    .and_then(|()| file.sync_all())
+                    .with_context(|| format!("cannot write the key file {}", path.display()))?;
+                tracing::info!(path = %path.display(), "created the key file");
+                Ok(fresh)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::load(path),
+            Err(e) => {
+                Err(e).with_context(|| format!("cannot create the key file {}", path.display()))
+            }
+        }
+    }
+
+    fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the key file {}", path.display()))?;
+        let find = |name: &str| -> anyhow::Result<SecretKey> {
+            let line = text
+                .lines()
+                .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
+                .ok_or_else(|| anyhow!("the key file {} has no {name}", path.display()))?;
+            line.parse()
+                .map_err(|e| anyhow!("{name} in {}: {e}", path.display()))
+        };
+        Ok(Self {
+            session: find(Self::SESSION)?,
+            encryption: find(Self::ENCRYPTION)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn key_file_is_created_once_private_and_reused() {
+        let dir =
+            std::env::temp_dir().join(format!("keyhook-keys-{}", crate::domain::new_public_id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let mut settings = Settings::defaults();
+        settings.database_url = format!("sqlite://{}", dir.join("k.db").display());
+        let first = settings.keys().expect("created");
+        let path = dir.join("k.keys");
+        let mode = std::fs::metadata(&path)
+            .expect("exists")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let second = settings.keys().expect("reused");
+        assert_eq!(first.session.expose(), second.session.expose());
+        assert_eq!(first.encryption.expose(), second.encryption.expose());
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn short_keys_are_refused_and_never_printed() {
+        let short: SecretKey = BASE64.encode([7u8; 16]).parse().expect("base64");
+        assert!(Keys::checked(short.clone(), short.clone()).is_err());
+        assert_eq!(format!("{short:?}"), "SecretKey(16 bytes)");
+    }
+}

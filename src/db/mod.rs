@@ -1,0 +1,247 @@
+//! Storage: one connection type over SQLite and PostgreSQL, its pool, and the migrations.
+//!
+//! Every query runs on a blocking thread through [`Db::read`] or [`Db::write`]; a pooled
+//! connection is never held across an `.await`.
+
+pub mod events;
+pub mod invitations;
+pub mod memberships;
+pub mod schema;
+pub mod users;
+pub mod workspaces;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{CustomizeConnection, Pool};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which backend a database URL names. Chosen from the scheme ourselves, because
+/// `establish` on the multi connection would let SQLite accept any string as a file name
+/// and hide a PostgreSQL connection error behind it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| {
+                anyhow!("the database URL must start with sqlite:// or postgres:// (got {url:?})")
+            })?;
+        if path.is_empty() {
+            return Err(anyhow!("the SQLite database URL names no file"));
+        }
+        Ok(Self::Sqlite(path.to_owned()))
+    }
+
+    /// The SQLite file, if this is SQLite.
+    pub fn sqlite_path(&self) -> Option<&str> {
+        match self {
+            Self::Sqlite(path) => Some(path),
+            Self::Postgres(_) => None,
+        }
+    }
+}
+
+/// Opens connections of the one backend the URL names.
+struct Manager {
+    url: DatabaseUrl,
+}
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        let conn = match &self.url {
+            DatabaseUrl::Postgres(url) => {
+                PgConnection::establish(url).map(DbConnection::Postgresql)
+            }
+            DatabaseUrl::Sqlite(path) => {
+                SqliteConnection::establish(path).map(DbConnection::Sqlite)
+            }
+        };
+        conn.map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// SQLite settings that hold per connection, applied as each one opens.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(conn) = conn {
+            conn.batch_execute(
+                // busy_timeout first: the others may wait for a connection opening beside them.
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+type ConnPool = Pool<Manager>;
+
+/// The application's database handle: cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: ConnPool,
+    /// SQLite allows one writer; a transaction that reads and then writes would fail with
+    /// `SQLITE_BUSY` instead of waiting if another writer slipped in between. Writers in this
+    /// process queue here instead (SQLite is one process by design). `None` on PostgreSQL.
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+}
+
+impl Db {
+    /// Opens a pool of `size` connections to `url`.
+    pub fn connect(url: &DatabaseUrl, size: u32) -> anyhow::Result<Self> {
+        let is_sqlite = matches!(url, DatabaseUrl::Sqlite(_));
+        let pool = Pool::builder()
+            .max_size(size)
+            // Open connections as they are needed: a quick start, and no burst of SQLite opens.
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(Manager { url: url.clone() })
+            .with_context(|| format!("cannot open the database ({})", redacted(url)))?;
+        Ok(Self {
+            pool,
+            sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))),
+        })
+    }
+
+    /// Applies every pending migration of the backend in use.
+    pub fn migrate(&self) -> anyhow::Result<()> {
+        let mut conn = self
+            .pool
+            .get()
+            .context("no database connection for migrations")?;
+        let applied = match &mut *conn {
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Postgresql(c) => c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len()),
+        }
+        .map_err(|e| anyhow!("migrations failed: {e}"))?;
+        if applied > 0 {
+            tracing::info!(applied, "database migrations applied");
+        }
+        Ok(())
+    }
+
+    /// Runs `f` with a connection on a blocking thread.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<anyhow::Error> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().context("no database connection")?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| E::from(anyhow!("database task failed: {e}")))?
+    }
+
+    /// Runs `f` inside one transaction on a blocking thread; an `Err` rolls it back.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<anyhow::Error> + From<diesel::result::Error> + Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || db.write_blocking(f))
+            .await
+            .map_err(|e| E::from(anyhow!("database task failed: {e}")))?
+    }
+
+    /// [`Db::write`] for callers already on a blocking thread (the CLI, the sender).
+    pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<anyhow::Error> + From<diesel::result::Error>,
+    {
+        // A poisoned lock only means another writer panicked; the database is intact.
+        let _writer = self
+            .sqlite_writer
+            .as_ref()
+            .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let mut pooled = self.pool.get().context("no database connection")?;
+        let conn: &mut DbConnection = &mut pooled;
+        conn.transaction(f)
+    }
+}
+
+/// The URL with any password removed, fit for an error message or a log line.
+fn redacted(url: &DatabaseUrl) -> String {
+    match url {
+        DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
+        DatabaseUrl::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                format!("{}://***@{}", &url[..scheme], &url[at + 1..])
+            }
+            _ => url.clone(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_scheme_chooses_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://keyhook.db").ok(),
+            Some(DatabaseUrl::Sqlite("keyhook.db".into()))
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u:p@localhost/k"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        let url = DatabaseUrl::Postgres("postgres://keyhook:s3cret@db:5432/k".into());
+        assert_eq!(redacted(&url), "postgres://***@db:5432/k");
+    }
+}

@@ -1,0 +1,105 @@
+//! The `users` table: accounts and their display preferences.
+
+use diesel::prelude::*;
+
+use super::schema::users;
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub public_id: String,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub time_zone: String,
+    pub date_format: String,
+    pub time_format: String,
+    pub active_workspace_id: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub public_id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub time_zone: &'a str,
+    pub active_workspace_id: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+pub struct PreferencesChange<'a> {
+    pub time_zone: &'a str,
+    pub date_format: &'a str,
+    pub time_format: &'a str,
+}
+
+impl User {
+    pub fn insert(conn: &mut DbConnection, new: &NewUser) -> QueryResult<User> {
+        diesel::insert_into(users::table)
+            .values(new)
+            .returning(users::all_columns)
+            .get_result(conn)
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<User>> {
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// `email` must already be normalised (see `domain::Email`).
+    pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::email.eq(email))
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn any_exists(conn: &mut DbConnection) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(users::table.select(users::id))).get_result(conn)
+    }
+
+    pub fn set_active_workspace(
+        conn: &mut DbConnection,
+        user_id: i64,
+        workspace_id: i64,
+    ) -> QueryResult<()> {
+        diesel::update(users::table.find(user_id))
+            .set(users::active_workspace_id.eq(workspace_id))
+            .execute(conn)
+            .map(drop)
+    }
+
+    pub fn update_preferences(
+        conn: &mut DbConnection,
+        user_id: i64,
+        change: &PreferencesChange,
+    ) -> QueryResult<()> {
+        diesel::update(users::table.find(user_id))
+            .set(change)
+            .execute(conn)
+            .map(drop)
+    }
+
+    pub fn update_profile(
+        conn: &mut DbConnection,
+        user_id: i64,
+        name: &str,
+        password_hash: &str,
+    ) -> QueryResult<()> {
+        diesel::update(users::table.find(user_id))
+            .set((users::name.eq(name), users::password_hash.eq(password_hash)))
+            .execute(conn)
+            .map(drop)
+    }
+}

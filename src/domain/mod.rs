@@ -1,0 +1,19 @@
+//! Parse-don't-validate types: input becomes one of these at the edge (forms, JSON, CLI), and
+//! nothing past the edge checks it again. Each parse error is a message fit to show next to
+//! the field that caused it.
+
+mod email;
+mod ids;
+mod name;
+mod password;
+mod plan;
+mod preferences;
+mod role;
+
+pub use email::Email;
+pub use ids::{is_public_id, new_public_id, random_token};
+pub use name::Name;
+pub use password::Password;
+pub use plan::Plan;
+pub use preferences::{DateFormat, DisplayPrefs, TimeFormat, TimeZoneName};
+pub use role::Role;

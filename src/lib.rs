@@ -1,0 +1,13 @@
+//! keyhook: the integrations console of a time-tracking workspace (API keys and webhooks).
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod services;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,305 @@
+//! Members of a workspace: invitations, joining, role changes, removal, ownership transfer.
+//! Each change appends its event in the same transaction.
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::db::invitations::{Invitation, NewInvitation};
+use crate::db::memberships::{Membership, NewMembership};
+use crate::db::users::User;
+use crate::db::workspaces::Workspace;
+use crate::db::DbConnection;
+use crate::domain::{is_public_id, random_token, Email, Role};
+
+use super::accounts::{self, NewAccount};
+use super::events::{self, EventType};
+use super::workspaces::WorkspaceAccess;
+use super::{now_ms, ServiceError, ServiceResult};
+
+/// How long an invitation link stays valid.
+pub const INVITATION_TTL_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// One row of the Members tab.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user: User,
+    pub role: Role,
+    pub status: String,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+) -> ServiceResult<(Vec<Member>, Vec<Invitation>)> {
+    access.require_admin()?;
+    let members = Membership::members_of(conn, access.workspace.id)?
+        .into_iter()
+        .map(|(m, user)| Member {
+            role: Role::parse(&m.role).unwrap_or(Role::Regular),
+            status: m.status,
+            user,
+        })
+        .collect();
+    let invitations = Invitation::pending_for(conn, access.workspace.id)?;
+    Ok((members, invitations))
+}
+
+/// Invites an address with a role; answers the link's secret token, which is stored only as
+/// its SHA-256 and so can be shown once. Inviting the same address again replaces the link.
+pub fn invite(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    email: &Email,
+    role: Role,
+) -> ServiceResult<String> {
+    access.require_admin()?;
+    if role == Role::Owner {
+        return Err(ServiceError::invalid(
+            "role",
+            "Ownership moves only by transferring it.",
+        ));
+    }
+    if let Some(user) = User::find_by_email(conn, email.as_str())? {
+        if Membership::find(conn, access.workspace.id, user.id)?.is_some() {
+            return Err(ServiceError::invalid(
+                "email",
+                "This person is already a member of the workspace.",
+            ));
+        }
+    }
+    let token = random_token();
+    let now = now_ms();
+    Invitation::replace(
+        conn,
+        &NewInvitation {
+            workspace_id: access.workspace.id,
+            email: email.as_str(),
+            role: role.as_str(),
+            token_hash: &token_hash(&token),
+            invited_by: access.user_id,
+            created_at: now,
+            expires_at: now + INVITATION_TTL_MS,
+        },
+    )?;
+    let payload = json!([{
+        "email": email.as_str(),
+        "workspaceId": access.workspace.public_id,
+        "role": role.as_str(),
+        "status": "PENDING",
+    }]);
+    events::emit(
+        conn,
+        access.workspace.id,
+        EventType::UsersInvitedToWorkspace,
+        &payload,
+    )?;
+    Ok(token)
+}
+
+/// Withdraws a pending invitation.
+pub fn revoke_invitation(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    invitation_id: i64,
+) -> ServiceResult<()> {
+    access.require_admin()?;
+    if Invitation::delete_in(conn, access.workspace.id, invitation_id)? {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound)
+    }
+}
+
+/// A valid, unexpired invitation with its workspace and, if the address has one, the account.
+pub struct OpenInvitation {
+    pub invitation: Invitation,
+    pub workspace: Workspace,
+    pub existing_user: Option<User>,
+}
+
+pub fn open_invitation(conn: &mut DbConnection, token: &str) -> ServiceResult<OpenInvitation> {
+    let invitation = Invitation::find_by_token_hash(conn, &token_hash(token))?
+        .filter(|i| i.expires_at > now_ms())
+        .ok_or(ServiceError::NotFound)?;
+    let workspace =
+        Workspace::find(conn, invitation.workspace_id)?.ok_or(ServiceError::NotFound)?;
+    let existing_user = User::find_by_email(conn, &invitation.email)?;
+    Ok(OpenInvitation {
+        invitation,
+        workspace,
+        existing_user,
+    })
+}
+
+/// Who is accepting: a new account (name and hashed password chosen on the invitation page),
+/// or the existing account of the invited address, whose password the caller has checked.
+pub enum Joiner {
+    NewAccount(NewAccount),
+    Existing(User),
+}
+
+/// Accepts the invitation: creates the account if needed, the membership, and the event.
+pub fn accept(
+    conn: &mut DbConnection,
+    token: &str,
+    joiner: Joiner,
+) -> ServiceResult<(User, Workspace)> {
+    // Looked up again inside the transaction: the link may have been used or revoked since.
+    let open = open_invitation(conn, token)?;
+    let user = match joiner {
+        Joiner::Existing(user) if user.email == open.invitation.email => user,
+        Joiner::Existing(_) => return Err(ServiceError::NotFound),
+        Joiner::NewAccount(account) => {
+            if account.email.as_str() != open.invitation.email {
+                return Err(ServiceError::NotFound);
+            }
+            accounts::create_user(conn, &account)?
+        }
+    };
+    let role = Role::parse_assignable(&open.invitation.role).unwrap_or(Role::Regular);
+    if Membership::find(conn, open.workspace.id, user.id)?.is_none() {
+        Membership::insert(
+            conn,
+            &NewMembership {
+                workspace_id: open.workspace.id,
+                user_id: user.id,
+                role: role.as_str(),
+                status: "ACTIVE",
+                created_at: now_ms(),
+            },
+        )?;
+        let payload = member_payload(&user, &open.workspace, role);
+        events::emit(
+            conn,
+            open.workspace.id,
+            EventType::UserJoinedWorkspace,
+            &payload,
+        )?;
+    }
+    Invitation::delete_in(conn, open.workspace.id, open.invitation.id)?;
+    User::set_active_workspace(conn, user.id, open.workspace.id)?;
+    Ok((user, open.workspace))
+}
+
+/// Gives a member another role. The Owner's role changes only by transferring ownership.
+pub fn change_role(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    member_public_id: &str,
+    role: Role,
+) -> ServiceResult<()> {
+    access.require_admin()?;
+    let (membership, user) = find_member(conn, access, member_public_id)?;
+    if membership.role == Role::Owner.as_str() {
+        return Err(ServiceError::forbidden(
+            "The Owner's role changes only by transferring ownership.",
+        ));
+    }
+    if role == Role::Owner {
+        return Err(ServiceError::invalid(
+            "role",
+            "Ownership moves only by transferring it.",
+        ));
+    }
+    Membership::set_role(conn, membership.id, role.as_str())?;
+    events::emit(
+        conn,
+        access.workspace.id,
+        EventType::UserUpdated,
+        &member_payload(&user, &access.workspace, role),
+    )?;
+    Ok(())
+}
+
+/// Removes a member. The Owner cannot be removed.
+pub fn remove(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    member_public_id: &str,
+) -> ServiceResult<()> {
+    access.require_admin()?;
+    let (membership, user) = find_member(conn, access, member_public_id)?;
+    if membership.role == Role::Owner.as_str() {
+        return Err(ServiceError::forbidden(
+            "The Owner cannot be removed. Transfer ownership first.",
+        ));
+    }
+    Membership::delete(conn, membership.id)?;
+    let role = Role::parse(&membership.role).unwrap_or(Role::Regular);
+    let payload = member_payload(&user, &access.workspace, role);
+    events::emit(
+        conn,
+        access.workspace.id,
+        EventType::UserDeletedFromWorkspace,
+        &payload,
+    )?;
+    Ok(())
+}
+
+/// Makes another member the Owner; the previous Owner becomes an Admin.
+pub fn transfer_ownership(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    member_public_id: &str,
+) -> ServiceResult<()> {
+    access.require_owner()?;
+    let (new_owner, user) = find_member(conn, access, member_public_id)?;
+    if new_owner.user_id == access.user_id {
+        return Err(ServiceError::invalid(
+            "member",
+            "You already own this workspace.",
+        ));
+    }
+    let current = Membership::find(conn, access.workspace.id, access.user_id)?
+        .ok_or(ServiceError::NotFound)?;
+    // Demote first: the database allows one Owner per workspace at any moment.
+    Membership::set_role(conn, current.id, Role::Admin.as_str())?;
+    Membership::set_role(conn, new_owner.id, Role::Owner.as_str())?;
+    events::emit(
+        conn,
+        access.workspace.id,
+        EventType::UserUpdated,
+        &member_payload(&user, &access.workspace, Role::Owner),
+    )?;
+    Ok(())
+}
+
+fn find_member(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    public_id: &str,
+) -> ServiceResult<(Membership, User)> {
+    if !is_public_id(public_id) {
+        return Err(ServiceError::NotFound);
+    }
+    Membership::members_of(conn, access.workspace.id)?
+        .into_iter()
+        .find(|(_, user)| user.public_id == public_id)
+        .ok_or(ServiceError::NotFound)
+}
+
+/// The member as the REST API shows a user, with their membership of this workspace.
+pub fn member_payload(user: &User, workspace: &Workspace, role: Role) -> Value {
+    json!({
+        "id": user.public_id,
+        "email": user.email,
+        "name": user.name,
+        "status": "ACTIVE",
+        "settings": {
+            "timeZone": user.time_zone,
+            "dateFormat": user.date_format,
+            "timeFormat": user.time_format,
+        },
+        "memberships": [{
+            "userId": user.public_id,
+            "targetId": workspace.public_id,
+            "membershipType": "WORKSPACE",
+            "membershipStatus": "ACTIVE",
+            "role": role.as_str(),
+        }],
+    })
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}

@@ -1,0 +1,117 @@
+//! Building the server: database, keys, middleware and routes. Tests call
+//! [`Application::build`] with `bind` on port 0 and get the real thing.
+
+use std::net::TcpListener;
+use std::time::Instant;
+
+use actix_session::config::CookieContentSecurity;
+use actix_session::storage::CookieSessionStore;
+use actix_session::SessionMiddleware;
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::{api, web as pages};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "keyhook_session";
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Opens and migrates the database, resolves the keys, binds, and prepares the server.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = Db::connect(&settings.database()?, settings.db_pool_size)?;
+        let migrate = db.clone();
+        web::block(move || migrate.migrate())
+            .await
+            .context("migration task failed")??;
+        let keys = settings.keys()?;
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState::new(db, &settings));
+        let session_key = Key::from(keys.session.expose());
+        let secure_cookies = settings.secure_cookies;
+
+        let server = HttpServer::new(move || {
+            let sessions =
+                SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
+                    .cookie_name(SESSION_COOKIE.into())
+                    .cookie_secure(secure_cookies)
+                    .cookie_http_only(true)
+                    .cookie_same_site(SameSite::Lax)
+                    .cookie_content_security(CookieContentSecurity::Private)
+                    .build();
+            // `wrap` nests outward: the session must exist before the CSRF check reads it.
+            App::new()
+                .app_data(state.clone())
+                .app_data(form_config())
+                .app_data(query_config())
+                .wrap(from_fn(pages::csrf::require_token))
+                .wrap(sessions)
+                .wrap(pages::security_headers())
+                .wrap(from_fn(log_request))
+                .configure(api::routes)
+                .configure(pages::routes)
+                .default_service(web::to(pages::not_found))
+        })
+        .workers(
+            settings
+                .workers
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)),
+        )
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle that stops the server (tests use it; `serve` stops on SIGINT or SIGTERM).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// A malformed form is a user's mistake, answered as one (never a bare 400 from the framework).
+fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(64 * 1024)
+        .error_handler(|e, _| {
+            AppError::BadRequest(format!("The form could not be read: {e}")).into()
+        })
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|e, _| AppError::BadRequest(format!("The address is malformed: {e}")).into())
+}
+
+/// One debug line per request: method, path (never the query, which may hold tokens), status, time.
+async fn log_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let (method, path) = (req.method().clone(), req.path().to_owned());
+    let response = next.call(req).await?;
+    tracing::debug!(%method, %path, status = response.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
+    Ok(response)
+}

@@ -1,0 +1,48 @@
+//! What every request handler shares.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::services::accounts;
+use crate::services::login_throttle::LoginThrottle;
+use crate::services::ServiceError;
+
+pub struct AppState {
+    pub db: Db,
+    pub throttle: LoginThrottle,
+    /// Set once an account exists; from then on nobody is sent to `/setup` again, and the
+    /// question is never asked of the database again.
+    set_up: AtomicBool,
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: &Settings) -> Self {
+        Self {
+            db,
+            throttle: LoginThrottle::new(
+                settings.login_max_failures,
+                settings.login_max_failures_per_address,
+                Duration::from_secs(settings.login_lockout_secs),
+            ),
+            set_up: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether keyhook still waits for its first account.
+    pub async fn needs_setup(&self) -> Result<bool, ServiceError> {
+        if self.set_up.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let set_up = self.db.read(accounts::is_set_up).await?;
+        if set_up {
+            self.mark_set_up();
+        }
+        Ok(!set_up)
+    }
+
+    pub fn mark_set_up(&self) {
+        self.set_up.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,223 @@
+//! `/workspaces/{ws}/settings/members`: invite, change roles, remove, transfer ownership.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::forms::FieldErrors;
+use super::session::{set_flash, Frame, Page};
+use super::settings::admin_access;
+use super::{render, see_other};
+use crate::db::invitations::Invitation;
+use crate::domain::{DisplayPrefs, Email, Role};
+use crate::error::AppError;
+use crate::services::members::{self, Member};
+use crate::services::workspaces::WorkspaceAccess;
+use crate::state::AppState;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InviteForm {
+    email: String,
+    role: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings/members.html")]
+struct MembersTab<'a> {
+    frame: Frame,
+    ws: String,
+    is_owner: bool,
+    me: i64,
+    members: Vec<Member>,
+    invitations: Vec<Invitation>,
+    invite: &'a InviteForm,
+    errors: FieldErrors,
+    prefs: DisplayPrefs,
+}
+
+impl MembersTab<'_> {
+    fn assignable(&self) -> [Role; 3] {
+        Role::ASSIGNABLE
+    }
+
+    fn expires(&self, invitation: &Invitation) -> String {
+        self.prefs.format_instant(invitation.expires_at)
+    }
+
+    fn role_label(&self, role: &str) -> &'static str {
+        Role::parse(role).map_or("Unknown", Role::label)
+    }
+}
+
+async fn show(
+    page: Page,
+    state: &AppState,
+    access: WorkspaceAccess,
+    invite: &InviteForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let listed = access.clone();
+    let (members, invitations) = state
+        .db
+        .read(move |conn| members::list(conn, &listed))
+        .await?;
+    let tab = MembersTab {
+        prefs: page.prefs(),
+        frame: page.frame,
+        ws: access.workspace.public_id.clone(),
+        is_owner: access.role == Role::Owner,
+        me: access.user_id,
+        members,
+        invitations,
+        invite,
+        errors,
+    };
+    render(status, &tab)
+}
+
+fn back(access: &WorkspaceAccess) -> HttpResponse {
+    see_other(&format!(
+        "/workspaces/{}/settings/members",
+        access.workspace.public_id
+    ))
+}
+
+pub async fn list(
+    page: Page,
+    state: web::Data<AppState>,
+    ws: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let access = admin_access(&state, &page, ws.into_inner()).await?;
+    show(
+        page,
+        &state,
+        access,
+        &InviteForm::default(),
+        FieldErrors::default(),
+    )
+    .await
+}
+
+pub async fn invite(
+    page: Page,
+    state: web::Data<AppState>,
+    ws: web::Path<String>,
+    form: web::Form<InviteForm>,
+) -> Result<HttpResponse, AppError> {
+    let access = admin_access(&state, &page, ws.into_inner()).await?;
+    let mut errors = FieldErrors::default();
+    let email = errors.check("email", Email::parse(&form.email));
+    let role = errors.check("role", Role::parse_assignable(&form.role));
+    let (Some(email), Some(role)) = (email, role) else {
+        return show(page, &state, access, &form, errors).await;
+    };
+    let target = access.clone();
+    let invited = email.clone();
+    match state
+        .db
+        .write(move |conn| members::invite(conn, &target, &invited, role))
+        .await
+    {
+        Ok(token) => {
+            set_flash(
+                &page.session,
+                format!(
+                    "Invitation created for {email}. Copy the link now: it is shown only once."
+                ),
+                Some(format!("/invitations/{token}")),
+            );
+            Ok(back(&access))
+        }
+        Err(e) => show(page, &state, access, &form, FieldErrors::absorb(e)?).await,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RoleForm {
+    role: String,
+}
+
+pub async fn change_role(
+    page: Page,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: web::Form<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    let (ws, member) = path.into_inner();
+    let access = admin_access(&state, &page, ws).await?;
+    let role = Role::parse_assignable(&form.role).map_err(AppError::BadRequest)?;
+    let target = access.clone();
+    state
+        .db
+        .write(move |conn| members::change_role(conn, &target, &member, role))
+        .await?;
+    set_flash(
+        &page.session,
+        format!("Role changed to {}.", role.label()),
+        None,
+    );
+    Ok(back(&access))
+}
+
+pub async fn remove(
+    page: Page,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (ws, member) = path.into_inner();
+    let access = admin_access(&state, &page, ws).await?;
+    let (target, removed) = (access.clone(), member.clone());
+    state
+        .db
+        .write(move |conn| members::remove(conn, &target, &removed))
+        .await?;
+    set_flash(&page.session, "Member removed.", None);
+    if member == page.user.public_id {
+        return Ok(see_other("/preferences"));
+    }
+    Ok(back(&access))
+}
+
+pub async fn transfer(
+    page: Page,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (ws, member) = path.into_inner();
+    let access = admin_access(&state, &page, ws).await?;
+    let target = access.clone();
+    state
+        .db
+        .write(move |conn| members::transfer_ownership(conn, &target, &member))
+        .await?;
+    set_flash(
+        &page.session,
+        "Ownership transferred. You are now an Admin of this workspace.",
+        None,
+    );
+    Ok(back(&access))
+}
+
+pub async fn revoke_invitation(
+    page: Page,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (ws, invitation) = path.into_inner();
+    let access = admin_access(&state, &page, ws).await?;
+    let target = access.clone();
+    state
+        .db
+        .write(move |conn| members::revoke_invitation(conn, &target, invitation))
+        .await?;
+    set_flash(&page.session, "Invitation withdrawn.", None);
+    Ok(back(&access))
+}

@@ -1,0 +1,105 @@
+//! The browser-facing pages: thin handlers that parse a form, call one service, and render
+//! a template or redirect (303) with a flash message. htmx only enhances; every form works
+//! without JavaScript.
+
+mod assets;
+pub mod csrf;
+mod forms;
+mod invitations;
+mod login;
+mod members;
+mod preferences;
+mod security_headers;
+pub mod session;
+mod settings;
+mod setup;
+mod workspaces;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+use crate::error::AppError;
+
+pub use security_headers::security_headers;
+
+/// Every page route, in one table.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/static/{file}", web::get().to(assets::serve))
+        .route("/setup", web::get().to(setup::show))
+        .route("/setup", web::post().to(setup::submit))
+        .route("/login", web::get().to(login::show))
+        .route("/login", web::post().to(login::submit))
+        .route("/logout", web::post().to(login::logout))
+        .route("/preferences", web::get().to(preferences::show))
+        .route("/preferences", web::post().to(preferences::save))
+        .route("/preferences/preview", web::get().to(preferences::preview))
+        .route("/workspaces/new", web::get().to(workspaces::new_form))
+        .route("/workspaces/new", web::post().to(workspaces::create))
+        .route("/workspaces/switch", web::post().to(workspaces::switch))
+        .route(
+            "/workspaces/{ws}/settings",
+            web::get().to(settings::general),
+        )
+        .route(
+            "/workspaces/{ws}/settings/name",
+            web::post().to(settings::rename),
+        )
+        .route(
+            "/workspaces/{ws}/settings/plan",
+            web::post().to(settings::set_plan),
+        )
+        .route(
+            "/workspaces/{ws}/settings/members",
+            web::get().to(members::list),
+        )
+        .route(
+            "/workspaces/{ws}/members/invite",
+            web::post().to(members::invite),
+        )
+        .route(
+            "/workspaces/{ws}/members/{user}/role",
+            web::post().to(members::change_role),
+        )
+        .route(
+            "/workspaces/{ws}/members/{user}/remove",
+            web::post().to(members::remove),
+        )
+        .route(
+            "/workspaces/{ws}/members/{user}/transfer",
+            web::post().to(members::transfer),
+        )
+        .route(
+            "/workspaces/{ws}/invitations/{id}/revoke",
+            web::post().to(members::revoke_invitation),
+        )
+        .route("/invitations/{token}", web::get().to(invitations::show))
+        .route("/invitations/{token}", web::post().to(invitations::accept));
+}
+
+async fn home(_page: session::Page) -> HttpResponse {
+    see_other("/preferences")
+}
+
+/// Renders a template as a whole HTML page.
+pub fn render(status: StatusCode, template: &impl Template) -> Result<HttpResponse, AppError> {
+    let html = template
+        .render()
+        .map_err(|e| anyhow::anyhow!("template failed: {e}"))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// The answer to a form that worked: go to `location` (POST-redirect-GET).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// The 404 page for every unknown path.
+pub async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
