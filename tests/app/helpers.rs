@@ -1,0 +1,375 @@
+//! The harness: a real server on port 0 with its own fresh database (SQLite in a temporary
+//! directory, or a fresh PostgreSQL database when KEYHOOK_TEST_DATABASE_URL is set), and
+//! cookie-keeping HTTP clients that act as browsers without JavaScript.
+
+use std::sync::OnceLock;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use keyhook::config::Settings;
+use keyhook::db::{DatabaseUrl, Db};
+use keyhook::startup::Application;
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use scraper::{Html, Selector};
+
+pub const OWNER_EMAIL: &str = "owner@example.com";
+pub const OWNER_PASSWORD: &str = "owner-password-1";
+
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub database_url: String,
+    handle: actix_web::dev::ServerHandle,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        // Stop without waiting: the test's runtime is ending with it.
+        drop(tokio::spawn(async move { handle.stop(false).await }));
+    }
+}
+
+/// Runs the rest of a test on PostgreSQL, or says loudly why not.
+pub async fn spawn_postgres_app(customise: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    match std::env::var("KEYHOOK_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(spawn_app_with(Backend::Postgres(url), customise).await),
+        _ => {
+            assert!(
+                std::env::var("KEYHOOK_REQUIRE_POSTGRES").is_err(),
+                "KEYHOOK_REQUIRE_POSTGRES is set but KEYHOOK_TEST_DATABASE_URL is not"
+            );
+            eprintln!(
+                "SKIPPED on PostgreSQL: set KEYHOOK_TEST_DATABASE_URL to run this test there too"
+            );
+            None
+        }
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let database_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("keyhook.db").display()),
+        Backend::Postgres(admin_url) => fresh_postgres_database(&admin_url),
+    };
+    let mut settings = Settings::defaults();
+    settings.database_url = database_url.clone();
+    settings.bind = "127.0.0.1:0".parse().expect("address");
+    settings.key_file = Some(dir.path().join("keyhook.keys"));
+    settings.workers = Some(1);
+    settings.db_pool_size = 4;
+    customise(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("the server builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        database_url,
+        handle,
+        _dir: dir,
+    }
+}
+
+/// A new database on the PostgreSQL server for one test. Leftovers of earlier runs are
+/// dropped once per process, before the first test creates its own.
+fn fresh_postgres_database(admin_url: &str) -> String {
+    static CLEANED: OnceLock<()> = OnceLock::new();
+    let mut admin =
+        PgConnection::establish(admin_url).expect("connect to KEYHOOK_TEST_DATABASE_URL");
+    CLEANED.get_or_init(|| {
+        #[derive(diesel::QueryableByName)]
+        struct Name {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            datname: String,
+        }
+        use diesel::RunQueryDsl;
+        let stale: Vec<Name> =
+            diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'kh_test_%'")
+                .load(&mut admin)
+                .expect("list databases");
+        for db in stale {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                db.datname
+            ));
+        }
+    });
+    let name = format!("kh_test_{}", keyhook::domain::new_public_id());
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create a test database");
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("the URL names a database");
+    format!("{base}/{name}")
+}
+
+impl TestApp {
+    /// A new browser-like client with its own cookies.
+    pub fn client(&self) -> Client {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Client {
+            http,
+            address: self.address.clone(),
+        }
+    }
+
+    /// Opens the app's database directly, to check what the pages cannot show.
+    pub fn db(&self) -> Db {
+        Db::connect(&DatabaseUrl::parse(&self.database_url).expect("url"), 1).expect("db")
+    }
+
+    /// Completes first-run setup and answers the signed-in Owner.
+    pub async fn setup_owner(&self) -> Client {
+        let owner = self.client();
+        let response = owner
+            .post_form(
+                "/setup",
+                "/setup",
+                &[
+                    ("name", "Olivia Owner"),
+                    ("email", OWNER_EMAIL),
+                    ("password", OWNER_PASSWORD),
+                    ("workspace_name", "Acme"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::SEE_OTHER,
+            "setup failed: {}",
+            response.body
+        );
+        owner
+    }
+
+    /// Invites `email` with `role` into the workspace and has them accept; answers their client.
+    pub async fn add_member(
+        &self,
+        admin: &Client,
+        workspace: &str,
+        email: &str,
+        role: &str,
+    ) -> Client {
+        let link = admin.invite(workspace, email, role).await;
+        let member = self.client();
+        let response = member
+            .post_form(
+                &link,
+                &link,
+                &[
+                    ("name", &format!("Member {email}")),
+                    ("password", "member-password-1"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::SEE_OTHER,
+            "accepting failed: {}",
+            response.body
+        );
+        member
+    }
+}
+
+pub struct Client {
+    pub http: reqwest::Client,
+    pub address: String,
+}
+
+/// An answer with its body read.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn html(&self) -> Html {
+        Html::parse_document(&self.body)
+    }
+
+    /// The text of the first element matching `selector`, trimmed.
+    pub fn text(&self, selector: &str) -> Option<String> {
+        let selector = Selector::parse(selector).expect("selector");
+        self.html()
+            .select(&selector)
+            .next()
+            .map(|e| e.text().collect::<String>().trim().to_owned())
+    }
+
+    /// An attribute of the first element matching `selector`.
+    pub fn attr(&self, selector: &str, name: &str) -> Option<String> {
+        let selector = Selector::parse(selector).expect("selector");
+        self.html()
+            .select(&selector)
+            .next()
+            .and_then(|e| e.value().attr(name).map(str::to_owned))
+    }
+
+    /// The message shown next to the field `id`.
+    pub fn field_error(&self, id: &str) -> Option<String> {
+        self.text(&format!("#{id}-error"))
+    }
+}
+
+impl Client {
+    pub async fn get(&self, path: &str) -> Answer {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("GET");
+        read(response).await
+    }
+
+    /// The CSRF token the page at `page` carries.
+    pub async fn csrf(&self, page: &str) -> String {
+        let answer = self.get(page).await;
+        answer
+            .attr("input[name=csrf_token]", "value")
+            .unwrap_or_else(|| {
+                panic!(
+                    "no CSRF token on {page} ({}): {}",
+                    answer.status, answer.body
+                )
+            })
+    }
+
+    /// Posts a form as the browser would after loading `page`: with that page's CSRF token.
+    pub async fn post_form(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Answer {
+        let token = self.csrf(page).await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        all.extend_from_slice(fields);
+        self.post_raw(action, &all).await
+    }
+
+    /// Posts a form exactly as given (no CSRF token unless the fields carry one).
+    pub async fn post_raw(&self, action: &str, fields: &[(&str, &str)]) -> Answer {
+        let response = self
+            .http
+            .post(format!("{}{action}", self.address))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST");
+        read(response).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Answer {
+        self.post_form(
+            "/login",
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    /// The active workspace's public id, from the top bar's dropdown.
+    pub async fn active_workspace(&self) -> String {
+        self.get("/preferences")
+            .await
+            .attr("#workspace-select option[selected]", "value")
+            .expect("a selected workspace")
+    }
+
+    /// Invites and answers the invitation path shown once in the flash message.
+    pub async fn invite(&self, workspace: &str, email: &str, role: &str) -> String {
+        let members = format!("/workspaces/{workspace}/settings/members");
+        let answer = self
+            .post_form(
+                &members,
+                &format!("/workspaces/{workspace}/members/invite"),
+                &[("email", email), ("role", role)],
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SEE_OTHER,
+            "invite failed: {}",
+            answer.body
+        );
+        let page = self.get(&members).await;
+        let link = page
+            .text("#flash-secret")
+            .expect("the invitation link is shown");
+        assert!(link.starts_with("/invitations/"), "{link}");
+        link
+    }
+
+    /// Creates a workspace and answers its public id.
+    pub async fn create_workspace(&self, name: &str) -> String {
+        let answer = self
+            .post_form(
+                "/workspaces/new",
+                "/workspaces/new",
+                &[("workspace_name", name)],
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+        answer
+            .location()
+            .strip_prefix("/workspaces/")
+            .and_then(|rest| rest.strip_suffix("/settings"))
+            .expect("redirect to the new workspace's settings")
+            .to_owned()
+    }
+}
+
+async fn read(response: reqwest::Response) -> Answer {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.text().await.expect("body");
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Declares each named async test function `fn(TestApp)` twice: on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn_postgres_app(|_| {}).await {
+                    super::$name(app).await
+                }
+            }
+        }
+    )*};
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the real server, a real database per test, on SQLite and PostgreSQL.
+
+mod helpers;
+
+mod csrf;
+mod events;
+mod first_run;
+mod frame;
+mod login;
+mod members;
+mod preferences;
+mod roles_and_isolation;
+mod workspaces;
