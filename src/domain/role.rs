@@ -12,8 +12,9 @@ pub enum Role {
 
 impl Role {
     pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Manager, Role::Regular];
-    /// Roles that can be given by invitation or a role change; ownership moves only by transfer.
-    pub const ASSIGNABLE: [Role; 3] = [Role::Admin, Role::Manager, Role::Regular];
+    /// Roles that can be given by invitation or a role change, least power first (the default
+    /// choice); ownership moves only by transfer.
+    pub const ASSIGNABLE: [Role; 3] = [Role::Regular, Role::Manager, Role::Admin];
 
     pub fn parse(input: &str) -> Result<Self, String> {
         Self::ALL

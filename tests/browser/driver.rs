@@ -1,0 +1,121 @@
+//! Starting ChromeDriver and a headless Chromium session for one test.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+use tokio::process::{Child, Command};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The real binary: /usr/bin/chromium is a wrapper script that ChromeDriver cannot drive.
+const CHROMIUM: &str = "/usr/lib/chromium/chromium";
+
+pub struct Browser {
+    pub client: Client,
+    label: &'static str,
+    _driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// A browser with a window of the given size, or `None` (said loudly) when the machine has
+    /// no Chromium; with KEYHOOK_REQUIRE_BROWSER=1 a missing browser fails the test instead.
+    pub async fn start(label: &'static str, width: u32, height: u32) -> Option<Self> {
+        let missing: Vec<&str> = [CHROMEDRIVER, CHROMIUM]
+            .into_iter()
+            .filter(|p| !Path::new(p).exists())
+            .collect();
+        if !missing.is_empty() {
+            let message = format!(
+                "browser tests need {missing:?} (apt-get install chromium chromium-driver)"
+            );
+            assert!(
+                std::env::var("KEYHOOK_REQUIRE_BROWSER").as_deref() != Ok("1"),
+                "{message}"
+            );
+            eprintln!("\n*** SKIPPED browser test: {message} ***\n");
+            return None;
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver starts");
+        let url = format!("http://127.0.0.1:{port}");
+        wait_until_ready(&url).await;
+        let profile = tempfile::tempdir().expect("profile dir");
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--hide-scrollbars",
+                    format!("--window-size={width},{height}"),
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            unreachable!("an object literal")
+        };
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&url)
+            .await
+            .expect("a WebDriver session");
+        client
+            .set_window_size(width, height)
+            .await
+            .expect("window size");
+        Some(Self {
+            client,
+            label,
+            _driver: driver,
+            _profile: profile,
+        })
+    }
+
+    /// Saves the page as `target/screenshots/<label>-<name>.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = screenshots_dir();
+        std::fs::create_dir_all(&dir).expect("screenshots directory");
+        std::fs::write(dir.join(format!("{}-{name}.png", self.label)), png)
+            .expect("write screenshot");
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+fn screenshots_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("screenshots")
+}
+
+async fn wait_until_ready(url: &str) {
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        if let Ok(response) = http.get(format!("{url}/status")).send().await {
+            if response.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("chromedriver did not answer on {url} within 10 s");
+}
