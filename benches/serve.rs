@@ -128,7 +128,7 @@ async fn sign_in(server: &Server) -> (reqwest::Client, String) {
         .await
         .expect("setup");
     let page = answer.text().await.expect("body");
-    let marker = "/workspaces/";
+    let marker = "href=\"/workspaces/";
     let at = page.find(marker).expect("a workspace link") + marker.len();
     (client, page[at..at + 24].to_owned())
 }

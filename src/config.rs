@@ -121,6 +121,11 @@ pub struct Settings {
     )]
     pub log_format: LogFormat,
 
+    /// Log filter: a level (error, warn, info, debug) or per-module directives; `debug`
+    /// adds one line per request.
+    #[arg(long, env = "KEYHOOK_LOG", default_value = "info", global = true)]
+    pub log: String,
+
     /// Database connections per process.
     #[arg(long, env = "KEYHOOK_DB_POOL_SIZE", default_value_t = 8, global = true)]
     pub db_pool_size: u32,

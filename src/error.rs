@@ -123,3 +123,56 @@ impl ResponseError for AppError {
 fn unreachable_sign_in() -> (&'static str, &'static str) {
     ("Sign in", "Sign in to continue.")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    fn body_of(error: &AppError) -> String {
+        let bytes = error
+            .error_response()
+            .into_body()
+            .try_into_bytes()
+            .unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    #[test]
+    fn internal_errors_are_opaque() {
+        let error = AppError::Internal(anyhow::anyhow!(
+            "connection to db-7 refused: password=hunter2"
+        ));
+        assert_eq!(error.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = body_of(&error);
+        assert!(body.contains("Something went wrong"));
+        assert!(!body.contains("hunter2") && !body.contains("db-7"));
+    }
+
+    #[test]
+    fn each_error_has_its_status_and_page() {
+        assert_eq!(AppError::NotFound.status_code(), StatusCode::NOT_FOUND);
+        assert!(body_of(&AppError::NotFound).contains("Page not found"));
+        let forbidden = AppError::Forbidden("Only the workspace's Owner can do this.".into());
+        assert_eq!(forbidden.status_code(), StatusCode::FORBIDDEN);
+        assert!(body_of(&forbidden).contains("Only the workspace&#39;s Owner can do this."));
+        let limited = AppError::RateLimited {
+            message: "Wait.".into(),
+            retry_after_secs: 30,
+        };
+        assert_eq!(
+            limited
+                .error_response()
+                .headers()
+                .get("retry-after")
+                .map(|v| v.as_bytes()),
+            Some(&b"30"[..])
+        );
+        let sign_in = AppError::SignIn { setup_needed: true }.error_response();
+        assert_eq!(sign_in.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            sign_in.headers().get("location").map(|v| v.as_bytes()),
+            Some(&b"/setup"[..])
+        );
+    }
+}

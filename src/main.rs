@@ -7,7 +7,7 @@ use keyhook::{cli, telemetry};
 
 fn main() -> ExitCode {
     let args = Cli::parse();
-    telemetry::init(args.settings.log_format);
+    telemetry::init(args.settings.log_format, &args.settings.log);
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

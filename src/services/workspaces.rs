@@ -67,6 +67,27 @@ pub fn access(
     })
 }
 
+impl WorkspaceAccess {
+    /// The access that one of the user's memberships (as [`list_for`] answers them) gives to
+    /// the workspace with this public id; `NotFound` if it is not among them. Lets a page that
+    /// already loaded the user's workspaces for its top bar check access without a query.
+    pub fn among(
+        user_id: i64,
+        memberships: &[(Workspace, Role)],
+        public_id: &str,
+    ) -> ServiceResult<Self> {
+        memberships
+            .iter()
+            .find(|(w, _)| w.public_id == public_id)
+            .map(|(workspace, role)| Self {
+                user_id,
+                workspace: workspace.clone(),
+                role: *role,
+            })
+            .ok_or(ServiceError::NotFound)
+    }
+}
+
 /// Creates a workspace owned by the user and makes it their active one.
 pub fn create(conn: &mut DbConnection, owner: &User, name: &Name) -> ServiceResult<Workspace> {
     let now = now_ms();

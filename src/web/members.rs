@@ -7,7 +7,6 @@ use serde::Deserialize;
 
 use super::forms::FieldErrors;
 use super::session::{set_flash, Frame, Page};
-use super::settings::admin_access;
 use super::{render, see_other};
 use crate::db::invitations::Invitation;
 use crate::domain::{DisplayPrefs, Email, Role};
@@ -94,7 +93,7 @@ pub async fn list(
     state: web::Data<AppState>,
     ws: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let access = admin_access(&state, &page, ws.into_inner()).await?;
+    let access = page.admin_access(&ws)?;
     show(
         page,
         &state,
@@ -111,7 +110,7 @@ pub async fn invite(
     ws: web::Path<String>,
     form: web::Form<InviteForm>,
 ) -> Result<HttpResponse, AppError> {
-    let access = admin_access(&state, &page, ws.into_inner()).await?;
+    let access = page.admin_access(&ws)?;
     let mut errors = FieldErrors::default();
     let email = errors.check("email", Email::parse(&form.email));
     let role = errors.check("role", Role::parse_assignable(&form.role));
@@ -152,7 +151,7 @@ pub async fn change_role(
     form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
     let (ws, member) = path.into_inner();
-    let access = admin_access(&state, &page, ws).await?;
+    let access = page.admin_access(&ws)?;
     let role = Role::parse_assignable(&form.role).map_err(AppError::BadRequest)?;
     let target = access.clone();
     state
@@ -173,7 +172,7 @@ pub async fn remove(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (ws, member) = path.into_inner();
-    let access = admin_access(&state, &page, ws).await?;
+    let access = page.admin_access(&ws)?;
     let (target, removed) = (access.clone(), member.clone());
     state
         .db
@@ -192,7 +191,7 @@ pub async fn transfer(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (ws, member) = path.into_inner();
-    let access = admin_access(&state, &page, ws).await?;
+    let access = page.admin_access(&ws)?;
     let target = access.clone();
     state
         .db
@@ -212,7 +211,7 @@ pub async fn revoke_invitation(
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (ws, invitation) = path.into_inner();
-    let access = admin_access(&state, &page, ws).await?;
+    let access = page.admin_access(&ws)?;
     let target = access.clone();
     state
         .db

@@ -9,8 +9,10 @@ use actix_web::{web, FromRequest, HttpRequest};
 use serde::{Deserialize, Serialize};
 
 use crate::db::users::User;
+use crate::db::workspaces::Workspace;
 use crate::domain::{random_token, DisplayPrefs, Role};
 use crate::error::AppError;
+use crate::services::workspaces::WorkspaceAccess;
 use crate::services::{preferences, workspaces};
 use crate::state::AppState;
 
@@ -34,6 +36,15 @@ pub fn set_flash(session: &Session, message: impl Into<String>, secret: Option<S
     if let Err(e) = session.insert(FLASH, flash) {
         tracing::warn!(error = %e, "cannot store a flash message");
     }
+}
+
+/// The flash message, removed so it shows once. Looked at first: removing an absent key
+/// would still mark the session changed and re-send the cookie on every page.
+fn take_flash(session: &Session) -> Option<Flash> {
+    if !session.contains_key(FLASH) {
+        return None;
+    }
+    session.remove_as::<Flash>(FLASH).and_then(Result::ok)
 }
 
 /// The session's CSRF token, created on first use.
@@ -106,11 +117,29 @@ pub struct Page {
     pub user: User,
     pub frame: Frame,
     pub session: Session,
+    /// The user's workspaces with their role in each, loaded once for the top bar.
+    memberships: Vec<(Workspace, Role)>,
 }
 
 impl Page {
     pub fn prefs(&self) -> DisplayPrefs {
         preferences::of(&self.user)
+    }
+
+    /// The user's access to the workspace in the URL; 404 if it is not one of theirs.
+    pub fn access(&self, workspace: &str) -> Result<WorkspaceAccess, AppError> {
+        Ok(WorkspaceAccess::among(
+            self.user.id,
+            &self.memberships,
+            workspace,
+        )?)
+    }
+
+    /// Like [`Page::access`], and the user must be its Owner or an Admin (403 otherwise).
+    pub fn admin_access(&self, workspace: &str) -> Result<WorkspaceAccess, AppError> {
+        let access = self.access(workspace)?;
+        access.require_admin()?;
+        Ok(access)
     }
 }
 
@@ -152,15 +181,15 @@ impl FromRequest for Page {
                 .position(|(w, _)| Some(w.id) == user.active_workspace_id)
                 .unwrap_or(0);
             let workspaces: Vec<WorkspaceChoice> = memberships
-                .into_iter()
+                .iter()
                 .map(|(w, role)| WorkspaceChoice {
-                    id: w.public_id,
-                    name: w.name,
-                    role,
+                    id: w.public_id.clone(),
+                    name: w.name.clone(),
+                    role: *role,
                 })
                 .collect();
             let active = workspaces.get(active_index).cloned();
-            let flash = session.remove_as::<Flash>(FLASH).and_then(Result::ok);
+            let flash = take_flash(&session);
             let frame = Frame {
                 csrf: csrf_token(&session),
                 user_name: user.name.clone(),
@@ -174,6 +203,7 @@ impl FromRequest for Page {
                 user,
                 frame,
                 session,
+                memberships,
             })
         })
     }

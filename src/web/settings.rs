@@ -13,30 +13,6 @@ use crate::error::AppError;
 use crate::services::workspaces::{self, WorkspaceAccess};
 use crate::state::AppState;
 
-/// The caller's access to the workspace in the URL; 404 if it is not one of theirs.
-pub(super) async fn access(
-    state: &AppState,
-    page: &Page,
-    ws: String,
-) -> Result<WorkspaceAccess, AppError> {
-    let user_id = page.user.id;
-    Ok(state
-        .db
-        .read(move |conn| workspaces::access(conn, user_id, &ws))
-        .await?)
-}
-
-/// Like [`access`], and the caller must be an Owner or Admin (403 otherwise).
-pub(super) async fn admin_access(
-    state: &AppState,
-    page: &Page,
-    ws: String,
-) -> Result<WorkspaceAccess, AppError> {
-    let access = access(state, page, ws).await?;
-    access.require_admin()?;
-    Ok(access)
-}
-
 #[derive(Template)]
 #[template(path = "settings/general.html")]
 struct GeneralTab {
@@ -65,12 +41,8 @@ impl GeneralTab {
     }
 }
 
-pub async fn general(
-    page: Page,
-    state: web::Data<AppState>,
-    ws: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    let access = admin_access(&state, &page, ws.into_inner()).await?;
+pub async fn general(page: Page, ws: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let access = page.admin_access(&ws)?;
     let name = access.workspace.name.clone();
     render(
         StatusCode::OK,
@@ -90,7 +62,7 @@ pub async fn rename(
     ws: web::Path<String>,
     form: web::Form<RenameForm>,
 ) -> Result<HttpResponse, AppError> {
-    let access = admin_access(&state, &page, ws.into_inner()).await?;
+    let access = page.admin_access(&ws)?;
     let mut errors = FieldErrors::default();
     let Some(name) = errors.check("workspace_name", Name::parse(&form.workspace_name)) else {
         let tab = GeneralTab::new(page.frame, &access, form.workspace_name.clone(), errors);
@@ -120,7 +92,7 @@ pub async fn set_plan(
     ws: web::Path<String>,
     form: web::Form<PlanForm>,
 ) -> Result<HttpResponse, AppError> {
-    let access = admin_access(&state, &page, ws.into_inner()).await?;
+    let access = page.admin_access(&ws)?;
     let mut errors = FieldErrors::default();
     let Some(plan) = errors.check("plan", Plan::parse(&form.plan)) else {
         let name = access.workspace.name.clone();

@@ -62,7 +62,13 @@ async fn login_and_logout(app: TestApp) {
         Some(cookie.as_str()),
         "a new session at login"
     );
-    assert_eq!(owner.get("/preferences").await.status, StatusCode::OK);
+    let browsing = owner.get("/preferences").await;
+    assert_eq!(browsing.status, StatusCode::OK);
+    assert_eq!(
+        session_cookie(&browsing.headers),
+        None,
+        "reading a page does not rewrite the session"
+    );
 }
 
 async fn logout_needs_its_token(app: TestApp) {
@@ -159,6 +165,17 @@ mod lockouts {
         if let Some(app) = spawn_postgres_app(per_address).await {
             an_address_spraying_accounts_is_locked(app).await
         }
+    }
+
+    #[tokio::test]
+    async fn cookies_are_secure_when_configured() {
+        let app = spawn_app_with(Backend::Sqlite, |s| s.secure_cookies = true).await;
+        let cookie =
+            session_cookie(&app.client().get("/setup").await.headers).expect("a session cookie");
+        assert!(
+            cookie.contains("Secure") && cookie.contains("HttpOnly"),
+            "{cookie}"
+        );
     }
 
     #[tokio::test]
