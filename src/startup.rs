@@ -110,8 +110,25 @@ async fn log_request(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let (method, path) = (req.method().clone(), req.path().to_owned());
+    let (method, path) = (req.method().clone(), loggable_path(req.path()));
     let response = next.call(req).await?;
     tracing::debug!(%method, %path, status = response.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
     Ok(response)
+}
+
+/// The path as it may be logged: an invitation link's token is a secret.
+fn loggable_path(path: &str) -> String {
+    match path.strip_prefix("/invitations/") {
+        Some(_) => "/invitations/[token]".to_owned(),
+        None => path.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn invitation_tokens_never_reach_the_log() {
+        assert_eq!(super::loggable_path("/invitations/c9nMYbWSA_ZLg"), "/invitations/[token]");
+        assert_eq!(super::loggable_path("/preferences"), "/preferences");
+    }
 }

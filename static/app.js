@@ -22,11 +22,7 @@
     if (!source || !navigator.clipboard) {
       return;
     }
-    var text = source.textContent.trim();
-    if (text.charAt(0) === "/") {
-      text = window.location.origin + text;
-    }
-    navigator.clipboard.writeText(text).then(function () {
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
       button.textContent = "Copied";
     });
   });

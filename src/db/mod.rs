@@ -208,6 +208,18 @@ impl Db {
     }
 }
 
+/// Serialises transactions that check for absence and then insert (first-run setup): on
+/// PostgreSQL a transaction-scoped advisory lock, so two racing setups cannot both see an
+/// empty table; SQLite writers are already one at a time (see [`Db::write`]).
+pub fn lock_for_setup(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    if let DbConnection::Postgresql(pg) = conn {
+        // An arbitrary constant naming this lock: "kh" + "setup".
+        diesel::sql_query("SELECT pg_advisory_xact_lock(6_948_000_001)").execute(pg)?;
+    }
+    Ok(())
+}
+
 /// The URL with any password removed, fit for an error message or a log line.
 fn redacted(url: &DatabaseUrl) -> String {
     match url {

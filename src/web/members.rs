@@ -1,7 +1,7 @@
 //! `/workspaces/{ws}/settings/members`: invite, change roles, remove, transfer ownership.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -81,6 +81,12 @@ async fn show(
     render(status, &tab)
 }
 
+/// The absolute link to send the invitee, on the address the Admin is using.
+fn invitation_link(req: &HttpRequest, token: &str) -> String {
+    let info = req.connection_info();
+    format!("{}://{}/invitations/{token}", info.scheme(), info.host())
+}
+
 fn back(access: &WorkspaceAccess) -> HttpResponse {
     see_other(&format!(
         "/workspaces/{}/settings/members",
@@ -105,6 +111,7 @@ pub async fn list(
 }
 
 pub async fn invite(
+    req: HttpRequest,
     page: Page,
     state: web::Data<AppState>,
     ws: web::Path<String>,
@@ -130,7 +137,7 @@ pub async fn invite(
                 format!(
                     "Invitation created for {email}. Copy the link now: it is shown only once."
                 ),
-                Some(format!("/invitations/{token}")),
+                Some(invitation_link(&req, &token)),
             );
             Ok(back(&access))
         }

@@ -320,8 +320,11 @@ impl Client {
         let link = page
             .text("#flash-secret")
             .expect("the invitation link is shown");
-        assert!(link.starts_with("/invitations/"), "{link}");
-        link
+        let path = link
+            .strip_prefix(&self.address)
+            .unwrap_or_else(|| panic!("an absolute link: {link}"));
+        assert!(path.starts_with("/invitations/"), "{link}");
+        path.to_owned()
     }
 
     /// Creates a workspace and answers its public id.
