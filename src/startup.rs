@@ -128,7 +128,10 @@ fn loggable_path(path: &str) -> String {
 mod tests {
     #[test]
     fn invitation_tokens_never_reach_the_log() {
-        assert_eq!(super::loggable_path("/invitations/c9nMYbWSA_ZLg"), "/invitations/[token]");
+        assert_eq!(
+            super::loggable_path("/invitations/c9nMYbWSA_ZLg"),
+            "/invitations/[token]"
+        );
         assert_eq!(super::loggable_path("/preferences"), "/preferences");
     }
 }
