@@ -27,10 +27,7 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }
 
 /// Starts `keyhook serve` on `dir`'s database; answers the server and the time from spawn
@@ -39,10 +36,7 @@ fn start(dir: &Path) -> (Server, Duration) {
     let port = free_port();
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_keyhook"))
-        .env(
-            "KEYHOOK_DATABASE_URL",
-            format!("sqlite://{}", dir.join("bench.db").display()),
-        )
+        .env("KEYHOOK_DATABASE_URL", format!("sqlite://{}", dir.join("bench.db").display()))
         .env("KEYHOOK_BIND", format!("127.0.0.1:{port}"))
         .env("KEYHOOK_LOG", "warn")
         .stdout(Stdio::null())
@@ -50,26 +44,18 @@ fn start(dir: &Path) -> (Server, Duration) {
         .spawn()
         .expect("keyhook starts");
     let address = format!("127.0.0.1:{port}");
-    let server = Server {
-        child,
-        address: format!("http://{address}"),
-    };
+    let server = Server { child, address: format!("http://{address}") };
     let deadline = started + Duration::from_secs(10);
     loop {
         if let Ok(mut stream) = std::net::TcpStream::connect(&address) {
             use std::io::{Read, Write};
-            let request =
-                format!("GET /login HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+            let request = format!("GET /login HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
             let mut first = [0u8; 12];
-            if stream.write_all(request.as_bytes()).is_ok() && stream.read_exact(&mut first).is_ok()
-            {
+            if stream.write_all(request.as_bytes()).is_ok() && stream.read_exact(&mut first).is_ok() {
                 return (server, started.elapsed());
             }
         }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not answer within 10 s"
-        );
+        assert!(Instant::now() < deadline, "the server did not answer within 10 s");
         std::thread::sleep(Duration::from_micros(500));
     }
 }
@@ -77,11 +63,7 @@ fn start(dir: &Path) -> (Server, Duration) {
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(str::to_owned)
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_owned))
         .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
         .unwrap_or(0)
 }
@@ -102,18 +84,8 @@ fn ms(d: Duration) -> String {
 
 /// A signed-in client and the active workspace's id, after first-run setup.
 async fn sign_in(server: &Server) -> (reqwest::Client, String) {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
-    let page = client
-        .get(format!("{}/setup", server.address))
-        .send()
-        .await
-        .expect("setup")
-        .text()
-        .await
-        .expect("body");
+    let client = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let page = client.get(format!("{}/setup", server.address)).send().await.expect("setup").text().await.expect("body");
     let token = csrf(&page);
     let answer = client
         .post(format!("{}/setup", server.address))
@@ -166,10 +138,7 @@ async fn load(server: &Server, path: &str, signed_in: Option<&reqwest::Client>) 
         // Signed-in clients share the session cookie; each still has its own connection pool.
         let client = match signed_in {
             Some(c) => c.clone(),
-            None => reqwest::Client::builder()
-                .cookie_store(true)
-                .build()
-                .expect("client"),
+            None => reqwest::Client::builder().cookie_store(true).build().expect("client"),
         };
         let url = url.clone();
         tasks.push(tokio::spawn(async move {
@@ -235,43 +204,23 @@ fn main() {
         warm.push(took);
         drop(server);
     }
-    println!(
-        "start to first answer, fresh database (migrations run): median {} (n={STARTS})",
-        ms(median(fresh))
-    );
-    println!(
-        "start to first answer, existing database (migrated):     median {} (n={STARTS})",
-        ms(median(warm))
-    );
+    println!("start to first answer, fresh database (migrations run): median {} (n={STARTS})", ms(median(fresh)));
+    println!("start to first answer, existing database (migrated):     median {} (n={STARTS})", ms(median(warm)));
 
     let dir = tempfile::tempdir().expect("dir");
     let (server, _) = start(dir.path());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
         let (owner, workspace) = sign_in(&server).await;
         tokio::time::sleep(Duration::from_secs(1)).await;
-        println!(
-            "idle RSS after setup: {:.1} MiB",
-            rss_kib(server.child.id()) as f64 / 1024.0
-        );
+        println!("idle RSS after setup: {:.1} MiB", rss_kib(server.child.id()) as f64 / 1024.0);
         // Warm-up: connections, caches, the SQLite page cache.
         load(&server, "/login", None).await;
         let login = load(&server, "/login", None).await;
         report("GET /login (anonymous)", &login);
-        let settings = load(
-            &server,
-            &format!("/workspaces/{workspace}/settings"),
-            Some(&owner),
-        )
-        .await;
+        let settings = load(&server, &format!("/workspaces/{workspace}/settings"), Some(&owner)).await;
         report("GET /workspaces/{ws}/settings", &settings);
         tokio::time::sleep(Duration::from_secs(1)).await;
-        println!(
-            "RSS after load: {:.1} MiB",
-            rss_kib(server.child.id()) as f64 / 1024.0
-        );
+        println!("RSS after load: {:.1} MiB", rss_kib(server.child.id()) as f64 / 1024.0);
     });
 }

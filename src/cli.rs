@@ -17,48 +17,27 @@ pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 /// Creates an account from a script; the password is the first line of standard input.
-pub fn create_user(
-    settings: &Settings,
-    email: &str,
-    name: &str,
-    workspace: Option<&str>,
-) -> anyhow::Result<()> {
+pub fn create_user(settings: &Settings, email: &str, name: &str, workspace: Option<&str>) -> anyhow::Result<()> {
     let email = Email::parse(email).map_err(|e| anyhow!("--email: {e}"))?;
     let name = Name::parse(name).map_err(|e| anyhow!("--name: {e}"))?;
-    let workspace = workspace
-        .map(Name::parse)
-        .transpose()
-        .map_err(|e| anyhow!("--workspace: {e}"))?;
+    let workspace = workspace.map(Name::parse).transpose().map_err(|e| anyhow!("--workspace: {e}"))?;
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("cannot read the password from standard input")?;
-    let password = Password::parse(line.trim_end_matches(['\r', '\n']))
-        .map_err(|e| anyhow!("password: {e}"))?;
-    let account = NewAccount {
-        name,
-        email,
-        password_hash: passwords::hash(&password)?,
-    };
+    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+    let password = Password::parse(line.trim_end_matches(['\r', '\n'])).map_err(|e| anyhow!("password: {e}"))?;
+    let account = NewAccount { name, email, password_hash: passwords::hash(&password)? };
 
     let db = Db::connect(&settings.database()?, 1)?;
     db.migrate()?;
     let (user, workspace) = db
         .write_blocking(|conn| -> Result<_, ServiceError> {
             let user = accounts::create_user(conn, &account)?;
-            let workspace = workspace
-                .map(|name| workspaces::create(conn, &user, &name))
-                .transpose()?;
+            let workspace = workspace.map(|name| workspaces::create(conn, &user, &name)).transpose()?;
             Ok((user, workspace))
         })
         .map_err(|e| anyhow!("{e}"))?;
     println!("created user {} ({})", user.email, user.public_id);
     if let Some(workspace) = workspace {
-        println!(
-            "created workspace {} ({}) owned by {}",
-            workspace.name, workspace.public_id, user.email
-        );
+        println!("created workspace {} ({}) owned by {}", workspace.name, workspace.public_id, user.email);
     }
     Ok(())
 }

@@ -19,11 +19,7 @@ use rand::RngCore;
 use crate::db::DatabaseUrl;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "keyhook",
-    version,
-    about = "API keys and webhooks for a time-tracking workspace"
-)]
+#[command(name = "keyhook", version, about = "API keys and webhooks for a time-tracking workspace")]
 pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
@@ -76,30 +72,15 @@ pub struct Settings {
     pub database_url: String,
 
     /// Address to listen on (port 0 picks a free port).
-    #[arg(
-        long,
-        env = "KEYHOOK_BIND",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "KEYHOOK_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: SocketAddr,
 
     /// Session cookie key: base64 of at least 64 random bytes. Default: from the key file.
-    #[arg(
-        long,
-        env = "KEYHOOK_SESSION_KEY",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "KEYHOOK_SESSION_KEY", global = true, hide_env_values = true)]
     pub session_key: Option<SecretKey>,
 
     /// Key that encrypts webhook secrets at rest: base64 of 32 random bytes. Default: from the key file.
-    #[arg(
-        long,
-        env = "KEYHOOK_ENCRYPTION_KEY",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "KEYHOOK_ENCRYPTION_KEY", global = true, hide_env_values = true)]
     pub encryption_key: Option<SecretKey>,
 
     /// Where keys missing from the environment are kept (created once, mode 0600).
@@ -112,13 +93,7 @@ pub struct Settings {
     pub secure_cookies: bool,
 
     /// Log lines as human-readable text or JSON.
-    #[arg(
-        long,
-        env = "KEYHOOK_LOG_FORMAT",
-        value_enum,
-        default_value = "human",
-        global = true
-    )]
+    #[arg(long, env = "KEYHOOK_LOG_FORMAT", value_enum, default_value = "human", global = true)]
     pub log_format: LogFormat,
 
     /// Log filter: a level (error, warn, info, debug) or per-module directives; `debug`
@@ -135,30 +110,19 @@ pub struct Settings {
     pub workers: Option<usize>,
 
     /// Failed logins allowed per account before a lockout.
-    #[arg(
-        long,
-        env = "KEYHOOK_LOGIN_MAX_FAILURES",
-        default_value_t = 5,
-        global = true
-    )]
+    #[arg(long, env = "KEYHOOK_LOGIN_MAX_FAILURES", default_value_t = 5, global = true)]
     pub login_max_failures: u32,
 
     /// Failed logins allowed per client address before a lockout.
-    #[arg(
-        long,
-        env = "KEYHOOK_LOGIN_MAX_FAILURES_PER_ADDRESS",
-        default_value_t = 5,
-        global = true
-    )]
+    #[arg(long, env = "KEYHOOK_LOGIN_MAX_FAILURES_PER_ADDRESS", default_value_t = 5, global = true)]
     pub login_max_failures_per_address: u32,
 
+    /// REST API requests per second per key (token bucket; bursts up to the same); 0 turns it off.
+    #[arg(long, env = "KEYHOOK_API_RATE_LIMIT", default_value_t = 50, global = true)]
+    pub api_rate_limit: u32,
+
     /// How long a lockout lasts, in seconds.
-    #[arg(
-        long,
-        env = "KEYHOOK_LOGIN_LOCKOUT_SECS",
-        default_value_t = 300,
-        global = true
-    )]
+    #[arg(long, env = "KEYHOOK_LOGIN_LOCKOUT_SECS", default_value_t = 300, global = true)]
     pub login_lockout_secs: u64,
 }
 
@@ -170,9 +134,7 @@ impl Settings {
 
     fn parse_from<I: IntoIterator<Item = &'static str>>(args: I) -> Self {
         // Parsing our own defaults cannot fail; the fallback is unreachable.
-        Cli::try_parse_from(args)
-            .map(|cli| cli.settings)
-            .unwrap_or_else(|e| panic!("{e}"))
+        Cli::try_parse_from(args).map(|cli| cli.settings).unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub fn database(&self) -> anyhow::Result<DatabaseUrl> {
@@ -229,10 +191,7 @@ impl std::str::FromStr for SecretKey {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        BASE64
-            .decode(s.trim())
-            .map(SecretKey)
-            .map_err(|_| "not valid base64".to_owned())
+        BASE64.decode(s.trim()).map(SecretKey).map_err(|_| "not valid base64".to_owned())
     }
 }
 
@@ -255,21 +214,12 @@ impl Keys {
 
     fn checked(session: SecretKey, encryption: SecretKey) -> anyhow::Result<Self> {
         if session.0.len() < Self::SESSION_LEN {
-            bail!(
-                "the session key must be at least {} bytes (base64)",
-                Self::SESSION_LEN
-            );
+            bail!("the session key must be at least {} bytes (base64)", Self::SESSION_LEN);
         }
         if encryption.0.len() != Self::ENCRYPTION_LEN {
-            bail!(
-                "the encryption key must be exactly {} bytes (base64)",
-                Self::ENCRYPTION_LEN
-            );
+            bail!("the encryption key must be exactly {} bytes (base64)", Self::ENCRYPTION_LEN);
         }
-        Ok(Self {
-            session,
-            encryption,
-        })
+        Ok(Self { session, encryption })
     }
 }
 
@@ -284,18 +234,11 @@ impl KeyFile {
     const ENCRYPTION: &'static str = "KEYHOOK_ENCRYPTION_KEY";
 
     fn load_or_create(path: &Path) -> anyhow::Result<Self> {
-        let fresh = Self {
-            session: SecretKey::random(Keys::SESSION_LEN),
-            encryption: SecretKey::random(Keys::ENCRYPTION_LEN),
-        };
+        let fresh =
+            Self { session: SecretKey::random(Keys::SESSION_LEN), encryption: SecretKey::random(Keys::ENCRYPTION_LEN) };
         // `create_new` makes two processes starting at once agree on one file: the loser
         // reads what the winner wrote.
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-        {
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
             Ok(mut file) => {
                 let text = format!(
                     "# keyhook's keys: losing them logs everyone out and makes webhook secrets unreadable.\n{}={}\n{}={}\n",
@@ -311,27 +254,21 @@ impl KeyFile {
                 Ok(fresh)
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::load(path),
-            Err(e) => {
-                Err(e).with_context(|| format!("cannot create the key file {}", path.display()))
-            }
+            Err(e) => Err(e).with_context(|| format!("cannot create the key file {}", path.display())),
         }
     }
 
     fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the key file {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read the key file {}", path.display()))?;
         let find = |name: &str| -> anyhow::Result<SecretKey> {
             let line = text
                 .lines()
                 .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
                 .ok_or_else(|| anyhow!("the key file {} has no {name}", path.display()))?;
-            line.parse()
-                .map_err(|e| anyhow!("{name} in {}: {e}", path.display()))
+            line.parse().map_err(|e| anyhow!("{name} in {}: {e}", path.display()))
         };
-        Ok(Self {
-            session: find(Self::SESSION)?,
-            encryption: find(Self::ENCRYPTION)?,
-        })
+        Ok(Self { session: find(Self::SESSION)?, encryption: find(Self::ENCRYPTION)? })
     }
 }
 
@@ -342,17 +279,13 @@ mod tests {
 
     #[test]
     fn key_file_is_created_once_private_and_reused() {
-        let dir =
-            std::env::temp_dir().join(format!("keyhook-keys-{}", crate::domain::new_public_id()));
+        let dir = std::env::temp_dir().join(format!("keyhook-keys-{}", crate::domain::new_public_id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let mut settings = Settings::defaults();
         settings.database_url = format!("sqlite://{}", dir.join("k.db").display());
         let first = settings.keys().expect("created");
         let path = dir.join("k.keys");
-        let mode = std::fs::metadata(&path)
-            .expect("exists")
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(&path).expect("exists").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         let second = settings.keys().expect("reused");
         assert_eq!(first.session.expose(), second.session.expose());

@@ -26,10 +26,7 @@ pub enum AppError {
     #[error("not found")]
     NotFound,
     #[error("{message}")]
-    RateLimited {
-        message: String,
-        retry_after_secs: u64,
-    },
+    RateLimited { message: String, retry_after_secs: u64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -40,13 +37,9 @@ impl From<ServiceError> for AppError {
             ServiceError::Invalid { message, .. } => AppError::BadRequest(message),
             ServiceError::NotFound => AppError::NotFound,
             ServiceError::Forbidden(message) => AppError::Forbidden(message),
-            ServiceError::RateLimited {
-                message,
-                retry_after_secs,
-            } => AppError::RateLimited {
-                message,
-                retry_after_secs,
-            },
+            ServiceError::RateLimited { message, retry_after_secs } => {
+                AppError::RateLimited { message, retry_after_secs }
+            }
             ServiceError::Internal(e) => AppError::Internal(e),
         }
     }
@@ -82,7 +75,10 @@ impl ResponseError for AppError {
                 .finish();
         }
         let (title, message) = match self {
-            AppError::Csrf => ("Request refused", "This form has expired or did not come from keyhook. Go back, reload the page and try again."),
+            AppError::Csrf => (
+                "Request refused",
+                "This form has expired or did not come from keyhook. Go back, reload the page and try again.",
+            ),
             AppError::BadRequest(m) => ("Something is not right", m.as_str()),
             AppError::Forbidden(m) => ("Not allowed", m.as_str()),
             AppError::NotFound => ("Page not found", "There is nothing here, or you do not have access to it."),
@@ -94,25 +90,16 @@ impl ResponseError for AppError {
             }
             AppError::SignIn { .. } => unreachable_sign_in(),
         };
-        let page = ErrorPage {
-            status: status.as_u16(),
-            title,
-            message,
-        };
+        let page = ErrorPage { status: status.as_u16(), title, message };
         let mut response = HttpResponse::build(status);
-        if let AppError::RateLimited {
-            retry_after_secs, ..
-        } = self
-        {
+        if let AppError::RateLimited { retry_after_secs, .. } = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         match page.render() {
             Ok(html) => response.content_type("text/html; charset=utf-8").body(html),
             Err(e) => {
                 tracing::error!(error = %e, "cannot render the error page");
-                response
-                    .content_type("text/plain; charset=utf-8")
-                    .body(message.to_owned())
+                response.content_type("text/plain; charset=utf-8").body(message.to_owned())
             }
         }
     }
@@ -130,19 +117,13 @@ mod tests {
     use actix_web::body::MessageBody;
 
     fn body_of(error: &AppError) -> String {
-        let bytes = error
-            .error_response()
-            .into_body()
-            .try_into_bytes()
-            .unwrap_or_default();
+        let bytes = error.error_response().into_body().try_into_bytes().unwrap_or_default();
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
     #[test]
     fn internal_errors_are_opaque() {
-        let error = AppError::Internal(anyhow::anyhow!(
-            "connection to db-7 refused: password=hunter2"
-        ));
+        let error = AppError::Internal(anyhow::anyhow!("connection to db-7 refused: password=hunter2"));
         assert_eq!(error.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
         let body = body_of(&error);
         assert!(body.contains("Something went wrong"));
@@ -156,23 +137,10 @@ mod tests {
         let forbidden = AppError::Forbidden("Only the workspace's Owner can do this.".into());
         assert_eq!(forbidden.status_code(), StatusCode::FORBIDDEN);
         assert!(body_of(&forbidden).contains("Only the workspace&#39;s Owner can do this."));
-        let limited = AppError::RateLimited {
-            message: "Wait.".into(),
-            retry_after_secs: 30,
-        };
-        assert_eq!(
-            limited
-                .error_response()
-                .headers()
-                .get("retry-after")
-                .map(|v| v.as_bytes()),
-            Some(&b"30"[..])
-        );
+        let limited = AppError::RateLimited { message: "Wait.".into(), retry_after_secs: 30 };
+        assert_eq!(limited.error_response().headers().get("retry-after").map(|v| v.as_bytes()), Some(&b"30"[..]));
         let sign_in = AppError::SignIn { setup_needed: true }.error_response();
         assert_eq!(sign_in.status(), StatusCode::SEE_OTHER);
-        assert_eq!(
-            sign_in.headers().get("location").map(|v| v.as_bytes()),
-            Some(&b"/setup"[..])
-        );
+        assert_eq!(sign_in.headers().get("location").map(|v| v.as_bytes()), Some(&b"/setup"[..]));
     }
 }

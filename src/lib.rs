@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod dto;
 pub mod error;
 pub mod services;
 pub mod startup;

@@ -22,19 +22,13 @@ fn run(args: Cli) -> anyhow::Result<()> {
     match args.command.unwrap_or(Command::Serve) {
         Command::Serve => actix_web::rt::System::new().block_on(async move {
             let app = Application::build(settings.clone()).await?;
-            tracing::info!(
-                "keyhook listening on http://{}:{}",
-                settings.bind.ip(),
-                app.port()
-            );
+            tracing::info!("keyhook listening on http://{}:{}", settings.bind.ip(), app.port());
             app.run_until_stopped().await?;
             Ok(())
         }),
         Command::Migrate => cli::migrate(&settings),
-        Command::User(UserCommand::Create {
-            email,
-            name,
-            workspace,
-        }) => cli::create_user(&settings, &email, &name, workspace.as_deref()),
+        Command::User(UserCommand::Create { email, name, workspace }) => {
+            cli::create_user(&settings, &email, &name, workspace.as_deref())
+        }
     }
 }

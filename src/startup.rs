@@ -33,26 +33,23 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = Db::connect(&settings.database()?, settings.db_pool_size)?;
         let migrate = db.clone();
-        web::block(move || migrate.migrate())
-            .await
-            .context("migration task failed")??;
+        web::block(move || migrate.migrate()).await.context("migration task failed")??;
         let keys = settings.keys()?;
-        let listener = TcpListener::bind(settings.bind)
-            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let listener =
+            TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState::new(db, &settings));
         let session_key = Key::from(keys.session.expose());
         let secure_cookies = settings.secure_cookies;
 
         let server = HttpServer::new(move || {
-            let sessions =
-                SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
-                    .cookie_name(SESSION_COOKIE.into())
-                    .cookie_secure(secure_cookies)
-                    .cookie_http_only(true)
-                    .cookie_same_site(SameSite::Lax)
-                    .cookie_content_security(CookieContentSecurity::Private)
-                    .build();
+            let sessions = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
+                .cookie_name(SESSION_COOKIE.into())
+                .cookie_secure(secure_cookies)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_content_security(CookieContentSecurity::Private)
+                .build();
             // `wrap` nests outward: the session must exist before the CSRF check reads it.
             App::new()
                 .app_data(state.clone())
@@ -66,11 +63,7 @@ impl Application {
                 .configure(pages::routes)
                 .default_service(web::to(pages::not_found))
         })
-        .workers(
-            settings
-                .workers
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)),
-        )
+        .workers(settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)))
         .listen(listener)?
         .run();
         Ok(Self { port, server })
@@ -94,9 +87,7 @@ impl Application {
 fn form_config() -> web::FormConfig {
     web::FormConfig::default()
         .limit(64 * 1024)
-        .error_handler(|e, _| {
-            AppError::BadRequest(format!("The form could not be read: {e}")).into()
-        })
+        .error_handler(|e, _| AppError::BadRequest(format!("The form could not be read: {e}")).into())
 }
 
 fn query_config() -> web::QueryConfig {
@@ -128,10 +119,7 @@ fn loggable_path(path: &str) -> String {
 mod tests {
     #[test]
     fn invitation_tokens_never_reach_the_log() {
-        assert_eq!(
-            super::loggable_path("/invitations/c9nMYbWSA_ZLg"),
-            "/invitations/[token]"
-        );
+        assert_eq!(super::loggable_path("/invitations/c9nMYbWSA_ZLg"), "/invitations/[token]");
         assert_eq!(super::loggable_path("/preferences"), "/preferences");
     }
 }

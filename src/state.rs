@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::api::ApiState;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::services::accounts;
@@ -12,6 +13,7 @@ use crate::services::ServiceError;
 pub struct AppState {
     pub db: Db,
     pub throttle: LoginThrottle,
+    pub api: ApiState,
     /// Set once an account exists; from then on nobody is sent to `/setup` again, and the
     /// question is never asked of the database again.
     set_up: AtomicBool,
@@ -26,6 +28,7 @@ impl AppState {
                 settings.login_max_failures_per_address,
                 Duration::from_secs(settings.login_lockout_secs),
             ),
+            api: ApiState::new(settings.api_rate_limit),
             set_up: AtomicBool::new(false),
         }
     }

@@ -11,9 +11,7 @@ pub fn init(format: LogFormat, filter: &str) {
         eprintln!("KEYHOOK_LOG {filter:?} is not a valid filter ({e}); using info");
         EnvFilter::new("info")
     });
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // A second init (tests start many servers in one process) keeps the first subscriber.
     let _ = match format {
         LogFormat::Human => builder.try_init(),

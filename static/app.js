@@ -27,9 +27,31 @@
     });
   });
 
+  // Links with data-dialog open that <dialog> instead of their fallback page.
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest("[data-dialog]");
+    if (!opener) {
+      return;
+    }
+    var dialog = document.getElementById(opener.getAttribute("data-dialog"));
+    if (!dialog || typeof dialog.showModal !== "function") {
+      return;
+    }
+    event.preventDefault();
+    var menu = opener.closest("details");
+    if (menu) {
+      menu.removeAttribute("open");
+    }
+    dialog.showModal();
+    var field = dialog.querySelector("input:not([type=hidden]), select");
+    if (field) {
+      field.focus();
+    }
+  });
+
   // Close an open menu or confirmation when the user clicks elsewhere.
   document.addEventListener("click", function (event) {
-    document.querySelectorAll("details[open].user-menu, details[open].confirm").forEach(function (details) {
+    document.querySelectorAll("details[open].user-menu, details[open].confirm, details[open].dots").forEach(function (details) {
       if (!details.contains(event.target)) {
         details.removeAttribute("open");
       }

@@ -1,15 +1,86 @@
-//! The REST API under `/api/v1`, answering JSON only (its endpoints arrive with the API
-//! keys issue). Until a route matches, every path under `/api/` is a JSON 404 as Clockify's.
+//! The REST API under `/api/v1`: JSON only, authenticated with `X-Api-Key`, Clockify-shaped.
+//! Its routes are listed once in [`api_routes!`], which both registers them and lists them for
+//! the test that checks the OpenAPI document describes each one.
 
+mod auth;
+mod error;
+mod key_cache;
+mod last_used;
+mod openapi;
+mod rate_limit;
+mod users;
+mod workspaces;
+
+use std::time::Duration;
+
+use actix_web::middleware::from_fn;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope("/api").default_service(web::to(unknown_route)));
+pub use auth::{authenticate, ApiCaller, API_KEY_HEADER};
+pub use error::ApiError;
+
+/// In-memory state of the API: the key cache, rate limits, and last-use batching.
+#[derive(Debug)]
+pub struct ApiState {
+    pub keys: key_cache::KeyCache,
+    pub limiter: rate_limit::RateLimiter,
+    pub last_used: last_used::LastUsed,
 }
 
-async fn unknown_route(req: HttpRequest) -> HttpResponse {
-    let path = req.path().trim_start_matches("/api/");
-    HttpResponse::NotFound()
-        .json(json!({ "message": format!("No static resource {path}."), "code": 3000 }))
+impl ApiState {
+    /// How long a cached key row is trusted: the delay before another instance sees a revocation.
+    pub const KEY_CACHE_TTL: Duration = Duration::from_secs(1);
+
+    pub fn new(rate_per_second: u32) -> Self {
+        Self {
+            keys: key_cache::KeyCache::new(Self::KEY_CACHE_TTL),
+            limiter: rate_limit::RateLimiter::new(rate_per_second),
+            last_used: last_used::LastUsed::default(),
+        }
+    }
+
+    /// A key was deleted, revoked or regenerated here: stop honouring it on this instance now.
+    pub fn forget_key(&self, key_id: i64) {
+        self.keys.forget(key_id);
+        self.limiter.forget(key_id);
+        self.last_used.forget(key_id);
+    }
+}
+
+macro_rules! api_routes {
+    ($($method:ident $path:literal => $handler:path),* $(,)?) => {
+        /// Every `/api/v1` route as (method, path below `/api`).
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        fn register(scope: actix_web::Scope) -> actix_web::Scope {
+            scope$(.service(
+                web::resource($path)
+                    .wrap(from_fn(auth::require_api_key))
+                    .route(web::$method().to($handler))
+                    .default_service(web::to(method_not_allowed)),
+            ))*
+        }
+    };
+}
+
+api_routes! {
+    get "/v1/user" => users::current_user,
+    get "/v1/workspaces" => workspaces::list,
+    get "/v1/workspaces/{workspaceId}/users" => workspaces::users,
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let scope = web::scope("/api")
+        .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad_request(e.to_string()).into()))
+        .app_data(web::JsonConfig::default().error_handler(|e, _| ApiError::bad_request(e.to_string()).into()))
+        .route("/openapi.json", web::get().to(openapi::document));
+    cfg.service(register(scope).default_service(web::to(unknown_route)));
+}
+
+async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::unknown_route(req.path()))
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::method_not_allowed(req.method().as_str()))
 }

@@ -40,16 +40,10 @@ impl Invitation {
                 .filter(invitations::email.eq(new.email)),
         )
         .execute(conn)?;
-        diesel::insert_into(invitations::table)
-            .values(new)
-            .returning(invitations::all_columns)
-            .get_result(conn)
+        diesel::insert_into(invitations::table).values(new).returning(invitations::all_columns).get_result(conn)
     }
 
-    pub fn find_by_token_hash(
-        conn: &mut DbConnection,
-        token_hash: &str,
-    ) -> QueryResult<Option<Invitation>> {
+    pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<Invitation>> {
         invitations::table
             .filter(invitations::token_hash.eq(token_hash))
             .select(Invitation::as_select())
@@ -68,9 +62,7 @@ impl Invitation {
     /// Deletes the invitation if it belongs to the workspace; answers whether it did.
     pub fn delete_in(conn: &mut DbConnection, workspace_id: i64, id: i64) -> QueryResult<bool> {
         diesel::delete(
-            invitations::table
-                .filter(invitations::workspace_id.eq(workspace_id))
-                .filter(invitations::id.eq(id)),
+            invitations::table.filter(invitations::workspace_id.eq(workspace_id)).filter(invitations::id.eq(id)),
         )
         .execute(conn)
         .map(|n| n > 0)

@@ -30,18 +30,11 @@ pub struct NewMembership<'a> {
 
 impl Membership {
     pub fn insert(conn: &mut DbConnection, new: &NewMembership) -> QueryResult<Membership> {
-        diesel::insert_into(memberships::table)
-            .values(new)
-            .returning(memberships::all_columns)
-            .get_result(conn)
+        diesel::insert_into(memberships::table).values(new).returning(memberships::all_columns).get_result(conn)
     }
 
     /// The user's membership of the workspace, if any.
-    pub fn find(
-        conn: &mut DbConnection,
-        workspace_id: i64,
-        user_id: i64,
-    ) -> QueryResult<Option<Membership>> {
+    pub fn find(conn: &mut DbConnection, workspace_id: i64, user_id: i64) -> QueryResult<Option<Membership>> {
         memberships::table
             .filter(memberships::workspace_id.eq(workspace_id))
             .filter(memberships::user_id.eq(user_id))
@@ -51,10 +44,7 @@ impl Membership {
     }
 
     /// Every workspace the user belongs to, by name.
-    pub fn workspaces_of(
-        conn: &mut DbConnection,
-        user_id: i64,
-    ) -> QueryResult<Vec<(Membership, Workspace)>> {
+    pub fn workspaces_of(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<(Membership, Workspace)>> {
         memberships::table
             .inner_join(workspaces::table)
             .filter(memberships::user_id.eq(user_id))
@@ -64,10 +54,7 @@ impl Membership {
     }
 
     /// Every member of the workspace, by name.
-    pub fn members_of(
-        conn: &mut DbConnection,
-        workspace_id: i64,
-    ) -> QueryResult<Vec<(Membership, User)>> {
+    pub fn members_of(conn: &mut DbConnection, workspace_id: i64) -> QueryResult<Vec<(Membership, User)>> {
         memberships::table
             .inner_join(users::table)
             .filter(memberships::workspace_id.eq(workspace_id))
@@ -76,16 +63,21 @@ impl Membership {
             .load(conn)
     }
 
+    /// The members of several workspaces at once, by name.
+    pub fn members_of_many(conn: &mut DbConnection, workspace_ids: &[i64]) -> QueryResult<Vec<(Membership, User)>> {
+        memberships::table
+            .inner_join(users::table)
+            .filter(memberships::workspace_id.eq_any(workspace_ids))
+            .order((users::name.asc(), users::id.asc()))
+            .select((Membership::as_select(), User::as_select()))
+            .load(conn)
+    }
+
     pub fn set_role(conn: &mut DbConnection, id: i64, role: &str) -> QueryResult<()> {
-        diesel::update(memberships::table.find(id))
-            .set(memberships::role.eq(role))
-            .execute(conn)
-            .map(drop)
+        diesel::update(memberships::table.find(id)).set(memberships::role.eq(role)).execute(conn).map(drop)
     }
 
     pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
-        diesel::delete(memberships::table.find(id))
-            .execute(conn)
-            .map(drop)
+        diesel::delete(memberships::table.find(id)).execute(conn).map(drop)
     }
 }

@@ -3,6 +3,8 @@
 //! Every query runs on a blocking thread through [`Db::read`] or [`Db::write`]; a pooled
 //! connection is never held across an `.await`.
 
+pub mod api_keys;
+pub mod audit_log;
 pub mod events;
 pub mod invitations;
 pub mod memberships;
@@ -46,9 +48,7 @@ impl DatabaseUrl {
         let path = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
-            .ok_or_else(|| {
-                anyhow!("the database URL must start with sqlite:// or postgres:// (got {url:?})")
-            })?;
+            .ok_or_else(|| anyhow!("the database URL must start with sqlite:// or postgres:// (got {url:?})"))?;
         if path.is_empty() {
             return Err(anyhow!("the SQLite database URL names no file"));
         }
@@ -75,19 +75,14 @@ impl diesel::r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
         let conn = match &self.url {
-            DatabaseUrl::Postgres(url) => {
-                PgConnection::establish(url).map(DbConnection::Postgresql)
-            }
-            DatabaseUrl::Sqlite(path) => {
-                SqliteConnection::establish(path).map(DbConnection::Sqlite)
-            }
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgresql),
+            DatabaseUrl::Sqlite(path) => SqliteConnection::establish(path).map(DbConnection::Sqlite),
         };
         conn.map_err(diesel::r2d2::Error::ConnectionError)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -137,23 +132,15 @@ impl Db {
             .connection_customizer(Box::new(SqlitePragmas))
             .build(Manager { url: url.clone() })
             .with_context(|| format!("cannot open the database ({})", redacted(url)))?;
-        Ok(Self {
-            pool,
-            sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))),
-        })
+        Ok(Self { pool, sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))) })
     }
 
     /// Applies every pending migration of the backend in use.
     pub fn migrate(&self) -> anyhow::Result<()> {
-        let mut conn = self
-            .pool
-            .get()
-            .context("no database connection for migrations")?;
+        let mut conn = self.pool.get().context("no database connection for migrations")?;
         let applied = match &mut *conn {
             DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-            DbConnection::Postgresql(c) => c
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(|v| v.len()),
+            DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
         }
         .map_err(|e| anyhow!("migrations failed: {e}"))?;
         if applied > 0 {
@@ -198,10 +185,8 @@ impl Db {
         E: From<anyhow::Error> + From<diesel::result::Error>,
     {
         // A poisoned lock only means another writer panicked; the database is intact.
-        let _writer = self
-            .sqlite_writer
-            .as_ref()
-            .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let _writer =
+            self.sqlite_writer.as_ref().map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
         let mut pooled = self.pool.get().context("no database connection")?;
         let conn: &mut DbConnection = &mut pooled;
         conn.transaction(f)
@@ -239,14 +224,8 @@ mod tests {
 
     #[test]
     fn url_scheme_chooses_the_backend() {
-        assert_eq!(
-            DatabaseUrl::parse("sqlite://keyhook.db").ok(),
-            Some(DatabaseUrl::Sqlite("keyhook.db".into()))
-        );
-        assert!(matches!(
-            DatabaseUrl::parse("postgresql://u:p@localhost/k"),
-            Ok(DatabaseUrl::Postgres(_))
-        ));
+        assert_eq!(DatabaseUrl::parse("sqlite://keyhook.db").ok(), Some(DatabaseUrl::Sqlite("keyhook.db".into())));
+        assert!(matches!(DatabaseUrl::parse("postgresql://u:p@localhost/k"), Ok(DatabaseUrl::Postgres(_))));
         assert!(DatabaseUrl::parse("mysql://x").is_err());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
     }

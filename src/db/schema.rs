@@ -60,9 +60,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        public_id -> Text,
+        user_id -> BigInt,
+        name -> Text,
+        hint -> Text,
+        secret_hash -> Text,
+        previous_secret_hash -> Nullable<Text>,
+        previous_valid_until -> Nullable<BigInt>,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+        expires_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        workspace_id -> Nullable<BigInt>,
+        actor_user_id -> Nullable<BigInt>,
+        subject_user_id -> Nullable<BigInt>,
+        action -> Text,
+        target -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(invitations -> workspaces (workspace_id));
 diesel::joinable!(events -> workspaces (workspace_id));
 
-diesel::allow_tables_to_appear_in_same_query!(workspaces, users, memberships, invitations, events);
+diesel::allow_tables_to_appear_in_same_query!(workspaces, users, memberships, invitations, events, api_keys, audit_log);

@@ -42,61 +42,39 @@ pub struct PreferencesChange<'a> {
 
 impl User {
     pub fn insert(conn: &mut DbConnection, new: &NewUser) -> QueryResult<User> {
-        diesel::insert_into(users::table)
-            .values(new)
-            .returning(users::all_columns)
-            .get_result(conn)
+        diesel::insert_into(users::table).values(new).returning(users::all_columns).get_result(conn)
     }
 
     pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<User>> {
-        users::table
-            .find(id)
-            .select(User::as_select())
-            .first(conn)
-            .optional()
+        users::table.find(id).select(User::as_select()).first(conn).optional()
     }
 
     /// `email` must already be normalised (see `domain::Email`).
     pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
-        users::table
-            .filter(users::email.eq(email))
-            .select(User::as_select())
-            .first(conn)
-            .optional()
+        users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional()
+    }
+
+    /// The users with these ids (for naming the people in lists).
+    pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<User>> {
+        users::table.filter(users::id.eq_any(ids)).select(User::as_select()).load(conn)
     }
 
     pub fn any_exists(conn: &mut DbConnection) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(users::table.select(users::id))).get_result(conn)
     }
 
-    pub fn set_active_workspace(
-        conn: &mut DbConnection,
-        user_id: i64,
-        workspace_id: i64,
-    ) -> QueryResult<()> {
+    pub fn set_active_workspace(conn: &mut DbConnection, user_id: i64, workspace_id: i64) -> QueryResult<()> {
         diesel::update(users::table.find(user_id))
             .set(users::active_workspace_id.eq(workspace_id))
             .execute(conn)
             .map(drop)
     }
 
-    pub fn update_preferences(
-        conn: &mut DbConnection,
-        user_id: i64,
-        change: &PreferencesChange,
-    ) -> QueryResult<()> {
-        diesel::update(users::table.find(user_id))
-            .set(change)
-            .execute(conn)
-            .map(drop)
+    pub fn update_preferences(conn: &mut DbConnection, user_id: i64, change: &PreferencesChange) -> QueryResult<()> {
+        diesel::update(users::table.find(user_id)).set(change).execute(conn).map(drop)
     }
 
-    pub fn update_profile(
-        conn: &mut DbConnection,
-        user_id: i64,
-        name: &str,
-        password_hash: &str,
-    ) -> QueryResult<()> {
+    pub fn update_profile(conn: &mut DbConnection, user_id: i64, name: &str, password_hash: &str) -> QueryResult<()> {
         diesel::update(users::table.find(user_id))
             .set((users::name.eq(name), users::password_hash.eq(password_hash)))
             .execute(conn)

@@ -26,24 +26,14 @@ pub struct NewWorkspace<'a> {
 
 impl Workspace {
     pub fn insert(conn: &mut DbConnection, new: &NewWorkspace) -> QueryResult<Workspace> {
-        diesel::insert_into(workspaces::table)
-            .values(new)
-            .returning(workspaces::all_columns)
-            .get_result(conn)
+        diesel::insert_into(workspaces::table).values(new).returning(workspaces::all_columns).get_result(conn)
     }
 
     pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Workspace>> {
-        workspaces::table
-            .find(id)
-            .select(Workspace::as_select())
-            .first(conn)
-            .optional()
+        workspaces::table.find(id).select(Workspace::as_select()).first(conn).optional()
     }
 
-    pub fn find_by_public_id(
-        conn: &mut DbConnection,
-        public_id: &str,
-    ) -> QueryResult<Option<Workspace>> {
+    pub fn find_by_public_id(conn: &mut DbConnection, public_id: &str) -> QueryResult<Option<Workspace>> {
         workspaces::table
             .filter(workspaces::public_id.eq(public_id))
             .select(Workspace::as_select())
@@ -52,16 +42,10 @@ impl Workspace {
     }
 
     pub fn rename(conn: &mut DbConnection, id: i64, name: &str) -> QueryResult<()> {
-        diesel::update(workspaces::table.find(id))
-            .set(workspaces::name.eq(name))
-            .execute(conn)
-            .map(drop)
+        diesel::update(workspaces::table.find(id)).set(workspaces::name.eq(name)).execute(conn).map(drop)
     }
 
     pub fn set_plan(conn: &mut DbConnection, id: i64, plan: &str) -> QueryResult<()> {
-        diesel::update(workspaces::table.find(id))
-            .set(workspaces::plan.eq(plan))
-            .execute(conn)
-            .map(drop)
+        diesel::update(workspaces::table.find(id)).set(workspaces::plan.eq(plan)).execute(conn).map(drop)
     }
 }

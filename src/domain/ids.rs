@@ -41,8 +41,6 @@ mod tests {
     fn tokens_are_url_safe_and_long() {
         let token = random_token();
         assert_eq!(token.len(), 43);
-        assert!(token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     }
 }

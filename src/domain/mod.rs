@@ -2,16 +2,20 @@
 //! nothing past the edge checks it again. Each parse error is a message fit to show next to
 //! the field that caused it.
 
+mod api_key;
 mod email;
 mod ids;
+mod key_lifetimes;
 mod name;
 mod password;
 mod plan;
 mod preferences;
 mod role;
 
+pub use api_key::{ApiKeySecret, MalformedKey, KEY_LEN};
 pub use email::Email;
 pub use ids::{is_public_id, new_public_id, random_token};
+pub use key_lifetimes::{GracePeriod, KeyExpiry};
 pub use name::Name;
 pub use password::Password;
 pub use plan::Plan;

@@ -40,10 +40,7 @@ mod tests {
 
     #[test]
     fn trims_and_keeps_markup_as_text() {
-        assert_eq!(
-            Name::parse("  Acme <script>\"x\" ").map(|n| n.0),
-            Ok("Acme <script>\"x\"".into())
-        );
+        assert_eq!(Name::parse("  Acme <script>\"x\" ").map(|n| n.0), Ok("Acme <script>\"x\"".into()));
     }
 
     #[test]

@@ -10,13 +10,7 @@ pub enum Plan {
 }
 
 impl Plan {
-    pub const ALL: [Plan; 5] = [
-        Plan::Free,
-        Plan::Basic,
-        Plan::Standard,
-        Plan::Pro,
-        Plan::Enterprise,
-    ];
+    pub const ALL: [Plan; 5] = [Plan::Free, Plan::Basic, Plan::Standard, Plan::Pro, Plan::Enterprise];
 
     pub fn parse(input: &str) -> Result<Self, String> {
         Self::ALL

@@ -110,19 +110,12 @@ impl TimeZoneName {
         if !Self::all().iter().any(|known| known == name) {
             return Err("Choose a time zone from the list.".into());
         }
-        let zone =
-            TimeZone::get(name).map_err(|_| "Choose a time zone from the list.".to_owned())?;
-        Ok(Self {
-            name: name.to_owned(),
-            zone,
-        })
+        let zone = TimeZone::get(name).map_err(|_| "Choose a time zone from the list.".to_owned())?;
+        Ok(Self { name: name.to_owned(), zone })
     }
 
     pub fn utc() -> Self {
-        Self {
-            name: "UTC".into(),
-            zone: TimeZone::UTC,
-        }
+        Self { name: "UTC".into(), zone: TimeZone::UTC }
     }
 
     pub fn as_str(&self) -> &str {
@@ -133,10 +126,7 @@ impl TimeZoneName {
     pub fn all() -> &'static [String] {
         static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
         NAMES.get_or_init(|| {
-            let mut names: Vec<String> = jiff::tz::db()
-                .available()
-                .map(|n| n.as_str().to_owned())
-                .collect();
+            let mut names: Vec<String> = jiff::tz::db().available().map(|n| n.as_str().to_owned()).collect();
             names.sort();
             names
         })
@@ -168,11 +158,7 @@ impl DisplayPrefs {
             return "—".into();
         };
         let zoned = timestamp.to_zoned(self.time_zone.zone.clone());
-        format!(
-            "{} {}",
-            zoned.strftime(self.date_format.strftime()),
-            zoned.strftime(self.time_format.strftime())
-        )
+        format!("{} {}", zoned.strftime(self.date_format.strftime()), zoned.strftime(self.time_format.strftime()))
     }
 }
 
@@ -193,44 +179,20 @@ mod tests {
 
     #[test]
     fn formats_in_the_users_zone_and_formats() {
-        assert_eq!(
-            prefs("UTC", "MM/DD/YYYY", "HOUR12").format_instant(INSTANT),
-            "11/30/2022 2:06:04 AM"
-        );
-        assert_eq!(
-            prefs("UTC", "YYYY-MM-DD", "HOUR24").format_instant(INSTANT),
-            "2022-11-30 02:06:04"
-        );
-        assert_eq!(
-            prefs("America/New_York", "DD.MM.YYYY", "HOUR12").format_instant(INSTANT),
-            "29.11.2022 9:06:04 PM"
-        );
-        assert_eq!(
-            prefs("Asia/Kolkata", "DD-MM-YYYY", "HOUR24").format_instant(INSTANT),
-            "30-11-2022 07:36:04"
-        );
-        assert_eq!(
-            prefs("UTC", "DD/MM/YYYY", "HOUR24").format_instant(INSTANT),
-            "30/11/2022 02:06:04"
-        );
-        assert_eq!(
-            prefs("UTC", "MM-DD-YYYY", "HOUR24").format_instant(INSTANT),
-            "11-30-2022 02:06:04"
-        );
+        assert_eq!(prefs("UTC", "MM/DD/YYYY", "HOUR12").format_instant(INSTANT), "11/30/2022 2:06:04 AM");
+        assert_eq!(prefs("UTC", "YYYY-MM-DD", "HOUR24").format_instant(INSTANT), "2022-11-30 02:06:04");
+        assert_eq!(prefs("America/New_York", "DD.MM.YYYY", "HOUR12").format_instant(INSTANT), "29.11.2022 9:06:04 PM");
+        assert_eq!(prefs("Asia/Kolkata", "DD-MM-YYYY", "HOUR24").format_instant(INSTANT), "30-11-2022 07:36:04");
+        assert_eq!(prefs("UTC", "DD/MM/YYYY", "HOUR24").format_instant(INSTANT), "30/11/2022 02:06:04");
+        assert_eq!(prefs("UTC", "MM-DD-YYYY", "HOUR24").format_instant(INSTANT), "11-30-2022 02:06:04");
     }
 
     #[test]
     fn daylight_saving_is_followed() {
         // 2022-07-01T12:00:00Z is 14:00 in Berlin (CEST), 2022-01-01T12:00:00Z is 13:00 (CET).
         let berlin = prefs("Europe/Berlin", "YYYY-MM-DD", "HOUR24");
-        assert_eq!(
-            berlin.format_instant(1_656_676_800_000),
-            "2022-07-01 14:00:00"
-        );
-        assert_eq!(
-            berlin.format_instant(1_641_038_400_000),
-            "2022-01-01 13:00:00"
-        );
+        assert_eq!(berlin.format_instant(1_656_676_800_000), "2022-07-01 14:00:00");
+        assert_eq!(berlin.format_instant(1_641_038_400_000), "2022-01-01 13:00:00");
     }
 
     #[test]

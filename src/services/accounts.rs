@@ -16,15 +16,9 @@ pub struct NewAccount {
 
 /// First run: creates the Owner and the first workspace. Refused once any account exists,
 /// checked inside the transaction so that two racing setups cannot both win.
-pub fn setup(
-    conn: &mut DbConnection,
-    account: &NewAccount,
-    workspace: &Name,
-) -> ServiceResult<(User, Workspace)> {
+pub fn setup(conn: &mut DbConnection, account: &NewAccount, workspace: &Name) -> ServiceResult<(User, Workspace)> {
     if User::any_exists(conn)? {
-        return Err(ServiceError::forbidden(
-            "keyhook is already set up. Log in instead.",
-        ));
+        return Err(ServiceError::forbidden("keyhook is already set up. Log in instead."));
     }
     let user = create_user(conn, account)?;
     let workspace = workspaces::create(conn, &user, workspace)?;
@@ -34,10 +28,7 @@ pub fn setup(
 /// Creates an account; the address must be free.
 pub fn create_user(conn: &mut DbConnection, account: &NewAccount) -> ServiceResult<User> {
     if User::find_by_email(conn, account.email.as_str())?.is_some() {
-        return Err(ServiceError::invalid(
-            "email",
-            "An account with this email already exists.",
-        ));
+        return Err(ServiceError::invalid("email", "An account with this email already exists."));
     }
     Ok(User::insert(
         conn,

@@ -31,12 +31,7 @@ impl EventType {
 }
 
 /// Appends `event` for the workspace. Call it inside the transaction that made the change.
-pub fn emit(
-    conn: &mut DbConnection,
-    workspace_id: i64,
-    event: EventType,
-    payload: &Value,
-) -> QueryResult<Event> {
+pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payload: &Value) -> QueryResult<Event> {
     let payload = payload.to_string();
     Event::insert(
         conn,

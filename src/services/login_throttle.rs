@@ -29,12 +29,7 @@ const SWEEP_ABOVE: usize = 10_000;
 
 impl LoginThrottle {
     pub fn new(per_account: u32, per_address: u32, lockout: Duration) -> Self {
-        Self {
-            per_account,
-            per_address,
-            lockout,
-            entries: Mutex::new(HashMap::new()),
-        }
+        Self { per_account, per_address, lockout, entries: Mutex::new(HashMap::new()) }
     }
 
     /// How long the caller must still wait, if either the account or the address is locked.
@@ -52,29 +47,14 @@ impl LoginThrottle {
         let mut entries = self.lock();
         if entries.len() > SWEEP_ABOVE {
             let lockout = self.lockout;
-            entries.retain(|_, e| {
-                now.duration_since(e.window_start) < lockout
-                    || e.locked_until.is_some_and(|u| u > now)
-            });
+            entries
+                .retain(|_, e| now.duration_since(e.window_start) < lockout || e.locked_until.is_some_and(|u| u > now));
         }
-        for (key, limit) in [
-            (account_key(account), self.per_account),
-            (address_key(address), self.per_address),
-        ] {
-            let entry = entries.entry(key).or_insert(Entry {
-                failures: 0,
-                window_start: now,
-                locked_until: None,
-            });
+        for (key, limit) in [(account_key(account), self.per_account), (address_key(address), self.per_address)] {
+            let entry = entries.entry(key).or_insert(Entry { failures: 0, window_start: now, locked_until: None });
             // Failures count within a window as long as the lockout; an old streak starts over.
-            if now.duration_since(entry.window_start) >= self.lockout
-                || entry.locked_until.is_some_and(|u| u <= now)
-            {
-                *entry = Entry {
-                    failures: 0,
-                    window_start: now,
-                    locked_until: None,
-                };
+            if now.duration_since(entry.window_start) >= self.lockout || entry.locked_until.is_some_and(|u| u <= now) {
+                *entry = Entry { failures: 0, window_start: now, locked_until: None };
             }
             entry.failures += 1;
             if entry.failures >= limit {
@@ -119,10 +99,7 @@ mod tests {
         }
         assert_eq!(t.locked_for("ana@example.com", HOME, start), None);
         t.record_failure("ANA@example.com", HOME, start);
-        assert_eq!(
-            t.locked_for("ana@example.com", AWAY, start),
-            Some(Duration::from_secs(300))
-        );
+        assert_eq!(t.locked_for("ana@example.com", AWAY, start), Some(Duration::from_secs(300)));
         assert_eq!(t.locked_for("bob@example.com", AWAY, start), None);
         let later = start + Duration::from_secs(301);
         assert_eq!(t.locked_for("ana@example.com", HOME, later), None);
@@ -148,13 +125,7 @@ mod tests {
         t.record_success("ana@example.com");
         t.record_failure("ana@example.com", HOME, now);
         t.record_failure("ana@example.com", HOME, now);
-        assert!(
-            t.locked_for("ana@example.com", AWAY, now).is_none(),
-            "account streak restarted"
-        );
-        assert!(
-            t.locked_for("x@example.com", HOME, now).is_some(),
-            "address saw four failures"
-        );
+        assert!(t.locked_for("ana@example.com", AWAY, now).is_none(), "account streak restarted");
+        assert!(t.locked_for("x@example.com", HOME, now).is_some(), "address saw four failures");
     }
 }

@@ -10,6 +10,7 @@ use crate::db::users::User;
 use crate::db::workspaces::Workspace;
 use crate::db::DbConnection;
 use crate::domain::{is_public_id, random_token, Email, Role};
+use crate::dto::{MembershipDto, UserDto};
 
 use super::accounts::{self, NewAccount};
 use super::events::{self, EventType};
@@ -27,18 +28,11 @@ pub struct Member {
     pub status: String,
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    access: &WorkspaceAccess,
-) -> ServiceResult<(Vec<Member>, Vec<Invitation>)> {
+pub fn list(conn: &mut DbConnection, access: &WorkspaceAccess) -> ServiceResult<(Vec<Member>, Vec<Invitation>)> {
     access.require_admin()?;
     let members = Membership::members_of(conn, access.workspace.id)?
         .into_iter()
-        .map(|(m, user)| Member {
-            role: Role::parse(&m.role).unwrap_or(Role::Regular),
-            status: m.status,
-            user,
-        })
+        .map(|(m, user)| Member { role: Role::parse(&m.role).unwrap_or(Role::Regular), status: m.status, user })
         .collect();
     let invitations = Invitation::pending_for(conn, access.workspace.id)?;
     Ok((members, invitations))
@@ -46,25 +40,14 @@ pub fn list(
 
 /// Invites an address with a role; answers the link's secret token, which is stored only as
 /// its SHA-256 and so can be shown once. Inviting the same address again replaces the link.
-pub fn invite(
-    conn: &mut DbConnection,
-    access: &WorkspaceAccess,
-    email: &Email,
-    role: Role,
-) -> ServiceResult<String> {
+pub fn invite(conn: &mut DbConnection, access: &WorkspaceAccess, email: &Email, role: Role) -> ServiceResult<String> {
     access.require_admin()?;
     if role == Role::Owner {
-        return Err(ServiceError::invalid(
-            "role",
-            "Ownership moves only by transferring it.",
-        ));
+        return Err(ServiceError::invalid("role", "Ownership moves only by transferring it."));
     }
     if let Some(user) = User::find_by_email(conn, email.as_str())? {
         if Membership::find(conn, access.workspace.id, user.id)?.is_some() {
-            return Err(ServiceError::invalid(
-                "email",
-                "This person is already a member of the workspace.",
-            ));
+            return Err(ServiceError::invalid("email", "This person is already a member of the workspace."));
         }
     }
     let token = random_token();
@@ -87,21 +70,12 @@ pub fn invite(
         "role": role.as_str(),
         "status": "PENDING",
     }]);
-    events::emit(
-        conn,
-        access.workspace.id,
-        EventType::UsersInvitedToWorkspace,
-        &payload,
-    )?;
+    events::emit(conn, access.workspace.id, EventType::UsersInvitedToWorkspace, &payload)?;
     Ok(token)
 }
 
 /// Withdraws a pending invitation.
-pub fn revoke_invitation(
-    conn: &mut DbConnection,
-    access: &WorkspaceAccess,
-    invitation_id: i64,
-) -> ServiceResult<()> {
+pub fn revoke_invitation(conn: &mut DbConnection, access: &WorkspaceAccess, invitation_id: i64) -> ServiceResult<()> {
     access.require_admin()?;
     if Invitation::delete_in(conn, access.workspace.id, invitation_id)? {
         Ok(())
@@ -121,14 +95,9 @@ pub fn open_invitation(conn: &mut DbConnection, token: &str) -> ServiceResult<Op
     let invitation = Invitation::find_by_token_hash(conn, &token_hash(token))?
         .filter(|i| i.expires_at > now_ms())
         .ok_or(ServiceError::NotFound)?;
-    let workspace =
-        Workspace::find(conn, invitation.workspace_id)?.ok_or(ServiceError::NotFound)?;
+    let workspace = Workspace::find(conn, invitation.workspace_id)?.ok_or(ServiceError::NotFound)?;
     let existing_user = User::find_by_email(conn, &invitation.email)?;
-    Ok(OpenInvitation {
-        invitation,
-        workspace,
-        existing_user,
-    })
+    Ok(OpenInvitation { invitation, workspace, existing_user })
 }
 
 /// Who is accepting: a new account (name and hashed password chosen on the invitation page),
@@ -139,11 +108,7 @@ pub enum Joiner {
 }
 
 /// Accepts the invitation: creates the account if needed, the membership, and the event.
-pub fn accept(
-    conn: &mut DbConnection,
-    token: &str,
-    joiner: Joiner,
-) -> ServiceResult<(User, Workspace)> {
+pub fn accept(conn: &mut DbConnection, token: &str, joiner: Joiner) -> ServiceResult<(User, Workspace)> {
     // Looked up again inside the transaction: the link may have been used or revoked since.
     let open = open_invitation(conn, token)?;
     let user = match joiner {
@@ -169,12 +134,7 @@ pub fn accept(
             },
         )?;
         let payload = member_payload(&user, &open.workspace, role);
-        events::emit(
-            conn,
-            open.workspace.id,
-            EventType::UserJoinedWorkspace,
-            &payload,
-        )?;
+        events::emit(conn, open.workspace.id, EventType::UserJoinedWorkspace, &payload)?;
     }
     Invitation::delete_in(conn, open.workspace.id, open.invitation.id)?;
     User::set_active_workspace(conn, user.id, open.workspace.id)?;
@@ -191,48 +151,27 @@ pub fn change_role(
     access.require_admin()?;
     let (membership, user) = find_member(conn, access, member_public_id)?;
     if membership.role == Role::Owner.as_str() {
-        return Err(ServiceError::forbidden(
-            "The Owner's role changes only by transferring ownership.",
-        ));
+        return Err(ServiceError::forbidden("The Owner's role changes only by transferring ownership."));
     }
     if role == Role::Owner {
-        return Err(ServiceError::invalid(
-            "role",
-            "Ownership moves only by transferring it.",
-        ));
+        return Err(ServiceError::invalid("role", "Ownership moves only by transferring it."));
     }
     Membership::set_role(conn, membership.id, role.as_str())?;
-    events::emit(
-        conn,
-        access.workspace.id,
-        EventType::UserUpdated,
-        &member_payload(&user, &access.workspace, role),
-    )?;
+    events::emit(conn, access.workspace.id, EventType::UserUpdated, &member_payload(&user, &access.workspace, role))?;
     Ok(())
 }
 
 /// Removes a member. The Owner cannot be removed.
-pub fn remove(
-    conn: &mut DbConnection,
-    access: &WorkspaceAccess,
-    member_public_id: &str,
-) -> ServiceResult<()> {
+pub fn remove(conn: &mut DbConnection, access: &WorkspaceAccess, member_public_id: &str) -> ServiceResult<()> {
     access.require_admin()?;
     let (membership, user) = find_member(conn, access, member_public_id)?;
     if membership.role == Role::Owner.as_str() {
-        return Err(ServiceError::forbidden(
-            "The Owner cannot be removed. Transfer ownership first.",
-        ));
+        return Err(ServiceError::forbidden("The Owner cannot be removed. Transfer ownership first."));
     }
     Membership::delete(conn, membership.id)?;
     let role = Role::parse(&membership.role).unwrap_or(Role::Regular);
     let payload = member_payload(&user, &access.workspace, role);
-    events::emit(
-        conn,
-        access.workspace.id,
-        EventType::UserDeletedFromWorkspace,
-        &payload,
-    )?;
+    events::emit(conn, access.workspace.id, EventType::UserDeletedFromWorkspace, &payload)?;
     Ok(())
 }
 
@@ -245,13 +184,9 @@ pub fn transfer_ownership(
     access.require_owner()?;
     let (new_owner, user) = find_member(conn, access, member_public_id)?;
     if new_owner.user_id == access.user_id {
-        return Err(ServiceError::invalid(
-            "member",
-            "You already own this workspace.",
-        ));
+        return Err(ServiceError::invalid("member", "You already own this workspace."));
     }
-    let current = Membership::find(conn, access.workspace.id, access.user_id)?
-        .ok_or(ServiceError::NotFound)?;
+    let current = Membership::find(conn, access.workspace.id, access.user_id)?.ok_or(ServiceError::NotFound)?;
     // Demote first: the database allows one Owner per workspace at any moment.
     Membership::set_role(conn, current.id, Role::Admin.as_str())?;
     Membership::set_role(conn, new_owner.id, Role::Owner.as_str())?;
@@ -280,24 +215,17 @@ fn find_member(
 
 /// The member as the REST API shows a user, with their membership of this workspace.
 pub fn member_payload(user: &User, workspace: &Workspace, role: Role) -> Value {
-    json!({
-        "id": user.public_id,
-        "email": user.email,
-        "name": user.name,
-        "status": "ACTIVE",
-        "settings": {
-            "timeZone": user.time_zone,
-            "dateFormat": user.date_format,
-            "timeFormat": user.time_format,
-        },
-        "memberships": [{
-            "userId": user.public_id,
-            "targetId": workspace.public_id,
-            "membershipType": "WORKSPACE",
-            "membershipStatus": "ACTIVE",
-            "role": role.as_str(),
-        }],
-    })
+    let membership = Membership {
+        id: 0,
+        workspace_id: workspace.id,
+        user_id: user.id,
+        role: role.as_str().to_owned(),
+        status: "ACTIVE".to_owned(),
+        created_at: 0,
+    };
+    let dto =
+        UserDto::new(user, Some(workspace.public_id.clone()), vec![MembershipDto::new(user, workspace, &membership)]);
+    serde_json::to_value(dto).unwrap_or(Value::Null)
 }
 
 fn token_hash(token: &str) -> String {

@@ -9,6 +9,8 @@
 //! logged with its cause chain, answered opaquely.
 
 pub mod accounts;
+pub mod api_keys;
+pub mod directory;
 pub mod events;
 pub mod login_throttle;
 pub mod members;
@@ -21,29 +23,20 @@ use std::time::{SystemTime, UNIX_EPOCH};
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: String },
     #[error("not found")]
     NotFound,
     #[error("{0}")]
     Forbidden(String),
     #[error("{message}")]
-    RateLimited {
-        message: String,
-        retry_after_secs: u64,
-    },
+    RateLimited { message: String, retry_after_secs: u64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 impl ServiceError {
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        Self::Invalid {
-            field,
-            message: message.into(),
-        }
+        Self::Invalid { field, message: message.into() }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -61,8 +54,5 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 
 /// Now, as Unix milliseconds: the one clock the services read.
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)).unwrap_or(0)
 }

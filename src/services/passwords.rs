@@ -4,9 +4,7 @@
 use std::sync::OnceLock;
 
 use anyhow::anyhow;
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
 use crate::domain::Password;
@@ -22,11 +20,7 @@ pub fn hash(password: &Password) -> anyhow::Result<String> {
 /// Whether `candidate` matches `stored`. A malformed stored hash never matches.
 pub fn verify(candidate: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(candidate.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(candidate.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 
@@ -34,11 +28,7 @@ pub fn verify(candidate: &str, stored: &str) -> bool {
 /// login's timing does not tell whether an address has an account.
 pub fn verify_against_nothing(candidate: &str) {
     static DUMMY: OnceLock<Option<String>> = OnceLock::new();
-    let dummy = DUMMY.get_or_init(|| {
-        Password::parse("not-a-real-password")
-            .ok()
-            .and_then(|p| hash(&p).ok())
-    });
+    let dummy = DUMMY.get_or_init(|| Password::parse("not-a-real-password").ok().and_then(|p| hash(&p).ok()));
     if let Some(stored) = dummy {
         verify(candidate, stored);
     }
@@ -51,10 +41,7 @@ mod tests {
     #[test]
     fn hashes_are_argon2id_salted_and_verify() {
         let password = Password::parse("correct horse battery").expect("valid");
-        let (a, b) = (
-            hash(&password).expect("hash"),
-            hash(&password).expect("hash"),
-        );
+        let (a, b) = (hash(&password).expect("hash"), hash(&password).expect("hash"));
         assert!(a.starts_with("$argon2id$"));
         assert_ne!(a, b, "each hash has its own salt");
         assert!(verify("correct horse battery", &a));

@@ -23,9 +23,7 @@ impl WorkspaceAccess {
         if self.role.administers() {
             Ok(())
         } else {
-            Err(ServiceError::forbidden(
-                "Only the workspace's Owner and Admins can do this.",
-            ))
+            Err(ServiceError::forbidden("Only the workspace's Owner and Admins can do this."))
         }
     }
 
@@ -33,57 +31,33 @@ impl WorkspaceAccess {
         if self.role == Role::Owner {
             Ok(())
         } else {
-            Err(ServiceError::forbidden(
-                "Only the workspace's Owner can do this.",
-            ))
+            Err(ServiceError::forbidden("Only the workspace's Owner can do this."))
         }
     }
 }
 
 /// The caller's access to the workspace with this public id. Answers `NotFound` alike for a
 /// malformed id, a missing workspace and a workspace the caller does not belong to.
-pub fn access(
-    conn: &mut DbConnection,
-    user_id: i64,
-    public_id: &str,
-) -> ServiceResult<WorkspaceAccess> {
+pub fn access(conn: &mut DbConnection, user_id: i64, public_id: &str) -> ServiceResult<WorkspaceAccess> {
     if !is_public_id(public_id) {
         return Err(ServiceError::NotFound);
     }
     let workspace = Workspace::find_by_public_id(conn, public_id)?.ok_or(ServiceError::NotFound)?;
-    let membership =
-        Membership::find(conn, workspace.id, user_id)?.ok_or(ServiceError::NotFound)?;
-    let role = Role::parse(&membership.role).map_err(|_| {
-        anyhow::anyhow!(
-            "membership {} has unknown role {:?}",
-            membership.id,
-            membership.role
-        )
-    })?;
-    Ok(WorkspaceAccess {
-        user_id,
-        workspace,
-        role,
-    })
+    let membership = Membership::find(conn, workspace.id, user_id)?.ok_or(ServiceError::NotFound)?;
+    let role = Role::parse(&membership.role)
+        .map_err(|_| anyhow::anyhow!("membership {} has unknown role {:?}", membership.id, membership.role))?;
+    Ok(WorkspaceAccess { user_id, workspace, role })
 }
 
 impl WorkspaceAccess {
     /// The access that one of the user's memberships (as [`list_for`] answers them) gives to
     /// the workspace with this public id; `NotFound` if it is not among them. Lets a page that
     /// already loaded the user's workspaces for its top bar check access without a query.
-    pub fn among(
-        user_id: i64,
-        memberships: &[(Workspace, Role)],
-        public_id: &str,
-    ) -> ServiceResult<Self> {
+    pub fn among(user_id: i64, memberships: &[(Workspace, Role)], public_id: &str) -> ServiceResult<Self> {
         memberships
             .iter()
             .find(|(w, _)| w.public_id == public_id)
-            .map(|(workspace, role)| Self {
-                user_id,
-                workspace: workspace.clone(),
-                role: *role,
-            })
+            .map(|(workspace, role)| Self { user_id, workspace: workspace.clone(), role: *role })
             .ok_or(ServiceError::NotFound)
     }
 }
@@ -93,12 +67,7 @@ pub fn create(conn: &mut DbConnection, owner: &User, name: &Name) -> ServiceResu
     let now = now_ms();
     let workspace = Workspace::insert(
         conn,
-        &NewWorkspace {
-            public_id: &new_public_id(),
-            name: name.as_str(),
-            plan: Plan::Free.as_str(),
-            created_at: now,
-        },
+        &NewWorkspace { public_id: &new_public_id(), name: name.as_str(), plan: Plan::Free.as_str(), created_at: now },
     )?;
     Membership::insert(
         conn,
@@ -129,11 +98,7 @@ pub fn rename(conn: &mut DbConnection, access: &WorkspaceAccess, name: &Name) ->
 }
 
 /// Changes the plan (Owner only; there is no billing).
-pub fn set_plan(
-    conn: &mut DbConnection,
-    access: &WorkspaceAccess,
-    plan: Plan,
-) -> ServiceResult<()> {
+pub fn set_plan(conn: &mut DbConnection, access: &WorkspaceAccess, plan: Plan) -> ServiceResult<()> {
     access.require_owner()?;
     Workspace::set_plan(conn, access.workspace.id, plan.as_str())?;
     Ok(())

@@ -12,11 +12,7 @@ struct Asset {
 }
 
 const ASSETS: &[Asset] = &[
-    Asset {
-        name: "app.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_bytes!("../../static/app.css"),
-    },
+    Asset { name: "app.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../../static/app.css") },
     Asset {
         name: "app.js",
         content_type: "text/javascript; charset=utf-8",
@@ -30,10 +26,7 @@ const ASSETS: &[Asset] = &[
 ];
 
 pub async fn serve(file: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let asset = ASSETS
-        .iter()
-        .find(|a| a.name == file.as_str())
-        .ok_or(AppError::NotFound)?;
+    let asset = ASSETS.iter().find(|a| a.name == file.as_str()).ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok()
         .content_type(asset.content_type)
         // Names change with content for htmx; app.css and app.js revalidate after an hour.

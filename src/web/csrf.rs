@@ -40,16 +40,11 @@ pub async fn require_token(
     };
     let expected = expected_csrf_token(&req.get_session());
     let valid = match (expected, presented) {
-        (Some(expected), Some(presented)) => {
-            bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
-        }
+        (Some(expected), Some(presented)) => bool::from(expected.as_bytes().ct_eq(presented.as_bytes())),
         _ => false,
     };
     if !valid {
-        tracing::info!(
-            path = req.path(),
-            "refused a request without a valid CSRF token"
-        );
+        tracing::info!(path = req.path(), "refused a request without a valid CSRF token");
         return Err(AppError::Csrf.into());
     }
     next.call(req).await

@@ -38,10 +38,7 @@ struct InvitationPage<'a> {
 
 async fn open(state: &AppState, token: &str) -> Result<OpenInvitation, AppError> {
     let token = token.to_owned();
-    Ok(state
-        .db
-        .read(move |conn| members::open_invitation(conn, &token))
-        .await?)
+    Ok(state.db.read(move |conn| members::open_invitation(conn, &token)).await?)
 }
 
 fn page<'a>(
@@ -68,10 +65,7 @@ pub async fn show(
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let open = open(&state, &token).await?;
-    render(
-        StatusCode::OK,
-        &page(&session, &token, &open, "", FieldErrors::default()),
-    )
+    render(StatusCode::OK, &page(&session, &token, &open, "", FieldErrors::default()))
 }
 
 pub async fn accept(
@@ -99,40 +93,25 @@ pub async fn accept(
         None => {
             let name = errors.check("name", Name::parse(&form.name));
             let password = errors.check("password", Password::parse(&form.password));
-            let email = Email::parse(&open.invitation.email)
-                .map_err(|e| anyhow::anyhow!("stored invitation email: {e}"))?;
+            let email =
+                Email::parse(&open.invitation.email).map_err(|e| anyhow::anyhow!("stored invitation email: {e}"))?;
             match (name, password) {
                 (Some(name), Some(password)) => {
-                    let password_hash = web::block(move || passwords::hash(&password))
-                        .await
-                        .map_err(anyhow::Error::from)??;
-                    Joiner::NewAccount(NewAccount {
-                        name,
-                        email,
-                        password_hash,
-                    })
+                    let password_hash =
+                        web::block(move || passwords::hash(&password)).await.map_err(anyhow::Error::from)??;
+                    Joiner::NewAccount(NewAccount { name, email, password_hash })
                 }
                 _ => {
-                    return render(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        &page(&session, &token, &open, &form.name, errors),
-                    )
+                    return render(StatusCode::UNPROCESSABLE_ENTITY, &page(&session, &token, &open, &form.name, errors))
                 }
             }
         }
     };
     if !errors.is_empty() {
-        return render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &page(&session, &token, &open, &form.name, errors),
-        );
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page(&session, &token, &open, &form.name, errors));
     }
     let accepted = token.clone();
-    match state
-        .db
-        .write(move |conn| members::accept(conn, &accepted, joiner))
-        .await
-    {
+    match state.db.write(move |conn| members::accept(conn, &accepted, joiner)).await {
         Ok((user, workspace)) => {
             sign_in(&session, user.id)?;
             set_flash(&session, format!("Welcome to {}.", workspace.name), None);
@@ -140,10 +119,7 @@ pub async fn accept(
         }
         Err(e) => {
             let errors = FieldErrors::absorb(e)?;
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &page(&session, &token, &open, &form.name, errors),
-            )
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page(&session, &token, &open, &form.name, errors))
         }
     }
 }

@@ -34,14 +34,7 @@ pub async fn show(state: web::Data<AppState>, session: Session) -> Result<HttpRe
     if state.needs_setup().await? {
         return Ok(see_other("/setup"));
     }
-    render(
-        StatusCode::OK,
-        &LoginPage {
-            csrf: csrf_token(&session),
-            email: "",
-            error: None,
-        },
-    )
+    render(StatusCode::OK, &LoginPage { csrf: csrf_token(&session), email: "", error: None })
 }
 
 pub async fn submit(
@@ -53,23 +46,11 @@ pub async fn submit(
     if state.needs_setup().await? {
         return Ok(see_other("/setup"));
     }
-    let address = req
-        .peer_addr()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let address = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
     let refuse = |status, error: String| {
-        render(
-            status,
-            &LoginPage {
-                csrf: csrf_token(&session),
-                email: &form.email,
-                error: Some(error),
-            },
-        )
+        render(status, &LoginPage { csrf: csrf_token(&session), email: &form.email, error: Some(error) })
     };
-    if let Some(wait) = state
-        .throttle
-        .locked_for(&form.email, address, Instant::now())
-    {
+    if let Some(wait) = state.throttle.locked_for(&form.email, address, Instant::now()) {
         let minutes = wait.as_secs().div_ceil(60).max(1);
         let unit = if minutes == 1 { "minute" } else { "minutes" };
         return refuse(
@@ -78,10 +59,7 @@ pub async fn submit(
         );
     }
     let email = form.email.clone();
-    let user = state
-        .db
-        .read(move |conn| accounts::find_for_login(conn, &email))
-        .await?;
+    let user = state.db.read(move |conn| accounts::find_for_login(conn, &email)).await?;
     let password = form.password.clone();
     let (user, matches) = web::block(move || {
         let matches = accounts::password_matches(user.as_ref(), &password);
@@ -96,13 +74,8 @@ pub async fn submit(
             Ok(see_other("/"))
         }
         None => {
-            state
-                .throttle
-                .record_failure(&form.email, address, Instant::now());
-            refuse(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Email or password is incorrect.".into(),
-            )
+            state.throttle.record_failure(&form.email, address, Instant::now());
+            refuse(StatusCode::UNPROCESSABLE_ENTITY, "Email or password is incorrect.".into())
         }
     }
 }

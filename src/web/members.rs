@@ -57,16 +57,9 @@ async fn show(
     invite: &InviteForm,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let listed = access.clone();
-    let (members, invitations) = state
-        .db
-        .read(move |conn| members::list(conn, &listed))
-        .await?;
+    let (members, invitations) = state.db.read(move |conn| members::list(conn, &listed)).await?;
     let tab = MembersTab {
         prefs: page.prefs(),
         frame: page.frame,
@@ -88,26 +81,12 @@ fn invitation_link(req: &HttpRequest, token: &str) -> String {
 }
 
 fn back(access: &WorkspaceAccess) -> HttpResponse {
-    see_other(&format!(
-        "/workspaces/{}/settings/members",
-        access.workspace.public_id
-    ))
+    see_other(&format!("/workspaces/{}/settings/members", access.workspace.public_id))
 }
 
-pub async fn list(
-    page: Page,
-    state: web::Data<AppState>,
-    ws: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(page: Page, state: web::Data<AppState>, ws: web::Path<String>) -> Result<HttpResponse, AppError> {
     let access = page.admin_access(&ws)?;
-    show(
-        page,
-        &state,
-        access,
-        &InviteForm::default(),
-        FieldErrors::default(),
-    )
-    .await
+    show(page, &state, access, &InviteForm::default(), FieldErrors::default()).await
 }
 
 pub async fn invite(
@@ -126,17 +105,11 @@ pub async fn invite(
     };
     let target = access.clone();
     let invited = email.clone();
-    match state
-        .db
-        .write(move |conn| members::invite(conn, &target, &invited, role))
-        .await
-    {
+    match state.db.write(move |conn| members::invite(conn, &target, &invited, role)).await {
         Ok(token) => {
             set_flash(
                 &page.session,
-                format!(
-                    "Invitation created for {email}. Copy the link now: it is shown only once."
-                ),
+                format!("Invitation created for {email}. Copy the link now: it is shown only once."),
                 Some(invitation_link(&req, &token)),
             );
             Ok(back(&access))
@@ -161,15 +134,8 @@ pub async fn change_role(
     let access = page.admin_access(&ws)?;
     let role = Role::parse_assignable(&form.role).map_err(AppError::BadRequest)?;
     let target = access.clone();
-    state
-        .db
-        .write(move |conn| members::change_role(conn, &target, &member, role))
-        .await?;
-    set_flash(
-        &page.session,
-        format!("Role changed to {}.", role.label()),
-        None,
-    );
+    state.db.write(move |conn| members::change_role(conn, &target, &member, role)).await?;
+    set_flash(&page.session, format!("Role changed to {}.", role.label()), None);
     Ok(back(&access))
 }
 
@@ -181,10 +147,7 @@ pub async fn remove(
     let (ws, member) = path.into_inner();
     let access = page.admin_access(&ws)?;
     let (target, removed) = (access.clone(), member.clone());
-    state
-        .db
-        .write(move |conn| members::remove(conn, &target, &removed))
-        .await?;
+    state.db.write(move |conn| members::remove(conn, &target, &removed)).await?;
     set_flash(&page.session, "Member removed.", None);
     if member == page.user.public_id {
         return Ok(see_other("/preferences"));
@@ -200,15 +163,8 @@ pub async fn transfer(
     let (ws, member) = path.into_inner();
     let access = page.admin_access(&ws)?;
     let target = access.clone();
-    state
-        .db
-        .write(move |conn| members::transfer_ownership(conn, &target, &member))
-        .await?;
-    set_flash(
-        &page.session,
-        "Ownership transferred. You are now an Admin of this workspace.",
-        None,
-    );
+    state.db.write(move |conn| members::transfer_ownership(conn, &target, &member)).await?;
+    set_flash(&page.session, "Ownership transferred. You are now an Admin of this workspace.", None);
     Ok(back(&access))
 }
 
@@ -220,10 +176,7 @@ pub async fn revoke_invitation(
     let (ws, invitation) = path.into_inner();
     let access = page.admin_access(&ws)?;
     let target = access.clone();
-    state
-        .db
-        .write(move |conn| members::revoke_invitation(conn, &target, invitation))
-        .await?;
+    state.db.write(move |conn| members::revoke_invitation(conn, &target, invitation)).await?;
     set_flash(&page.session, "Invitation withdrawn.", None);
     Ok(back(&access))
 }

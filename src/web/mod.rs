@@ -2,6 +2,8 @@
 //! a template or redirect (303) with a flash message. htmx only enhances; every form works
 //! without JavaScript.
 
+mod accounts;
+mod api_keys;
 mod assets;
 pub mod csrf;
 mod forms;
@@ -35,45 +37,30 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/preferences", web::get().to(preferences::show))
         .route("/preferences", web::post().to(preferences::save))
         .route("/preferences/preview", web::get().to(preferences::preview))
+        .route("/preferences/advanced", web::get().to(preferences::advanced))
+        .route("/api-keys", web::get().to(api_keys::list))
+        .route("/api-keys", web::post().to(api_keys::generate))
+        .route("/api-keys/new", web::get().to(api_keys::new_form))
+        .route("/api-keys/{key}/rename", web::get().to(api_keys::rename_form))
+        .route("/api-keys/{key}/rename", web::post().to(api_keys::rename))
+        .route("/api-keys/{key}/regenerate", web::get().to(api_keys::regenerate_form))
+        .route("/api-keys/{key}/regenerate", web::post().to(api_keys::regenerate))
+        .route("/api-keys/{key}/delete", web::get().to(api_keys::delete_form))
+        .route("/api-keys/{key}/delete", web::post().to(api_keys::delete))
         .route("/workspaces/new", web::get().to(workspaces::new_form))
         .route("/workspaces/new", web::post().to(workspaces::create))
         .route("/workspaces/switch", web::post().to(workspaces::switch))
-        .route(
-            "/workspaces/{ws}/settings",
-            web::get().to(settings::general),
-        )
-        .route(
-            "/workspaces/{ws}/settings/name",
-            web::post().to(settings::rename),
-        )
-        .route(
-            "/workspaces/{ws}/settings/plan",
-            web::post().to(settings::set_plan),
-        )
-        .route(
-            "/workspaces/{ws}/settings/members",
-            web::get().to(members::list),
-        )
-        .route(
-            "/workspaces/{ws}/members/invite",
-            web::post().to(members::invite),
-        )
-        .route(
-            "/workspaces/{ws}/members/{user}/role",
-            web::post().to(members::change_role),
-        )
-        .route(
-            "/workspaces/{ws}/members/{user}/remove",
-            web::post().to(members::remove),
-        )
-        .route(
-            "/workspaces/{ws}/members/{user}/transfer",
-            web::post().to(members::transfer),
-        )
-        .route(
-            "/workspaces/{ws}/invitations/{id}/revoke",
-            web::post().to(members::revoke_invitation),
-        )
+        .route("/workspaces/{ws}/settings", web::get().to(settings::general))
+        .route("/workspaces/{ws}/settings/name", web::post().to(settings::rename))
+        .route("/workspaces/{ws}/settings/plan", web::post().to(settings::set_plan))
+        .route("/workspaces/{ws}/settings/members", web::get().to(members::list))
+        .route("/workspaces/{ws}/settings/accounts", web::get().to(accounts::list))
+        .route("/workspaces/{ws}/api-keys/{key}/revoke", web::post().to(accounts::revoke))
+        .route("/workspaces/{ws}/members/invite", web::post().to(members::invite))
+        .route("/workspaces/{ws}/members/{user}/role", web::post().to(members::change_role))
+        .route("/workspaces/{ws}/members/{user}/remove", web::post().to(members::remove))
+        .route("/workspaces/{ws}/members/{user}/transfer", web::post().to(members::transfer))
+        .route("/workspaces/{ws}/invitations/{id}/revoke", web::post().to(members::revoke_invitation))
         .route("/invitations/{token}", web::get().to(invitations::show))
         .route("/invitations/{token}", web::post().to(invitations::accept));
 }
@@ -84,19 +71,13 @@ async fn home(_page: session::Page) -> HttpResponse {
 
 /// Renders a template as a whole HTML page.
 pub fn render(status: StatusCode, template: &impl Template) -> Result<HttpResponse, AppError> {
-    let html = template
-        .render()
-        .map_err(|e| anyhow::anyhow!("template failed: {e}"))?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(html))
+    let html = template.render().map_err(|e| anyhow::anyhow!("template failed: {e}"))?;
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
 }
 
 /// The answer to a form that worked: go to `location` (POST-redirect-GET).
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
 }
 
 /// The 404 page for every unknown path.

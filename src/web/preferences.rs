@@ -28,11 +28,9 @@ impl PreferencesForm {
         let date_format = errors.check("date_format", DateFormat::parse(&self.date_format));
         let time_format = errors.check("time_format", TimeFormat::parse(&self.time_format));
         match (time_zone, date_format, time_format) {
-            (Some(time_zone), Some(date_format), Some(time_format)) => Ok(DisplayPrefs {
-                time_zone,
-                date_format,
-                time_format,
-            }),
+            (Some(time_zone), Some(date_format), Some(time_format)) => {
+                Ok(DisplayPrefs { time_zone, date_format, time_format })
+            }
             _ => Err(errors),
         }
     }
@@ -76,15 +74,7 @@ pub async fn show(page: Page) -> Result<HttpResponse, AppError> {
         time_format: prefs.time_format.as_str().to_owned(),
     };
     let preview = prefs.format_instant(now_ms());
-    render(
-        StatusCode::OK,
-        &GeneralTab {
-            frame: page.frame,
-            form: &form,
-            preview,
-            errors: FieldErrors::default(),
-        },
-    )
+    render(StatusCode::OK, &GeneralTab { frame: page.frame, form: &form, preview, errors: FieldErrors::default() })
 }
 
 pub async fn save(
@@ -98,20 +88,12 @@ pub async fn save(
             let preview = page.prefs().format_instant(now_ms());
             return render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &GeneralTab {
-                    frame: page.frame,
-                    form: &form,
-                    preview,
-                    errors,
-                },
+                &GeneralTab { frame: page.frame, form: &form, preview, errors },
             );
         }
     };
     let user_id = page.user.id;
-    state
-        .db
-        .write(move |conn| preferences::save(conn, user_id, &prefs))
-        .await?;
+    state.db.write(move |conn| preferences::save(conn, user_id, &prefs)).await?;
     set_flash(&page.session, "Preferences saved.", None);
     Ok(see_other("/preferences"))
 }
@@ -126,14 +108,21 @@ pub async fn preview(
         return Ok(see_other("/preferences"));
     }
     let fragment = match form.parse() {
-        Ok(prefs) => Preview {
-            preview: prefs.format_instant(now_ms()),
-            error: None,
-        },
-        Err(_) => Preview {
-            preview: String::new(),
-            error: Some("Choose a value from each list to see a preview.".into()),
-        },
+        Ok(prefs) => Preview { preview: prefs.format_instant(now_ms()), error: None },
+        Err(_) => {
+            Preview { preview: String::new(), error: Some("Choose a value from each list to see a preview.".into()) }
+        }
     };
     render(StatusCode::OK, &fragment)
+}
+
+#[derive(Template)]
+#[template(path = "preferences/advanced.html")]
+struct AdvancedTab {
+    frame: Frame,
+}
+
+/// Tab Advanced: the way to API keys (and, for Owners and Admins, webhooks).
+pub async fn advanced(page: Page) -> Result<HttpResponse, AppError> {
+    render(StatusCode::OK, &AdvancedTab { frame: page.frame })
 }

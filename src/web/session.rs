@@ -29,10 +29,7 @@ pub struct Flash {
 }
 
 pub fn set_flash(session: &Session, message: impl Into<String>, secret: Option<String>) {
-    let flash = Flash {
-        message: message.into(),
-        secret,
-    };
+    let flash = Flash { message: message.into(), secret };
     if let Err(e) = session.insert(FLASH, flash) {
         tracing::warn!(error = %e, "cannot store a flash message");
     }
@@ -128,11 +125,7 @@ impl Page {
 
     /// The user's access to the workspace in the URL; 404 if it is not one of theirs.
     pub fn access(&self, workspace: &str) -> Result<WorkspaceAccess, AppError> {
-        Ok(WorkspaceAccess::among(
-            self.user.id,
-            &self.memberships,
-            workspace,
-        )?)
+        Ok(WorkspaceAccess::among(self.user.id, &self.memberships, workspace)?)
     }
 
     /// Like [`Page::access`], and the user must be its Owner or an Admin (403 otherwise).
@@ -155,9 +148,7 @@ impl FromRequest for Page {
             let state = state.ok_or_else(|| anyhow::anyhow!("AppState is not registered"))?;
             let user_id = session.get::<i64>(USER_ID).ok().flatten();
             let Some(user_id) = user_id else {
-                return Err(AppError::SignIn {
-                    setup_needed: state.needs_setup().await?,
-                });
+                return Err(AppError::SignIn { setup_needed: state.needs_setup().await? });
             };
             let loaded = state
                 .db
@@ -171,22 +162,14 @@ impl FromRequest for Page {
             let Some((memberships, user)) = loaded else {
                 // The account is gone (or the database was replaced): start over.
                 sign_out(&session);
-                return Err(AppError::SignIn {
-                    setup_needed: state.needs_setup().await?,
-                });
+                return Err(AppError::SignIn { setup_needed: state.needs_setup().await? });
             };
             // The remembered workspace, or the first one if it is gone (the user was removed).
-            let active_index = memberships
-                .iter()
-                .position(|(w, _)| Some(w.id) == user.active_workspace_id)
-                .unwrap_or(0);
+            let active_index =
+                memberships.iter().position(|(w, _)| Some(w.id) == user.active_workspace_id).unwrap_or(0);
             let workspaces: Vec<WorkspaceChoice> = memberships
                 .iter()
-                .map(|(w, role)| WorkspaceChoice {
-                    id: w.public_id.clone(),
-                    name: w.name.clone(),
-                    role: *role,
-                })
+                .map(|(w, role)| WorkspaceChoice { id: w.public_id.clone(), name: w.name.clone(), role: *role })
                 .collect();
             let active = workspaces.get(active_index).cloned();
             let flash = take_flash(&session);
@@ -199,12 +182,7 @@ impl FromRequest for Page {
                 flash,
                 path,
             };
-            Ok(Page {
-                user,
-                frame,
-                session,
-                memberships,
-            })
+            Ok(Page { user, frame, session, memberships })
         })
     }
 }

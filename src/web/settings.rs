@@ -44,10 +44,7 @@ impl GeneralTab {
 pub async fn general(page: Page, ws: web::Path<String>) -> Result<HttpResponse, AppError> {
     let access = page.admin_access(&ws)?;
     let name = access.workspace.name.clone();
-    render(
-        StatusCode::OK,
-        &GeneralTab::new(page.frame, &access, name, FieldErrors::default()),
-    )
+    render(StatusCode::OK, &GeneralTab::new(page.frame, &access, name, FieldErrors::default()))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -69,15 +66,9 @@ pub async fn rename(
         return render(StatusCode::UNPROCESSABLE_ENTITY, &tab);
     };
     let target = access.clone();
-    state
-        .db
-        .write(move |conn| workspaces::rename(conn, &target, &name))
-        .await?;
+    state.db.write(move |conn| workspaces::rename(conn, &target, &name)).await?;
     set_flash(&page.session, "Workspace name saved.", None);
-    Ok(see_other(&format!(
-        "/workspaces/{}/settings",
-        access.workspace.public_id
-    )))
+    Ok(see_other(&format!("/workspaces/{}/settings", access.workspace.public_id)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -96,23 +87,10 @@ pub async fn set_plan(
     let mut errors = FieldErrors::default();
     let Some(plan) = errors.check("plan", Plan::parse(&form.plan)) else {
         let name = access.workspace.name.clone();
-        return render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &GeneralTab::new(page.frame, &access, name, errors),
-        );
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &GeneralTab::new(page.frame, &access, name, errors));
     };
     let target = access.clone();
-    state
-        .db
-        .write(move |conn| workspaces::set_plan(conn, &target, plan))
-        .await?;
-    set_flash(
-        &page.session,
-        format!("Plan changed to {}.", plan.label()),
-        None,
-    );
-    Ok(see_other(&format!(
-        "/workspaces/{}/settings",
-        access.workspace.public_id
-    )))
+    state.db.write(move |conn| workspaces::set_plan(conn, &target, plan)).await?;
+    set_flash(&page.session, format!("Plan changed to {}.", plan.label()), None);
+    Ok(see_other(&format!("/workspaces/{}/settings", access.workspace.public_id)))
 }

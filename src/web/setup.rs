@@ -37,14 +37,7 @@ pub async fn show(state: web::Data<AppState>, session: Session) -> Result<HttpRe
         return Ok(see_other("/login"));
     }
     let form = SetupForm::default();
-    render(
-        StatusCode::OK,
-        &SetupPage {
-            csrf: csrf_token(&session),
-            form: &form,
-            errors: FieldErrors::default(),
-        },
-    )
+    render(StatusCode::OK, &SetupPage { csrf: csrf_token(&session), form: &form, errors: FieldErrors::default() })
 }
 
 pub async fn submit(
@@ -53,33 +46,19 @@ pub async fn submit(
     form: web::Form<SetupForm>,
 ) -> Result<HttpResponse, AppError> {
     if !state.needs_setup().await? {
-        return Err(AppError::Forbidden(
-            "keyhook is already set up. Log in instead.".into(),
-        ));
+        return Err(AppError::Forbidden("keyhook is already set up. Log in instead.".into()));
     }
     let mut errors = FieldErrors::default();
     let name = errors.check("name", Name::parse(&form.name));
     let email = errors.check("email", Email::parse(&form.email));
     let password = errors.check("password", Password::parse(&form.password));
     let workspace = errors.check("workspace_name", Name::parse(&form.workspace_name));
-    let (Some(name), Some(email), Some(password), Some(workspace)) =
-        (name, email, password, workspace)
-    else {
+    let (Some(name), Some(email), Some(password), Some(workspace)) = (name, email, password, workspace) else {
         return invalid(&session, &form, errors);
     };
-    let password_hash = web::block(move || passwords::hash(&password))
-        .await
-        .map_err(anyhow::Error::from)??;
-    let account = NewAccount {
-        name,
-        email,
-        password_hash,
-    };
-    match state
-        .db
-        .write(move |conn| accounts::setup(conn, &account, &workspace))
-        .await
-    {
+    let password_hash = web::block(move || passwords::hash(&password)).await.map_err(anyhow::Error::from)??;
+    let account = NewAccount { name, email, password_hash };
+    match state.db.write(move |conn| accounts::setup(conn, &account, &workspace)).await {
         Ok((user, _)) => {
             state.mark_set_up();
             sign_in(&session, user.id)?;
@@ -89,17 +68,6 @@ pub async fn submit(
     }
 }
 
-fn invalid(
-    session: &Session,
-    form: &SetupForm,
-    errors: FieldErrors,
-) -> Result<HttpResponse, AppError> {
-    render(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &SetupPage {
-            csrf: csrf_token(session),
-            form,
-            errors,
-        },
-    )
+fn invalid(session: &Session, form: &SetupForm, errors: FieldErrors) -> Result<HttpResponse, AppError> {
+    render(StatusCode::UNPROCESSABLE_ENTITY, &SetupPage { csrf: csrf_token(session), form, errors })
 }

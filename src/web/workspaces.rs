@@ -29,14 +29,7 @@ struct NewWorkspacePage<'a> {
 
 pub async fn new_form(page: Page) -> Result<HttpResponse, AppError> {
     let form = NewWorkspaceForm::default();
-    render(
-        StatusCode::OK,
-        &NewWorkspacePage {
-            frame: page.frame,
-            form: &form,
-            errors: FieldErrors::default(),
-        },
-    )
+    render(StatusCode::OK, &NewWorkspacePage { frame: page.frame, form: &form, errors: FieldErrors::default() })
 }
 
 pub async fn create(
@@ -46,29 +39,12 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let mut errors = FieldErrors::default();
     let Some(name) = errors.check("workspace_name", Name::parse(&form.workspace_name)) else {
-        return render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &NewWorkspacePage {
-                frame: page.frame,
-                form: &form,
-                errors,
-            },
-        );
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &NewWorkspacePage { frame: page.frame, form: &form, errors });
     };
     let owner = page.user.clone();
-    let workspace = state
-        .db
-        .write(move |conn| workspaces::create(conn, &owner, &name))
-        .await?;
-    set_flash(
-        &page.session,
-        format!("Workspace “{}” created.", workspace.name),
-        None,
-    );
-    Ok(see_other(&format!(
-        "/workspaces/{}/settings",
-        workspace.public_id
-    )))
+    let workspace = state.db.write(move |conn| workspaces::create(conn, &owner, &name)).await?;
+    set_flash(&page.session, format!("Workspace “{}” created.", workspace.name), None);
+    Ok(see_other(&format!("/workspaces/{}/settings", workspace.public_id)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -85,15 +61,8 @@ pub async fn switch(
 ) -> Result<HttpResponse, AppError> {
     let previous = page.frame.active_id().to_owned();
     let (user_id, target) = (page.user.id, form.workspace.clone());
-    let workspace = state
-        .db
-        .write(move |conn| workspaces::switch(conn, user_id, &target))
-        .await?;
-    Ok(see_other(&same_screen(
-        &form.next,
-        &previous,
-        &workspace.public_id,
-    )))
+    let workspace = state.db.write(move |conn| workspaces::switch(conn, user_id, &target)).await?;
+    Ok(see_other(&same_screen(&form.next, &previous, &workspace.public_id)))
 }
 
 /// Where to land after switching: the same screen in the new workspace when the user was on
@@ -103,10 +72,7 @@ fn same_screen(next: &str, previous: &str, current: &str) -> String {
     if !local {
         return "/preferences".into();
     }
-    match next
-        .strip_prefix("/workspaces/")
-        .and_then(|rest| rest.split_once('/'))
-    {
+    match next.strip_prefix("/workspaces/").and_then(|rest| rest.split_once('/')) {
         Some((id, rest)) if id == previous && !previous.is_empty() => {
             format!("/workspaces/{current}/{rest}")
         }
@@ -121,19 +87,10 @@ mod tests {
 
     #[test]
     fn switching_keeps_the_screen_and_stays_local() {
-        assert_eq!(
-            same_screen("/workspaces/aaa/settings/members", "aaa", "bbb"),
-            "/workspaces/bbb/settings/members"
-        );
+        assert_eq!(same_screen("/workspaces/aaa/settings/members", "aaa", "bbb"), "/workspaces/bbb/settings/members");
         assert_eq!(same_screen("/preferences", "aaa", "bbb"), "/preferences");
-        assert_eq!(
-            same_screen("https://evil.example/", "aaa", "bbb"),
-            "/preferences"
-        );
+        assert_eq!(same_screen("https://evil.example/", "aaa", "bbb"), "/preferences");
         assert_eq!(same_screen("//evil.example/", "aaa", "bbb"), "/preferences");
-        assert_eq!(
-            same_screen("/workspaces/new", "aaa", "bbb"),
-            "/workspaces/new"
-        );
+        assert_eq!(same_screen("/workspaces/new", "aaa", "bbb"), "/workspaces/new");
     }
 }

@@ -8,37 +8,15 @@ use crate::helpers::TestApp;
 async fn member_changes_write_events(app: TestApp) {
     let owner = app.setup_owner().await;
     let ws = owner.active_workspace().await;
-    let _member = app
-        .add_member(&owner, &ws, "eve@example.com", "REGULAR")
-        .await;
+    let _member = app.add_member(&owner, &ws, "eve@example.com", "REGULAR").await;
     let members = format!("/workspaces/{ws}/settings/members");
     let page = owner.get(&members).await;
-    let eve = page
-        .attr("select[id^=role-]", "id")
-        .expect("Eve's row")
-        .trim_start_matches("role-")
-        .to_owned();
-    owner
-        .post_form(
-            &members,
-            &format!("/workspaces/{ws}/members/{eve}/role"),
-            &[("role", "MANAGER")],
-        )
-        .await;
-    owner
-        .post_form(
-            &members,
-            &format!("/workspaces/{ws}/members/{eve}/remove"),
-            &[],
-        )
-        .await;
+    let eve = page.attr("select[id^=role-]", "id").expect("Eve's row").trim_start_matches("role-").to_owned();
+    owner.post_form(&members, &format!("/workspaces/{ws}/members/{eve}/role"), &[("role", "MANAGER")]).await;
+    owner.post_form(&members, &format!("/workspaces/{ws}/members/{eve}/remove"), &[]).await;
     // A refused change writes nothing.
     owner
-        .post_form(
-            &members,
-            &format!("/workspaces/{ws}/members/invite"),
-            &[("email", "bad"), ("role", "ADMIN")],
-        )
+        .post_form(&members, &format!("/workspaces/{ws}/members/invite"), &[("email", "bad"), ("role", "ADMIN")])
         .await;
 
     let ws_id = ws.clone();
@@ -58,12 +36,7 @@ async fn member_changes_write_events(app: TestApp) {
     let types: Vec<&str> = rows.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(
         types,
-        [
-            "USERS_INVITED_TO_WORKSPACE",
-            "USER_JOINED_WORKSPACE",
-            "USER_UPDATED",
-            "USER_DELETED_FROM_WORKSPACE"
-        ]
+        ["USERS_INVITED_TO_WORKSPACE", "USER_JOINED_WORKSPACE", "USER_UPDATED", "USER_DELETED_FROM_WORKSPACE"]
     );
     let joined: serde_json::Value = serde_json::from_str(&rows[1].1).expect("JSON payload");
     assert_eq!(joined["email"], "eve@example.com");

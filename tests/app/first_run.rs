@@ -14,24 +14,15 @@ async fn every_page_leads_to_setup_until_an_owner_exists(app: TestApp) {
     let setup = visitor.get("/setup").await;
     assert_eq!(setup.status, StatusCode::OK);
     for label in ["Name", "Email", "Password", "Workspace name"] {
-        assert!(
-            setup.body.contains(&format!(">{label}</label>")),
-            "label {label}"
-        );
+        assert!(setup.body.contains(&format!(">{label}</label>")), "label {label}");
     }
-    assert_eq!(
-        setup.text("button[type=submit]").as_deref(),
-        Some("Create account")
-    );
+    assert_eq!(setup.text("button[type=submit]").as_deref(), Some("Create account"));
 
     let owner = app.setup_owner().await;
     let home = owner.get("/preferences").await;
     assert_eq!(home.status, StatusCode::OK);
     assert_eq!(home.text(".user-name").as_deref(), Some("Olivia Owner"));
-    assert_eq!(
-        home.text("#workspace-select option[selected]").as_deref(),
-        Some("Acme")
-    );
+    assert_eq!(home.text("#workspace-select option[selected]").as_deref(), Some("Acme"));
 
     // Once set up, the pages lead to /login instead.
     assert_eq!(app.client().get("/preferences").await.location(), "/login");
@@ -57,10 +48,7 @@ async fn a_second_setup_is_refused(app: TestApp) {
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert!(answer.body.contains("already set up"));
     assert_eq!(
-        intruder
-            .login("mallory@example.com", "mallory-password")
-            .await
-            .status,
+        intruder.login("mallory@example.com", "mallory-password").await.status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
 }
@@ -75,89 +63,46 @@ async fn bad_setup_input_is_shown_next_to_each_field_and_nothing_is_stored(app: 
     let cases: [Case; 7] = [
         (
             "name",
-            [
-                ("name", ""),
-                ("email", OWNER_EMAIL),
-                ("password", "long-enough-1"),
-                ("workspace_name", "W"),
-            ],
+            [("name", ""), ("email", OWNER_EMAIL), ("password", "long-enough-1"), ("workspace_name", "W")],
             "Enter a name.",
         ),
         (
             "name",
-            [
-                ("name", "   "),
-                ("email", OWNER_EMAIL),
-                ("password", "long-enough-1"),
-                ("workspace_name", "W"),
-            ],
+            [("name", "   "), ("email", OWNER_EMAIL), ("password", "long-enough-1"), ("workspace_name", "W")],
             "Enter a name.",
         ),
         (
             "name",
-            [
-                ("name", &long_name),
-                ("email", OWNER_EMAIL),
-                ("password", "long-enough-1"),
-                ("workspace_name", "W"),
-            ],
+            [("name", &long_name), ("email", OWNER_EMAIL), ("password", "long-enough-1"), ("workspace_name", "W")],
             "at most 100",
         ),
         (
             "email",
-            [
-                ("name", "A"),
-                ("email", "not-an-email"),
-                ("password", "long-enough-1"),
-                ("workspace_name", "W"),
-            ],
+            [("name", "A"), ("email", "not-an-email"), ("password", "long-enough-1"), ("workspace_name", "W")],
             "valid email",
         ),
         (
             "email",
-            [
-                ("name", "A"),
-                ("email", &long_email),
-                ("password", "long-enough-1"),
-                ("workspace_name", "W"),
-            ],
+            [("name", "A"), ("email", &long_email), ("password", "long-enough-1"), ("workspace_name", "W")],
             "at most 254",
         ),
         (
             "password",
-            [
-                ("name", "A"),
-                ("email", OWNER_EMAIL),
-                ("password", "short"),
-                ("workspace_name", "W"),
-            ],
+            [("name", "A"), ("email", OWNER_EMAIL), ("password", "short"), ("workspace_name", "W")],
             "at least 10",
         ),
         (
             "workspace_name",
-            [
-                ("name", "A"),
-                ("email", OWNER_EMAIL),
-                ("password", "long-enough-1"),
-                ("workspace_name", " "),
-            ],
+            [("name", "A"), ("email", OWNER_EMAIL), ("password", "long-enough-1"), ("workspace_name", " ")],
             "Enter a name.",
         ),
     ];
     for (field, fields, message) in cases {
         let answer = visitor.post_form("/setup", "/setup", &fields).await;
-        assert_eq!(
-            answer.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{field}: {}",
-            answer.body
-        );
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", answer.body);
         let shown = answer.field_error(field).unwrap_or_default();
         assert!(shown.contains(message), "{field}: {shown:?}");
-        assert_eq!(
-            answer.attr(&format!("#{field}"), "aria-invalid").as_deref(),
-            Some("true")
-        );
+        assert_eq!(answer.attr(&format!("#{field}"), "aria-invalid").as_deref(), Some("true"));
     }
     // Nothing was stored: setup is still open.
     assert_eq!(visitor.get("/setup").await.status, StatusCode::OK);
@@ -167,22 +112,11 @@ async fn bad_setup_input_is_shown_next_to_each_field_and_nothing_is_stored(app: 
         .post_form(
             "/setup",
             "/setup",
-            &[
-                ("name", "<script>alert('x')</script>\""),
-                ("email", "bad"),
-                ("password", "x"),
-                ("workspace_name", "W"),
-            ],
+            &[("name", "<script>alert('x')</script>\""), ("email", "bad"), ("password", "x"), ("workspace_name", "W")],
         )
         .await;
-    assert!(
-        !answer.body.contains("<script>alert"),
-        "markup echoed unescaped"
-    );
-    assert_eq!(
-        answer.attr("#name", "value").as_deref(),
-        Some("<script>alert('x')</script>\"")
-    );
+    assert!(!answer.body.contains("<script>alert"), "markup echoed unescaped");
+    assert_eq!(answer.attr("#name", "value").as_deref(), Some("<script>alert('x')</script>\""));
 }
 
 crate::on_both_backends!(

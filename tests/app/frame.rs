@@ -11,20 +11,9 @@ async fn every_answer_carries_the_security_headers(app: TestApp) {
     let visitor = app.client();
     for path in ["/setup", "/nothing-here", "/static/app.css"] {
         let answer = visitor.get(path).await;
-        let csp = answer
-            .headers
-            .get("content-security-policy")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        assert!(
-            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
-            "{path}: {csp}"
-        );
-        assert_eq!(
-            answer.headers.get("x-frame-options").map(|v| v.as_bytes()),
-            Some(&b"DENY"[..]),
-            "{path}"
-        );
+        let csp = answer.headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(answer.headers.get("x-frame-options").map(|v| v.as_bytes()), Some(&b"DENY"[..]), "{path}");
         assert!(answer.headers.contains_key("referrer-policy"), "{path}");
     }
     let page = visitor.get("/setup").await;
@@ -47,18 +36,9 @@ async fn unknown_paths_answer_404_pages_and_api_json(app: TestApp) {
         .starts_with("application/json"));
     let json: serde_json::Value = serde_json::from_str(&api.body).expect("JSON");
     assert_eq!(json["code"], 3000);
-    assert!(json["message"]
-        .as_str()
-        .unwrap_or("")
-        .contains("v1/nothing"));
-    assert_eq!(
-        visitor.get("/static/htmx-2.0.11.min.js").await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        visitor.get("/static/../Cargo.toml").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert!(json["message"].as_str().unwrap_or("").contains("v1/nothing"));
+    assert_eq!(visitor.get("/static/htmx-2.0.11.min.js").await.status, StatusCode::OK);
+    assert_eq!(visitor.get("/static/../Cargo.toml").await.status, StatusCode::NOT_FOUND);
 }
 
 async fn a_malformed_form_is_a_clear_400(app: TestApp) {
@@ -98,58 +78,20 @@ async fn the_cli_creates_a_user_who_can_sign_in() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("keyhook runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("write");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write");
         child.wait_with_output().expect("finishes")
     };
     assert!(run(&["migrate"], "").status.success());
-    let short = run(
-        &[
-            "user",
-            "create",
-            "--email",
-            "cli@example.com",
-            "--name",
-            "Cli",
-        ],
-        "short\n",
-    );
+    let short = run(&["user", "create", "--email", "cli@example.com", "--name", "Cli"], "short\n");
     assert!(!short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10"));
     let made = run(
-        &[
-            "user",
-            "create",
-            "--email",
-            "cli@example.com",
-            "--name",
-            "Cli",
-            "--workspace",
-            "Scripted",
-        ],
+        &["user", "create", "--email", "cli@example.com", "--name", "Cli", "--workspace", "Scripted"],
         "cli-password-1\n",
     );
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     assert!(String::from_utf8_lossy(&made.stdout).contains("created workspace Scripted"));
-    let twice = run(
-        &[
-            "user",
-            "create",
-            "--email",
-            "CLI@example.com",
-            "--name",
-            "Cli",
-        ],
-        "cli-password-1\n",
-    );
+    let twice = run(&["user", "create", "--email", "CLI@example.com", "--name", "Cli"], "cli-password-1\n");
     assert!(!twice.status.success(), "one account per address");
 
     let app = spawn_app_with(Backend::Sqlite, |s| {
@@ -158,20 +100,11 @@ async fn the_cli_creates_a_user_who_can_sign_in() {
     })
     .await;
     let user = app.client();
-    assert_eq!(
-        user.login("cli@example.com", "cli-password-1").await.status,
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(user.login("cli@example.com", "cli-password-1").await.status, StatusCode::SEE_OTHER);
     let page = user.get("/preferences").await;
-    assert_eq!(
-        page.text("#workspace-select option[selected]").as_deref(),
-        Some("Scripted")
-    );
+    assert_eq!(page.text("#workspace-select option[selected]").as_deref(), Some("Scripted"));
 
-    let help = Command::new(env!("CARGO_BIN_EXE_keyhook"))
-        .arg("--help")
-        .output()
-        .expect("help");
+    let help = Command::new(env!("CARGO_BIN_EXE_keyhook")).arg("--help").output().expect("help");
     let help = String::from_utf8_lossy(&help.stdout);
     for setting in [
         "KEYHOOK_DATABASE_URL",

@@ -45,9 +45,7 @@ pub async fn spawn_postgres_app(customise: impl FnOnce(&mut Settings)) -> Option
                 std::env::var("KEYHOOK_REQUIRE_POSTGRES").is_err(),
                 "KEYHOOK_REQUIRE_POSTGRES is set but KEYHOOK_TEST_DATABASE_URL is not"
             );
-            eprintln!(
-                "SKIPPED on PostgreSQL: set KEYHOOK_TEST_DATABASE_URL to run this test there too"
-            );
+            eprintln!("SKIPPED on PostgreSQL: set KEYHOOK_TEST_DATABASE_URL to run this test there too");
             None
         }
     }
@@ -70,26 +68,18 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
     settings.workers = Some(1);
     settings.db_pool_size = 4;
     customise(&mut settings);
-    let app = Application::build(settings)
-        .await
-        .expect("the server builds");
+    let app = Application::build(settings).await.expect("the server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address,
-        database_url,
-        handle,
-        _dir: dir,
-    }
+    TestApp { address, database_url, handle, _dir: dir }
 }
 
 /// A new database on the PostgreSQL server for one test. Leftovers of earlier runs are
 /// dropped once per process, before the first test creates its own.
 fn fresh_postgres_database(admin_url: &str) -> String {
     static CLEANED: OnceLock<()> = OnceLock::new();
-    let mut admin =
-        PgConnection::establish(admin_url).expect("connect to KEYHOOK_TEST_DATABASE_URL");
+    let mut admin = PgConnection::establish(admin_url).expect("connect to KEYHOOK_TEST_DATABASE_URL");
     CLEANED.get_or_init(|| {
         #[derive(diesel::QueryableByName)]
         struct Name {
@@ -97,24 +87,16 @@ fn fresh_postgres_database(admin_url: &str) -> String {
             datname: String,
         }
         use diesel::RunQueryDsl;
-        let stale: Vec<Name> =
-            diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'kh_test_%'")
-                .load(&mut admin)
-                .expect("list databases");
+        let stale: Vec<Name> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'kh_test_%'")
+            .load(&mut admin)
+            .expect("list databases");
         for db in stale {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                db.datname
-            ));
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db.datname));
         }
     });
     let name = format!("kh_test_{}", keyhook::domain::new_public_id());
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .expect("create a test database");
-    let (base, _) = admin_url
-        .rsplit_once('/')
-        .expect("the URL names a database");
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create a test database");
+    let (base, _) = admin_url.rsplit_once('/').expect("the URL names a database");
     format!("{base}/{name}")
 }
 
@@ -126,10 +108,7 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        Client {
-            http,
-            address: self.address.clone(),
-        }
+        Client { http, address: self.address.clone() }
     }
 
     /// Opens the app's database directly, to check what the pages cannot show.
@@ -152,41 +131,18 @@ impl TestApp {
                 ],
             )
             .await;
-        assert_eq!(
-            response.status,
-            StatusCode::SEE_OTHER,
-            "setup failed: {}",
-            response.body
-        );
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "setup failed: {}", response.body);
         owner
     }
 
     /// Invites `email` with `role` into the workspace and has them accept; answers their client.
-    pub async fn add_member(
-        &self,
-        admin: &Client,
-        workspace: &str,
-        email: &str,
-        role: &str,
-    ) -> Client {
+    pub async fn add_member(&self, admin: &Client, workspace: &str, email: &str, role: &str) -> Client {
         let link = admin.invite(workspace, email, role).await;
         let member = self.client();
         let response = member
-            .post_form(
-                &link,
-                &link,
-                &[
-                    ("name", &format!("Member {email}")),
-                    ("password", "member-password-1"),
-                ],
-            )
+            .post_form(&link, &link, &[("name", &format!("Member {email}")), ("password", "member-password-1")])
             .await;
-        assert_eq!(
-            response.status,
-            StatusCode::SEE_OTHER,
-            "accepting failed: {}",
-            response.body
-        );
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "accepting failed: {}", response.body);
         member
     }
 }
@@ -205,10 +161,7 @@ pub struct Answer {
 
 impl Answer {
     pub fn location(&self) -> &str {
-        self.headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
     pub fn html(&self) -> Html {
@@ -218,19 +171,13 @@ impl Answer {
     /// The text of the first element matching `selector`, trimmed.
     pub fn text(&self, selector: &str) -> Option<String> {
         let selector = Selector::parse(selector).expect("selector");
-        self.html()
-            .select(&selector)
-            .next()
-            .map(|e| e.text().collect::<String>().trim().to_owned())
+        self.html().select(&selector).next().map(|e| e.text().collect::<String>().trim().to_owned())
     }
 
     /// An attribute of the first element matching `selector`.
     pub fn attr(&self, selector: &str, name: &str) -> Option<String> {
         let selector = Selector::parse(selector).expect("selector");
-        self.html()
-            .select(&selector)
-            .next()
-            .and_then(|e| e.value().attr(name).map(str::to_owned))
+        self.html().select(&selector).next().and_then(|e| e.value().attr(name).map(str::to_owned))
     }
 
     /// The message shown next to the field `id`.
@@ -241,12 +188,7 @@ impl Answer {
 
 impl Client {
     pub async fn get(&self, path: &str) -> Answer {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .expect("GET");
+        let response = self.http.get(format!("{}{path}", self.address)).send().await.expect("GET");
         read(response).await
     }
 
@@ -255,12 +197,7 @@ impl Client {
         let answer = self.get(page).await;
         answer
             .attr("input[name=csrf_token]", "value")
-            .unwrap_or_else(|| {
-                panic!(
-                    "no CSRF token on {page} ({}): {}",
-                    answer.status, answer.body
-                )
-            })
+            .unwrap_or_else(|| panic!("no CSRF token on {page} ({}): {}", answer.status, answer.body))
     }
 
     /// Posts a form as the browser would after loading `page`: with that page's CSRF token.
@@ -273,23 +210,12 @@ impl Client {
 
     /// Posts a form exactly as given (no CSRF token unless the fields carry one).
     pub async fn post_raw(&self, action: &str, fields: &[(&str, &str)]) -> Answer {
-        let response = self
-            .http
-            .post(format!("{}{action}", self.address))
-            .form(fields)
-            .send()
-            .await
-            .expect("POST");
+        let response = self.http.post(format!("{}{action}", self.address)).form(fields).send().await.expect("POST");
         read(response).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Answer {
-        self.post_form(
-            "/login",
-            "/login",
-            &[("email", email), ("password", password)],
-        )
-        .await
+        self.post_form("/login", "/login", &[("email", email), ("password", password)]).await
     }
 
     /// The active workspace's public id, from the top bar's dropdown.
@@ -310,32 +236,17 @@ impl Client {
                 &[("email", email), ("role", role)],
             )
             .await;
-        assert_eq!(
-            answer.status,
-            StatusCode::SEE_OTHER,
-            "invite failed: {}",
-            answer.body
-        );
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "invite failed: {}", answer.body);
         let page = self.get(&members).await;
-        let link = page
-            .text("#flash-secret")
-            .expect("the invitation link is shown");
-        let path = link
-            .strip_prefix(&self.address)
-            .unwrap_or_else(|| panic!("an absolute link: {link}"));
+        let link = page.text("#flash-secret").expect("the invitation link is shown");
+        let path = link.strip_prefix(&self.address).unwrap_or_else(|| panic!("an absolute link: {link}"));
         assert!(path.starts_with("/invitations/"), "{link}");
         path.to_owned()
     }
 
     /// Creates a workspace and answers its public id.
     pub async fn create_workspace(&self, name: &str) -> String {
-        let answer = self
-            .post_form(
-                "/workspaces/new",
-                "/workspaces/new",
-                &[("workspace_name", name)],
-            )
-            .await;
+        let answer = self.post_form("/workspaces/new", "/workspaces/new", &[("workspace_name", name)]).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
         answer
             .location()
@@ -350,11 +261,7 @@ async fn read(response: reqwest::Response) -> Answer {
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.text().await.expect("body");
-    Answer {
-        status,
-        headers,
-        body,
-    }
+    Answer { status, headers, body }
 }
 
 /// Declares each named async test function `fn(TestApp)` twice: on SQLite and on PostgreSQL.

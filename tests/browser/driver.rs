@@ -25,25 +25,14 @@ impl Browser {
     /// A browser with a window of the given size, or `None` (said loudly) when the machine has
     /// no Chromium; with KEYHOOK_REQUIRE_BROWSER=1 a missing browser fails the test instead.
     pub async fn start(label: &'static str, width: u32, height: u32) -> Option<Self> {
-        let missing: Vec<&str> = [CHROMEDRIVER, CHROMIUM]
-            .into_iter()
-            .filter(|p| !Path::new(p).exists())
-            .collect();
+        let missing: Vec<&str> = [CHROMEDRIVER, CHROMIUM].into_iter().filter(|p| !Path::new(p).exists()).collect();
         if !missing.is_empty() {
-            let message = format!(
-                "browser tests need {missing:?} (apt-get install chromium chromium-driver)"
-            );
-            assert!(
-                std::env::var("KEYHOOK_REQUIRE_BROWSER").as_deref() != Ok("1"),
-                "{message}"
-            );
+            let message = format!("browser tests need {missing:?} (apt-get install chromium chromium-driver)");
+            assert!(std::env::var("KEYHOOK_REQUIRE_BROWSER").as_deref() != Ok("1"), "{message}");
             eprintln!("\n*** SKIPPED browser test: {message} ***\n");
             return None;
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -66,24 +55,14 @@ impl Browser {
                 ],
             }
         });
-        let serde_json::Value::Object(capabilities) = capabilities else {
-            unreachable!("an object literal")
-        };
+        let serde_json::Value::Object(capabilities) = capabilities else { unreachable!("an object literal") };
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)
             .connect(&url)
             .await
             .expect("a WebDriver session");
-        client
-            .set_window_size(width, height)
-            .await
-            .expect("window size");
-        Some(Self {
-            client,
-            label,
-            _driver: driver,
-            _profile: profile,
-        })
+        client.set_window_size(width, height).await.expect("window size");
+        Some(Self { client, label, _driver: driver, _profile: profile })
     }
 
     /// Saves the page as `target/screenshots/<label>-<name>.png`.
@@ -91,8 +70,7 @@ impl Browser {
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = screenshots_dir();
         std::fs::create_dir_all(&dir).expect("screenshots directory");
-        std::fs::write(dir.join(format!("{}-{name}.png", self.label)), png)
-            .expect("write screenshot");
+        std::fs::write(dir.join(format!("{}-{name}.png", self.label)), png).expect("write screenshot");
     }
 
     pub async fn close(self) {
@@ -101,9 +79,7 @@ impl Browser {
 }
 
 fn screenshots_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join("screenshots")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots")
 }
 
 async fn wait_until_ready(url: &str) {

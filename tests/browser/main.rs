@@ -17,59 +17,33 @@ use driver::Browser;
 use helpers::{spawn_app, Backend};
 
 async fn text(client: &Client, css: &str) -> String {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("text")
+    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.expect("text")
 }
 
 async fn fill(client: &Client, css: &str, value: &str) {
-    let field = client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    let field = client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
     field.clear().await.expect("clear");
     field.send_keys(value).await.expect("type");
 }
 
 async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .expect("click");
+    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("click");
 }
 
 /// Waits (at most five seconds) until `check` holds for the page.
 async fn eventually(client: &Client, what: &str, script: &str) {
     for _ in 0..50 {
-        if client
-            .execute(script, vec![])
-            .await
-            .ok()
-            .and_then(|v| v.as_bool())
-            == Some(true)
-        {
+        if client.execute(script, vec![]).await.ok().and_then(|v| v.as_bool()) == Some(true) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let url = client
-        .current_url()
-        .await
-        .map(|u| u.to_string())
-        .unwrap_or_default();
+    let url = client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
     panic!("timed out waiting for {what} on {url}");
 }
 
 async fn on_page(client: &Client, path: &str) {
-    let script =
-        format!("return location.pathname === {path:?} && document.readyState === 'complete';");
+    let script = format!("return location.pathname === {path:?} && document.readyState === 'complete';");
     eventually(client, path, &script).await;
 }
 
@@ -82,9 +56,7 @@ async fn setup_second_workspace_switch_and_preferences() {
     let c = &browser.client;
 
     // First run: every page leads to setup.
-    c.goto(&format!("{}/preferences", app.address))
-        .await
-        .expect("goto");
+    c.goto(&format!("{}/preferences", app.address)).await.expect("goto");
     on_page(c, "/setup").await;
     browser.screenshot("setup").await;
     fill(c, "#name", "Olivia Owner").await;
@@ -92,12 +64,7 @@ async fn setup_second_workspace_switch_and_preferences() {
     fill(c, "#password", "short").await;
     fill(c, "#workspace_name", "Acme").await;
     click(c, "button[type=submit]").await;
-    eventually(
-        c,
-        "the password error",
-        "return !!document.querySelector('#password-error');",
-    )
-    .await;
+    eventually(c, "the password error", "return !!document.querySelector('#password-error');").await;
     assert!(text(c, "#password-error").await.contains("at least 10"));
     browser.screenshot("setup-error").await;
     fill(c, "#password", "owner-password-1").await;
@@ -107,35 +74,25 @@ async fn setup_second_workspace_switch_and_preferences() {
     browser.screenshot("preferences").await;
 
     // A second workspace becomes the active one.
-    c.goto(&format!("{}/workspaces/new", app.address))
-        .await
-        .expect("goto");
+    c.goto(&format!("{}/workspaces/new", app.address)).await.expect("goto");
     browser.screenshot("workspace-new").await;
     fill(c, "#workspace_name", "Beta Labs").await;
     click(c, "form[action='/workspaces/new'] button[type=submit]").await;
+    eventually(c, "the settings page", "return location.pathname.endsWith('/settings');").await;
     eventually(
         c,
-        "the settings page",
-        "return location.pathname.endsWith('/settings');",
+        "Beta Labs active",
+        "return document.querySelector('#workspace-select option:checked').textContent === 'Beta Labs';",
     )
     .await;
-    eventually(c, "Beta Labs active", "return document.querySelector('#workspace-select option:checked').textContent === 'Beta Labs';").await;
     browser.screenshot("workspace-settings").await;
     click(c, "nav.tabs a:nth-child(2)").await;
-    eventually(
-        c,
-        "the members tab",
-        "return location.pathname.endsWith('/settings/members');",
-    )
-    .await;
+    eventually(c, "the members tab", "return location.pathname.endsWith('/settings/members');").await;
     browser.screenshot("workspace-members").await;
 
     // Switch with the dropdown: no button press, the change submits (app.js), same screen.
     let beta = c.current_url().await.expect("url").path().to_owned();
-    let select = c
-        .find(Locator::Css("#workspace-select"))
-        .await
-        .expect("dropdown");
+    let select = c.find(Locator::Css("#workspace-select")).await.expect("dropdown");
     select.select_by_label("Acme").await.expect("choose Acme");
     eventually(
         c,
@@ -143,34 +100,17 @@ async fn setup_second_workspace_switch_and_preferences() {
         "return document.querySelector('#workspace-select option:checked').textContent === 'Acme';",
     )
     .await;
-    eventually(
-        c,
-        "the members tab of Acme",
-        "return location.pathname.endsWith('/settings/members');",
-    )
-    .await;
+    eventually(c, "the members tab of Acme", "return location.pathname.endsWith('/settings/members');").await;
     let acme = c.current_url().await.expect("url").path().to_owned();
     assert_ne!(acme, beta, "the same screen of the other workspace");
 
     // Preferences: the preview changes as the choices change, before saving.
-    c.goto(&format!("{}/preferences", app.address))
-        .await
-        .expect("goto");
+    c.goto(&format!("{}/preferences", app.address)).await.expect("goto");
     on_page(c, "/preferences").await;
     let before = text(c, "#preview").await;
     assert!(before.ends_with("AM") || before.ends_with("PM"), "{before}");
-    c.find(Locator::Css("#date_format"))
-        .await
-        .expect("date")
-        .select_by_value("YYYY-MM-DD")
-        .await
-        .expect("pick");
-    c.find(Locator::Css("#time_format"))
-        .await
-        .expect("time")
-        .select_by_value("HOUR24")
-        .await
-        .expect("pick");
+    c.find(Locator::Css("#date_format")).await.expect("date").select_by_value("YYYY-MM-DD").await.expect("pick");
+    c.find(Locator::Css("#time_format")).await.expect("time").select_by_value("HOUR24").await.expect("pick");
     eventually(
         c,
         "a 24-hour ISO preview",
@@ -178,21 +118,16 @@ async fn setup_second_workspace_switch_and_preferences() {
     )
     .await;
     browser.screenshot("preferences-preview").await;
-    c.find(Locator::Css("#time_zone"))
-        .await
-        .expect("zone")
-        .select_by_value("Asia/Tokyo")
-        .await
-        .expect("pick");
+    c.find(Locator::Css("#time_zone")).await.expect("zone").select_by_value("Asia/Tokyo").await.expect("pick");
     click(c, "form[action='/preferences'] button[type=submit]").await;
-    eventually(c, "the saved message", "return (document.querySelector('.flash') || {}).textContent?.includes('Preferences saved.');").await;
-    let zone = c
-        .find(Locator::Css("#time_zone option:checked"))
-        .await
-        .expect("zone")
-        .attr("value")
-        .await
-        .expect("attr");
+    eventually(
+        c,
+        "the saved message",
+        "return (document.querySelector('.flash') || {}).textContent?.includes('Preferences saved.');",
+    )
+    .await;
+    let zone =
+        c.find(Locator::Css("#time_zone option:checked")).await.expect("zone").attr("value").await.expect("attr");
     assert_eq!(zone.as_deref(), Some("Asia/Tokyo"));
     browser.screenshot("preferences-saved").await;
 
@@ -201,9 +136,7 @@ async fn setup_second_workspace_switch_and_preferences() {
     click(c, ".user-menu button[type=submit]").await;
     on_page(c, "/login").await;
     browser.screenshot("login").await;
-    c.goto(&format!("{}/no-such-page", app.address))
-        .await
-        .expect("goto");
+    c.goto(&format!("{}/no-such-page", app.address)).await.expect("goto");
     browser.screenshot("not-found").await;
     browser.close().await;
 }
@@ -216,13 +149,9 @@ async fn pages_fit_a_360_pixel_screen() {
     let app = spawn_app(Backend::Sqlite).await;
     let owner = app.setup_owner().await;
     let ws = owner.active_workspace().await;
-    let _member = app
-        .add_member(&owner, &ws, "member@example.com", "REGULAR")
-        .await;
+    let _member = app.add_member(&owner, &ws, "member@example.com", "REGULAR").await;
     let c = &browser.client;
-    c.goto(&format!("{}/login", app.address))
-        .await
-        .expect("goto");
+    c.goto(&format!("{}/login", app.address)).await.expect("goto");
     browser.screenshot("login").await;
     fill(c, "#email", helpers::OWNER_EMAIL).await;
     fill(c, "#password", helpers::OWNER_PASSWORD).await;
@@ -231,28 +160,17 @@ async fn pages_fit_a_360_pixel_screen() {
     for (name, path) in [
         ("preferences", "/preferences".to_owned()),
         ("workspace-settings", format!("/workspaces/{ws}/settings")),
-        (
-            "workspace-members",
-            format!("/workspaces/{ws}/settings/members"),
-        ),
+        ("workspace-members", format!("/workspaces/{ws}/settings/members")),
     ] {
-        c.goto(&format!("{}{path}", app.address))
-            .await
-            .expect("goto");
+        c.goto(&format!("{}{path}", app.address)).await.expect("goto");
         on_page(c, &path).await;
         let overflow = c
-            .execute(
-                "return document.documentElement.scrollWidth - window.innerWidth;",
-                vec![],
-            )
+            .execute("return document.documentElement.scrollWidth - window.innerWidth;", vec![])
             .await
             .expect("script")
             .as_i64()
             .unwrap_or(i64::MAX);
-        assert!(
-            overflow <= 0,
-            "{path} overflows a 360 px screen by {overflow} px"
-        );
+        assert!(overflow <= 0, "{path} overflows a 360 px screen by {overflow} px");
         browser.screenshot(name).await;
     }
     browser.close().await;

@@ -1,0 +1,48 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations and the DTOs, served at
+//! `/api/openapi.json` without a key.
+
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::dto::{ErrorDto, MembershipDto, RateDto, UserDto, UserSettingsDto, WorkspaceDto};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "keyhook REST API", description = "A Clockify-compatible API authenticated with X-Api-Key."),
+    paths(super::users::current_user, super::workspaces::list, super::workspaces::users),
+    components(schemas(UserDto, UserSettingsDto, MembershipDto, WorkspaceDto, RateDto, ErrorDto)),
+    modifiers(&ApiKeyHeader)
+)]
+pub struct ApiDoc;
+
+struct ApiKeyHeader;
+
+impl Modify for ApiKeyHeader {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components
+            .add_security_scheme("ApiKeyAuth", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
+    }
+}
+
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every route the server registers under `/api/v1` is described, with its method.
+    #[test]
+    fn every_route_is_in_the_document() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("JSON");
+        for (method, path) in super::super::ROUTES {
+            let described = &doc["paths"][format!("/api{path}")][method.to_lowercase()];
+            assert!(described.is_object(), "{method} /api{path} is missing from the OpenAPI document");
+        }
+        let described = doc["paths"].as_object().map_or(0, |p| p.len());
+        assert_eq!(described, super::super::ROUTES.len(), "the document has routes the server lacks");
+    }
+}
