@@ -257,6 +257,39 @@ impl Client {
     }
 }
 
+/// An API key as generated on the Manage API keys page.
+pub struct IssuedKey {
+    pub secret: String,
+    pub id: String,
+}
+
+impl Client {
+    /// Generates a key on the page and reads the secret from the one-time reveal.
+    pub async fn generate_key(&self, name: &str, expires: &str) -> IssuedKey {
+        let answer = self.post_form("/api-keys", "/api-keys", &[("name", name), ("expires", expires)]).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "generate failed: {}", answer.body);
+        let page = self.get("/api-keys").await;
+        let secret = page.text("#flash-secret").expect("the new key is shown once");
+        let id = page
+            .attr("tr[id^=key-]", "id")
+            .and_then(|id| id.strip_prefix("key-").map(str::to_owned))
+            .expect("the newest key is the first row");
+        IssuedKey { secret, id }
+    }
+
+    /// GET on the REST API with an API key.
+    pub async fn api_get(&self, path: &str, key: &str) -> Answer {
+        let response =
+            self.http.get(format!("{}{path}", self.address)).header("X-Api-Key", key).send().await.expect("GET");
+        read(response).await
+    }
+
+    /// The JSON body of an answer.
+    pub fn json(answer: &Answer) -> serde_json::Value {
+        serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", answer.body))
+    }
+}
+
 async fn read(response: reqwest::Response) -> Answer {
     let status = response.status();
     let headers = response.headers().clone();

@@ -2,6 +2,8 @@
 
 mod helpers;
 
+mod api_auth;
+mod api_keys;
 mod csrf;
 mod events;
 mod first_run;
