@@ -25,24 +25,23 @@ pub async fn require_token(
     if safe || req.path().starts_with("/api/") {
         return next.call(req).await;
     }
-    let presented = match req.headers().get(HEADER) {
-        Some(value) => value.to_str().ok().map(str::to_owned),
-        None if is_form(&req) => {
-            let body = req.extract::<web::Bytes>().await?;
-            let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
-                .ok()
-                .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v));
-            // Put the body back for the handler's own form extractor.
-            req.set_payload(Payload::from(body));
-            token
-        }
-        None => None,
-    };
     let expected = expected_csrf_token(&req.get_session());
-    let valid = match (expected, presented) {
+    let matches = |presented: Option<&str>| match (expected.as_deref(), presented) {
         (Some(expected), Some(presented)) => bool::from(expected.as_bytes().ct_eq(presented.as_bytes())),
         _ => false,
     };
+    // Either carrier may hold the token: a form whose page was swapped in by htmx can carry a
+    // fresh field while an ancestor's header is stale (after signing in as someone else).
+    let mut valid = matches(req.headers().get(HEADER).and_then(|v| v.to_str().ok()));
+    if !valid && is_form(&req) {
+        let body = req.extract::<web::Bytes>().await?;
+        let field = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v));
+        valid = matches(field.as_deref());
+        // Put the body back for the handler's own form extractor.
+        req.set_payload(Payload::from(body));
+    }
     if !valid {
         tracing::info!(path = req.path(), "refused a request without a valid CSRF token");
         return Err(AppError::Csrf.into());

@@ -34,7 +34,7 @@ async fn the_htmx_header_carries_the_token(app: TestApp) {
     let owner = app.setup_owner().await;
     let workspace = owner.active_workspace().await;
     let settings = owner.get(&format!("/workspaces/{workspace}/settings")).await;
-    let hx_headers = settings.attr("body", "hx-headers").expect("hx-headers on <body>");
+    let hx_headers = settings.attr(".shell", "hx-headers").expect("hx-headers on the page wrapper");
     let token = settings.attr("input[name=csrf_token]", "value").expect("token");
     assert!(hx_headers.contains(&token), "{hx_headers}");
 

@@ -136,6 +136,18 @@ async fn setup_second_workspace_switch_and_preferences() {
     click(c, ".user-menu button[type=submit]").await;
     on_page(c, "/login").await;
     browser.screenshot("login").await;
+
+    // Signing in again on the page htmx swapped in: fresh token, and the app's own layout.
+    fill(c, "#email", "owner@example.com").await;
+    fill(c, "#password", "owner-password-1").await;
+    click(c, "button[type=submit]").await;
+    on_page(c, "/preferences").await;
+    eventually(
+        c,
+        "a full-width top bar",
+        "return Math.abs(document.querySelector('.topbar').getBoundingClientRect().width - window.innerWidth) < 2;",
+    )
+    .await;
     c.goto(&format!("{}/no-such-page", app.address)).await.expect("goto");
     browser.screenshot("not-found").await;
     browser.close().await;
@@ -150,6 +162,7 @@ async fn pages_fit_a_360_pixel_screen() {
     let owner = app.setup_owner().await;
     let ws = owner.active_workspace().await;
     let _member = app.add_member(&owner, &ws, "member@example.com", "REGULAR").await;
+    owner.generate_key("A key with a rather long name for a small screen", "30").await;
     let c = &browser.client;
     c.goto(&format!("{}/login", app.address)).await.expect("goto");
     browser.screenshot("login").await;
@@ -161,6 +174,9 @@ async fn pages_fit_a_360_pixel_screen() {
         ("preferences", "/preferences".to_owned()),
         ("workspace-settings", format!("/workspaces/{ws}/settings")),
         ("workspace-members", format!("/workspaces/{ws}/settings/members")),
+        ("workspace-accounts", format!("/workspaces/{ws}/settings/accounts")),
+        ("preferences-advanced", "/preferences/advanced".to_owned()),
+        ("api-keys", "/api-keys".to_owned()),
     ] {
         c.goto(&format!("{}{path}", app.address)).await.expect("goto");
         on_page(c, &path).await;
@@ -173,5 +189,119 @@ async fn pages_fit_a_360_pixel_screen() {
         assert!(overflow <= 0, "{path} overflows a 360 px screen by {overflow} px");
         browser.screenshot(name).await;
     }
+    browser.close().await;
+}
+
+async fn api_status(app: &helpers::TestApp, key: &str) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .get(format!("{}/api/v1/user", app.address))
+        .header("X-Api-Key", key)
+        .send()
+        .await
+        .expect("GET")
+        .status()
+}
+
+async fn row_id(c: &Client, name: &str) -> String {
+    let script = format!(
+        "return [...document.querySelectorAll('tr[id^=key-]')].find(r => r.querySelector('.key-name').textContent === {name:?})?.id.slice(4) ?? null;"
+    );
+    c.execute(&script, vec![]).await.expect("script").as_str().unwrap_or_else(|| panic!("no row for {name}")).to_owned()
+}
+
+#[tokio::test]
+async fn api_keys_generate_use_rename_regenerate_delete_and_revoke() {
+    let Some(browser) = Browser::start("api-keys", 1280, 900).await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let owner = app.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    let c = &browser.client;
+    c.goto(&format!("{}/login", app.address)).await.expect("goto");
+    fill(c, "#email", helpers::OWNER_EMAIL).await;
+    fill(c, "#password", helpers::OWNER_PASSWORD).await;
+    click(c, "button[type=submit]").await;
+    on_page(c, "/preferences").await;
+
+    // Preferences > Advanced > Manage API keys.
+    click(c, "nav.tabs a[href='/preferences/advanced']").await;
+    on_page(c, "/preferences/advanced").await;
+    browser.screenshot("preferences-advanced").await;
+    click(c, "a[href='/api-keys']").await;
+    on_page(c, "/api-keys").await;
+    browser.screenshot("empty").await;
+
+    // Generate new: a dialog, then the key shown once.
+    click(c, "a[data-dialog=generate-dialog]").await;
+    eventually(c, "the Generate dialog", "return document.querySelector('#generate-dialog').open;").await;
+    fill(c, "#generate-name", "Zapier").await;
+    c.find(Locator::Css("#generate-expires")).await.expect("expiry").select_by_value("30").await.expect("pick");
+    browser.screenshot("generate-dialog").await;
+    click(c, "#generate-dialog button.btn-primary").await;
+    eventually(c, "the new key", "return !!document.querySelector('dialog.reveal[open] #flash-secret');").await;
+    let first = text(c, "#flash-secret").await;
+    assert!(text(c, "dialog.reveal").await.contains("will not be shown again"));
+    browser.screenshot("generated").await;
+    assert_eq!(api_status(&app, &first).await, reqwest::StatusCode::OK, "the key works");
+    click(c, "dialog.reveal button[type=submit]").await;
+    eventually(c, "the reveal closed", "return !document.querySelector('dialog.reveal[open]');").await;
+    let id = row_id(c, "Zapier").await;
+    assert_eq!(text(c, &format!("#key-{id} .key-hint")).await, format!("kh_…{}", &first[48..]));
+
+    // Rename through the three-dots menu.
+    click(c, &format!("#key-{id} details.dots summary")).await;
+    click(c, &format!("a[data-dialog=rename-{id}]")).await;
+    eventually(c, "the Rename dialog", &format!("return document.querySelector('#rename-{id}').open;")).await;
+    fill(c, &format!("#rename-{id}-name"), "Zapier (billing)").await;
+    browser.screenshot("rename-dialog").await;
+    click(c, &format!("#rename-{id} button.btn-primary")).await;
+    eventually(
+        c,
+        "the new name",
+        &format!("return document.querySelector('#key-{id} .key-name')?.textContent === 'Zapier (billing)';"),
+    )
+    .await;
+
+    // Regenerate with a 24-hour grace period: the old and the new key both work.
+    click(c, &format!("#key-{id} details.dots summary")).await;
+    click(c, &format!("a[data-dialog=regenerate-{id}]")).await;
+    eventually(c, "the Regenerate dialog", &format!("return document.querySelector('#regenerate-{id}').open;")).await;
+    c.find(Locator::Css(&format!("#regenerate-{id}-grace")))
+        .await
+        .expect("grace")
+        .select_by_value("24h")
+        .await
+        .expect("pick");
+    browser.screenshot("regenerate-dialog").await;
+    click(c, &format!("#regenerate-{id} button.btn-danger")).await;
+    eventually(c, "the new secret", "return !!document.querySelector('dialog.reveal[open] #flash-secret');").await;
+    let second = text(c, "#flash-secret").await;
+    assert_ne!(first, second);
+    assert_eq!(api_status(&app, &first).await, reqwest::StatusCode::OK, "old key in its grace period");
+    assert_eq!(api_status(&app, &second).await, reqwest::StatusCode::OK);
+    click(c, "dialog.reveal button[type=submit]").await;
+
+    // Delete: confirm, then the key is gone and fails.
+    click(c, &format!("#key-{id} details.dots summary")).await;
+    click(c, &format!("a[data-dialog=delete-{id}]")).await;
+    eventually(c, "the Delete dialog", &format!("return document.querySelector('#delete-{id}').open;")).await;
+    browser.screenshot("delete-dialog").await;
+    click(c, &format!("#delete-{id} button.btn-danger")).await;
+    eventually(c, "the row gone", &format!("return !document.querySelector('#key-{id}');")).await;
+    assert_eq!(api_status(&app, &second).await, reqwest::StatusCode::UNAUTHORIZED);
+    assert_eq!(api_status(&app, &first).await, reqwest::StatusCode::UNAUTHORIZED);
+    browser.screenshot("after-delete").await;
+
+    // Revoke a member's key from the workspace's Accounts tab.
+    let member = app.add_member(&owner, &ws, "mia@example.com", "REGULAR").await;
+    let theirs = member.generate_key("Mia's report", "never").await;
+    c.goto(&format!("{}/workspaces/{ws}/settings/accounts", app.address)).await.expect("goto");
+    on_page(c, &format!("/workspaces/{ws}/settings/accounts")).await;
+    browser.screenshot("accounts").await;
+    click(c, &format!("#key-{} details.confirm summary", theirs.id)).await;
+    click(c, &format!("#key-{} details.confirm button[type=submit]", theirs.id)).await;
+    eventually(c, "the revoked row gone", &format!("return !document.querySelector('#key-{}');", theirs.id)).await;
+    assert_eq!(api_status(&app, &theirs.secret).await, reqwest::StatusCode::UNAUTHORIZED);
+    assert!(text(c, "table.audit").await.contains("Revoked"));
+    browser.screenshot("accounts-after-revoke").await;
     browser.close().await;
 }
