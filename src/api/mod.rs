@@ -4,7 +4,7 @@
 
 mod auth;
 mod error;
-mod key_cache;
+pub mod key_cache;
 mod last_used;
 mod openapi;
 mod rate_limit;

@@ -2,7 +2,9 @@
 
 use diesel::prelude::*;
 
-use super::schema::users;
+use super::memberships::Membership;
+use super::schema::{memberships, users, workspaces};
+use super::workspaces::Workspace;
 use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -52,6 +54,22 @@ impl User {
     /// `email` must already be normalised (see `domain::Email`).
     pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
         users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional()
+    }
+
+    /// The user with every membership and its workspace, in one query (the REST API's `/user`).
+    pub fn with_memberships(
+        conn: &mut DbConnection,
+        id: i64,
+    ) -> QueryResult<Option<(User, Vec<(Membership, Workspace)>)>> {
+        let rows: Vec<(User, Option<Membership>, Option<Workspace>)> = users::table
+            .left_join(memberships::table.inner_join(workspaces::table))
+            .filter(users::id.eq(id))
+            .order((workspaces::name.asc(), workspaces::id.asc()))
+            .select((User::as_select(), Option::<Membership>::as_select(), Option::<Workspace>::as_select()))
+            .load(conn)?;
+        let Some((user, _, _)) = rows.first() else { return Ok(None) };
+        let user = user.clone();
+        Ok(Some((user, rows.into_iter().filter_map(|(_, m, w)| m.zip(w)).collect())))
     }
 
     /// The users with these ids (for naming the people in lists).

@@ -11,8 +11,7 @@ use super::{ServiceError, ServiceResult};
 
 /// The caller, with every membership (`GET /user`).
 pub fn current_user(conn: &mut DbConnection, user_id: i64) -> ServiceResult<UserDto> {
-    let user = User::find(conn, user_id)?.ok_or(ServiceError::NotFound)?;
-    let memberships = Membership::workspaces_of(conn, user_id)?;
+    let (user, memberships) = User::with_memberships(conn, user_id)?.ok_or(ServiceError::NotFound)?;
     let active = memberships
         .iter()
         .find(|(_, w)| Some(w.id) == user.active_workspace_id)
