@@ -7,6 +7,9 @@ use super::schema::{memberships, users, workspaces};
 use super::workspaces::Workspace;
 use super::DbConnection;
 
+/// A membership with the workspace it is of.
+pub type MembershipOf = (Membership, Workspace);
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
@@ -57,10 +60,7 @@ impl User {
     }
 
     /// The user with every membership and its workspace, in one query (the REST API's `/user`).
-    pub fn with_memberships(
-        conn: &mut DbConnection,
-        id: i64,
-    ) -> QueryResult<Option<(User, Vec<(Membership, Workspace)>)>> {
+    pub fn with_memberships(conn: &mut DbConnection, id: i64) -> QueryResult<Option<(User, Vec<MembershipOf>)>> {
         let rows: Vec<(User, Option<Membership>, Option<Workspace>)> = users::table
             .left_join(memberships::table.inner_join(workspaces::table))
             .filter(users::id.eq(id))
