@@ -186,7 +186,30 @@ async fn ten_thousand_wrong_keys_leave_the_server_healthy(app: TestApp) {
     assert_eq!(owner.get("/preferences").await.status, StatusCode::OK);
 }
 
+async fn a_revocation_reaches_another_instance_within_two_seconds(app: TestApp) {
+    let owner = app.setup_owner().await;
+    let key = owner.generate_key("shared", "never").await;
+    // A second instance on the same database, as behind a load balancer.
+    let url = app.database_url.clone();
+    let other = spawn_app_with(Backend::Sqlite, |s| s.database_url = url).await;
+    let elsewhere = other.client();
+    assert_eq!(elsewhere.api_get("/api/v1/user", &key.secret).await.status, StatusCode::OK, "cached there now");
+
+    let delete = format!("/api-keys/{}/delete", key.id);
+    owner.post_form(&delete, &delete, &[]).await;
+    assert_eq!(owner.api_get("/api/v1/user", &key.secret).await.status, StatusCode::UNAUTHORIZED, "at once here");
+    let started = std::time::Instant::now();
+    while elsewhere.api_get("/api/v1/user", &key.secret).await.status == StatusCode::OK {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "still accepted after 2 s on the other instance"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 crate::on_both_backends!(
+    a_revocation_reaches_another_instance_within_two_seconds,
     every_bad_credential_gets_its_own_401,
     unknown_routes_and_methods_answer_json,
     a_key_acts_as_its_user_in_each_workspace,
