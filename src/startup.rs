@@ -41,6 +41,7 @@ impl Application {
         let state = web::Data::new(AppState::new(db, &settings));
         let session_key = Key::from(keys.session.expose());
         let secure_cookies = settings.secure_cookies;
+        let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
 
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
@@ -63,7 +64,10 @@ impl Application {
                 .configure(pages::routes)
                 .default_service(web::to(pages::not_found))
         })
-        .workers(settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)))
+        .workers(workers)
+        // Database work runs on each worker's blocking threads; more of them than pooled
+        // connections only queue on the pool and thrash the scheduler.
+        .worker_max_blocking_threads((settings.db_pool_size as usize / workers).max(2))
         .listen(listener)?
         .run();
         Ok(Self { port, server })
