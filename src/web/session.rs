@@ -12,6 +12,7 @@ use crate::db::users::User;
 use crate::db::workspaces::Workspace;
 use crate::domain::{random_token, DisplayPrefs, Role};
 use crate::error::AppError;
+use crate::services::now_ms;
 use crate::services::workspaces::WorkspaceAccess;
 use crate::services::{preferences, workspaces};
 use crate::state::AppState;
@@ -19,6 +20,11 @@ use crate::state::AppState;
 const USER_ID: &str = "uid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
+const SIGNED_IN_AT: &str = "at";
+
+/// How long a sign-in lasts. Cookie sessions live in the browser, so this bound, written into
+/// the encrypted cookie at sign-in, is what ends a copied cookie's life.
+pub const SESSION_MAX_AGE_MS: i64 = 14 * 24 * 60 * 60 * 1000;
 
 /// A one-time message shown on the next page; `secret` is something shown only this once
 /// (an invitation link), with a Copy button.
@@ -68,6 +74,7 @@ pub fn sign_in(session: &Session, user_id: i64) -> Result<(), AppError> {
     session.renew();
     session
         .insert(USER_ID, user_id)
+        .and_then(|()| session.insert(SIGNED_IN_AT, now_ms()))
         .and_then(|()| session.insert(CSRF, random_token()))
         .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot write the session: {e}")))
 }
@@ -147,7 +154,9 @@ impl FromRequest for Page {
         Box::pin(async move {
             let state = state.ok_or_else(|| anyhow::anyhow!("AppState is not registered"))?;
             let user_id = session.get::<i64>(USER_ID).ok().flatten();
-            let Some(user_id) = user_id else {
+            let signed_in_at = session.get::<i64>(SIGNED_IN_AT).ok().flatten().unwrap_or(0);
+            let Some(user_id) = user_id.filter(|_| now_ms() - signed_in_at < SESSION_MAX_AGE_MS) else {
+                sign_out(&session);
                 return Err(AppError::SignIn { setup_needed: state.needs_setup().await? });
             };
             let loaded = state
