@@ -95,6 +95,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
+    keyhook::tls::install_crypto_provider();
     println!(
         "keyhook API benchmark: release binary, loopback, {} cores",
         std::thread::available_parallelism().map_or(0, usize::from)

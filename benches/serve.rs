@@ -17,6 +17,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
+    keyhook::tls::install_crypto_provider();
     println!(
         "keyhook serve benchmark: release binary, SQLite, loopback, {} cores",
         std::thread::available_parallelism().map_or(0, usize::from)

@@ -31,6 +31,7 @@ pub struct Application {
 impl Application {
     /// Opens and migrates the database, resolves the keys, binds, and prepares the server.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        crate::tls::install_crypto_provider();
         let db = Db::connect(&settings.database()?, settings.db_pool_size)?;
         let migrate = db.clone();
         web::block(move || migrate.migrate()).await.context("migration task failed")??;

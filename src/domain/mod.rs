@@ -4,6 +4,7 @@
 
 mod api_key;
 mod email;
+mod event_type;
 mod ids;
 mod key_lifetimes;
 mod name;
@@ -14,6 +15,7 @@ mod role;
 
 pub use api_key::{ApiKeySecret, MalformedKey, KEY_LEN};
 pub use email::Email;
+pub use event_type::EventType;
 pub use ids::{is_public_id, new_public_id, random_token};
 pub use key_lifetimes::{GracePeriod, KeyExpiry};
 pub use name::Name;

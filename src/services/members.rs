@@ -13,9 +13,10 @@ use crate::domain::{is_public_id, random_token, Email, Role};
 use crate::dto::{MembershipDto, UserDto};
 
 use super::accounts::{self, NewAccount};
-use super::events::{self, EventType};
+use super::events;
 use super::workspaces::WorkspaceAccess;
 use super::{now_ms, ServiceError, ServiceResult};
+use crate::domain::EventType;
 
 /// How long an invitation link stays valid.
 pub const INVITATION_TTL_MS: i64 = 7 * 24 * 60 * 60 * 1000;

@@ -103,6 +103,7 @@ fn fresh_postgres_database(admin_url: &str) -> String {
 impl TestApp {
     /// A new browser-like client with its own cookies.
     pub fn client(&self) -> Client {
+        keyhook::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())

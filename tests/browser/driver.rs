@@ -83,6 +83,7 @@ fn screenshots_dir() -> PathBuf {
 }
 
 async fn wait_until_ready(url: &str) {
+    keyhook::tls::install_crypto_provider();
     let http = reqwest::Client::new();
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(10) {
