@@ -3,10 +3,12 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod dto;
 pub mod error;
+pub mod sender;
 pub mod services;
 pub mod startup;
 pub mod state;

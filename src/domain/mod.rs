@@ -12,6 +12,7 @@ mod password;
 mod plan;
 mod preferences;
 mod role;
+mod signing;
 
 pub use api_key::{ApiKeySecret, MalformedKey, KEY_LEN};
 pub use email::Email;
@@ -23,3 +24,4 @@ pub use password::Password;
 pub use plan::Plan;
 pub use preferences::{DateFormat, DisplayPrefs, TimeFormat, TimeZoneName};
 pub use role::Role;
+pub use signing::{new_auth_token, signature_header, SigningSecret};
