@@ -14,6 +14,7 @@ pub struct Event {
     pub event_type: String,
     pub payload: String,
     pub created_at: i64,
+    pub test: bool,
 }
 
 #[derive(Insertable)]
@@ -24,6 +25,7 @@ pub struct NewEvent<'a> {
     pub event_type: &'a str,
     pub payload: &'a str,
     pub created_at: i64,
+    pub test: bool,
 }
 
 impl Event {

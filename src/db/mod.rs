@@ -4,12 +4,15 @@
 //! connection is never held across an `.await`.
 
 pub mod api_keys;
+pub mod attempts;
 pub mod audit_log;
+pub mod deliveries;
 pub mod events;
 pub mod invitations;
 pub mod memberships;
 pub mod schema;
 pub mod users;
+pub mod webhooks;
 pub mod workspaces;
 
 use std::sync::{Arc, Mutex};

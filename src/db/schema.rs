@@ -57,6 +57,70 @@ diesel::table! {
         event_type -> Text,
         payload -> Text,
         created_at -> BigInt,
+        test -> Bool,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        public_id -> Text,
+        workspace_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        name -> Text,
+        url -> Text,
+        event_type -> Text,
+        trigger_source_type -> Text,
+        trigger_source -> Text,
+        secret_sealed -> Text,
+        previous_secret_sealed -> Nullable<Text>,
+        previous_secret_until -> Nullable<BigInt>,
+        auth_token_sealed -> Text,
+        enabled -> Bool,
+        plan_enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        disabled_at -> Nullable<BigInt>,
+        failing_since -> Nullable<BigInt>,
+        kind -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        message_id -> Text,
+        event_id -> BigInt,
+        webhook_id -> BigInt,
+        trigger -> Text,
+        state -> Text,
+        attempts -> Integer,
+        retries -> Bool,
+        next_attempt_at -> Nullable<BigInt>,
+        lease_until -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    attempts (id) {
+        id -> BigInt,
+        public_id -> Text,
+        delivery_id -> BigInt,
+        webhook_id -> BigInt,
+        trigger -> Text,
+        attempted_at -> BigInt,
+        duration_ms -> BigInt,
+        succeeded -> Bool,
+        status_code -> Nullable<Integer>,
+        error_class -> Nullable<Text>,
+        error_detail -> Nullable<Text>,
+        request_headers -> Text,
+        request_body -> Text,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        response_body_base64 -> Bool,
     }
 }
 
@@ -93,5 +157,9 @@ diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(invitations -> workspaces (workspace_id));
 diesel::joinable!(events -> workspaces (workspace_id));
+diesel::joinable!(webhooks -> workspaces (workspace_id));
+diesel::joinable!(deliveries -> webhooks (webhook_id));
+diesel::joinable!(deliveries -> events (event_id));
+diesel::joinable!(attempts -> deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(workspaces, users, memberships, invitations, events, api_keys, audit_log);

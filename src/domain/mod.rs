@@ -13,6 +13,7 @@ mod plan;
 mod preferences;
 mod role;
 mod signing;
+mod webhook;
 
 pub use api_key::{ApiKeySecret, MalformedKey, KEY_LEN};
 pub use email::Email;
@@ -25,3 +26,4 @@ pub use plan::Plan;
 pub use preferences::{DateFormat, DisplayPrefs, TimeFormat, TimeZoneName};
 pub use role::Role;
 pub use signing::{new_auth_token, signature_header, SigningSecret};
+pub use webhook::{DisabledReason, EndpointUrl, TriggerSourceType, WebhookName};

@@ -21,6 +21,7 @@ pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payloa
             event_type: event.as_str(),
             payload: &payload,
             created_at: now_ms(),
+            test: false,
         },
     )
 }

@@ -1,0 +1,122 @@
+//! The `attempts` table: one row per try to send a delivery, newest first by webhook.
+
+use diesel::prelude::*;
+
+use super::schema::attempts;
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = attempts)]
+pub struct Attempt {
+    pub id: i64,
+    pub public_id: String,
+    pub delivery_id: i64,
+    pub webhook_id: i64,
+    pub trigger: String,
+    pub attempted_at: i64,
+    pub duration_ms: i64,
+    pub succeeded: bool,
+    pub status_code: Option<i32>,
+    pub error_class: Option<String>,
+    pub error_detail: Option<String>,
+    pub request_headers: String,
+    pub request_body: String,
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+    pub response_body_base64: bool,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = attempts)]
+pub struct NewAttempt {
+    pub public_id: String,
+    pub delivery_id: i64,
+    pub webhook_id: i64,
+    pub trigger: String,
+    pub attempted_at: i64,
+    pub duration_ms: i64,
+    pub succeeded: bool,
+    pub status_code: Option<i32>,
+    pub error_class: Option<String>,
+    pub error_detail: Option<String>,
+    pub request_headers: String,
+    pub request_body: String,
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+    pub response_body_base64: bool,
+}
+
+/// Which attempts a log page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    All,
+    Succeeded,
+    Failed,
+}
+
+/// One page of a webhook's attempts, newest first, after the keyset cursor `before`
+/// (`(attempted_at, id)` of the last row of the previous page).
+pub struct LogQuery {
+    pub webhook_id: i64,
+    pub outcome: Outcome,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub before: Option<(i64, i64)>,
+    pub limit: i64,
+}
+
+impl Attempt {
+    pub fn insert(conn: &mut DbConnection, new: &NewAttempt) -> QueryResult<()> {
+        diesel::insert_into(attempts::table).values(new).execute(conn).map(drop)
+    }
+
+    pub fn find_of_webhook(conn: &mut DbConnection, webhook_id: i64, public_id: &str) -> QueryResult<Option<Attempt>> {
+        attempts::table
+            .filter(attempts::webhook_id.eq(webhook_id))
+            .filter(attempts::public_id.eq(public_id))
+            .select(Attempt::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn page(conn: &mut DbConnection, q: &LogQuery) -> QueryResult<Vec<Attempt>> {
+        let mut query = attempts::table.filter(attempts::webhook_id.eq(q.webhook_id)).into_boxed();
+        match q.outcome {
+            Outcome::All => {}
+            Outcome::Succeeded => query = query.filter(attempts::succeeded.eq(true)),
+            Outcome::Failed => query = query.filter(attempts::succeeded.eq(false)),
+        }
+        if let Some(from) = q.from {
+            query = query.filter(attempts::attempted_at.ge(from));
+        }
+        if let Some(to) = q.to {
+            query = query.filter(attempts::attempted_at.le(to));
+        }
+        if let Some((at, id)) = q.before {
+            query =
+                query.filter(attempts::attempted_at.lt(at).or(attempts::attempted_at.eq(at).and(attempts::id.lt(id))));
+        }
+        query
+            .order((attempts::attempted_at.desc(), attempts::id.desc()))
+            .limit(q.limit)
+            .select(Attempt::as_select())
+            .load(conn)
+    }
+
+    /// The outcomes of the webhook's latest `n` attempts, newest first.
+    pub fn recent_outcomes(conn: &mut DbConnection, webhook_id: i64, n: i64) -> QueryResult<Vec<bool>> {
+        attempts::table
+            .filter(attempts::webhook_id.eq(webhook_id))
+            .order((attempts::attempted_at.desc(), attempts::id.desc()))
+            .limit(n)
+            .select(attempts::succeeded)
+            .load(conn)
+    }
+
+    /// Deletes up to `batch` attempts older than `before`; answers how many went.
+    pub fn prune(conn: &mut DbConnection, before: i64, batch: i64) -> QueryResult<usize> {
+        let old = attempts::table.filter(attempts::attempted_at.lt(before)).select(attempts::id).limit(batch);
+        let ids: Vec<i64> = old.load(conn)?;
+        diesel::delete(attempts::table.filter(attempts::id.eq_any(ids))).execute(conn)
+    }
+}

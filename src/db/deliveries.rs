@@ -1,0 +1,102 @@
+//! The `deliveries` table: one row per event and webhook, with its retry state and lease.
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use super::schema::deliveries;
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = deliveries)]
+pub struct Delivery {
+    pub id: i64,
+    pub message_id: String,
+    pub event_id: i64,
+    pub webhook_id: i64,
+    pub trigger: String,
+    pub state: String,
+    pub attempts: i32,
+    pub retries: bool,
+    pub next_attempt_at: Option<i64>,
+    pub lease_until: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = deliveries)]
+pub struct NewDelivery<'a> {
+    pub message_id: &'a str,
+    pub event_id: i64,
+    pub webhook_id: i64,
+    pub trigger: &'a str,
+    pub state: &'a str,
+    pub retries: bool,
+    pub next_attempt_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// What an attempt leaves behind on its delivery.
+#[derive(AsChangeset)]
+#[diesel(table_name = deliveries, treat_none_as_null = true)]
+pub struct AfterAttempt<'a> {
+    pub state: &'a str,
+    pub attempts: i32,
+    pub next_attempt_at: Option<i64>,
+    pub lease_until: Option<i64>,
+}
+
+const CLAIM_COLUMNS: &str =
+    "id, message_id, event_id, webhook_id, trigger, state, attempts, retries, next_attempt_at, lease_until, created_at";
+
+impl Delivery {
+    /// Inserts each row (the multi-backend connection has no batch insert; these run inside
+    /// the caller's transaction, so the cost is statements, not commits).
+    pub fn insert_all(conn: &mut DbConnection, new: &[NewDelivery]) -> QueryResult<usize> {
+        for row in new {
+            diesel::insert_into(deliveries::table).values(row).execute(conn)?;
+        }
+        Ok(new.len())
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Delivery>> {
+        deliveries::table.find(id).select(Delivery::as_select()).first(conn).optional()
+    }
+
+    /// Leases up to `limit` due deliveries until `lease_until`: on PostgreSQL with
+    /// `FOR UPDATE SKIP LOCKED`, so several instances never claim the same row; on SQLite with
+    /// a conditional update (one process, one writer).
+    pub fn claim_due(conn: &mut DbConnection, now: i64, lease_until: i64, limit: i64) -> QueryResult<Vec<Delivery>> {
+        let lock = match conn {
+            DbConnection::Postgresql(_) => "FOR UPDATE SKIP LOCKED",
+            DbConnection::Sqlite(_) => "",
+        };
+        let sql = format!(
+            "UPDATE deliveries SET lease_until = $1 WHERE id IN ( \
+               SELECT id FROM deliveries WHERE state = 'PENDING' AND next_attempt_at <= $2 \
+               AND (lease_until IS NULL OR lease_until < $2) ORDER BY next_attempt_at LIMIT $3 {lock}) \
+             RETURNING {CLAIM_COLUMNS}"
+        );
+        diesel::sql_query(sql).bind::<BigInt, _>(lease_until).bind::<BigInt, _>(now).bind::<BigInt, _>(limit).load(conn)
+    }
+
+    /// Gives a claimed delivery back untouched (its webhook is busy): claimable again at once.
+    pub fn release(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+        diesel::update(deliveries::table.find(id)).set(deliveries::lease_until.eq(None::<i64>)).execute(conn).map(drop)
+    }
+
+    pub fn record(conn: &mut DbConnection, id: i64, after: &AfterAttempt) -> QueryResult<()> {
+        diesel::update(deliveries::table.find(id)).set(after).execute(conn).map(drop)
+    }
+
+    /// How many deliveries wait, and when the oldest due one was due.
+    pub fn backlog(conn: &mut DbConnection, now: i64) -> QueryResult<(i64, Option<i64>)> {
+        let pending = deliveries::table.filter(deliveries::state.eq("PENDING"));
+        let depth = pending.count().get_result(conn)?;
+        let oldest = deliveries::table
+            .filter(deliveries::state.eq("PENDING"))
+            .filter(deliveries::next_attempt_at.le(now))
+            .select(diesel::dsl::min(deliveries::next_attempt_at))
+            .first::<Option<i64>>(conn)?;
+        Ok((depth, oldest))
+    }
+}

@@ -1,0 +1,156 @@
+//! The `webhooks` table. Secrets and tokens are stored sealed (see `crypto`).
+
+use diesel::prelude::*;
+
+use super::schema::webhooks;
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = webhooks)]
+pub struct Webhook {
+    pub id: i64,
+    pub public_id: String,
+    pub workspace_id: i64,
+    pub user_id: Option<i64>,
+    pub name: String,
+    pub url: String,
+    pub event_type: String,
+    pub trigger_source_type: String,
+    pub trigger_source: String,
+    pub secret_sealed: String,
+    pub previous_secret_sealed: Option<String>,
+    pub previous_secret_until: Option<i64>,
+    pub auth_token_sealed: String,
+    pub enabled: bool,
+    pub plan_enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub disabled_at: Option<i64>,
+    pub failing_since: Option<i64>,
+    pub kind: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = webhooks)]
+pub struct NewWebhook<'a> {
+    pub public_id: &'a str,
+    pub workspace_id: i64,
+    pub user_id: Option<i64>,
+    pub name: &'a str,
+    pub url: &'a str,
+    pub event_type: &'a str,
+    pub trigger_source_type: &'a str,
+    pub trigger_source: &'a str,
+    pub secret_sealed: &'a str,
+    pub auth_token_sealed: &'a str,
+    pub enabled: bool,
+    pub plan_enabled: bool,
+    pub disabled_reason: Option<&'a str>,
+    pub disabled_at: Option<i64>,
+    pub kind: &'a str,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The fields a PUT replaces.
+#[derive(AsChangeset)]
+#[diesel(table_name = webhooks)]
+pub struct WebhookEdit<'a> {
+    pub name: &'a str,
+    pub url: &'a str,
+    pub event_type: &'a str,
+    pub trigger_source_type: &'a str,
+    pub trigger_source: &'a str,
+    pub updated_at: i64,
+}
+
+/// Whether a webhook is delivered to, and why not.
+#[derive(AsChangeset)]
+#[diesel(table_name = webhooks, treat_none_as_null = true)]
+pub struct WebhookState<'a> {
+    pub enabled: bool,
+    pub plan_enabled: bool,
+    pub disabled_reason: Option<&'a str>,
+    pub disabled_at: Option<i64>,
+    pub failing_since: Option<i64>,
+}
+
+/// A new secret and token; the old secret keeps signing until `previous_secret_until`.
+#[derive(AsChangeset)]
+#[diesel(table_name = webhooks, treat_none_as_null = true)]
+pub struct SecretRotation<'a> {
+    pub secret_sealed: &'a str,
+    pub previous_secret_sealed: Option<&'a str>,
+    pub previous_secret_until: Option<i64>,
+    pub auth_token_sealed: &'a str,
+    pub updated_at: i64,
+}
+
+impl Webhook {
+    pub fn insert(conn: &mut DbConnection, new: &NewWebhook) -> QueryResult<Webhook> {
+        diesel::insert_into(webhooks::table).values(new).returning(webhooks::all_columns).get_result(conn)
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Webhook>> {
+        webhooks::table.find(id).select(Webhook::as_select()).first(conn).optional()
+    }
+
+    /// A webhook of the workspace by public id; another workspace's is not found.
+    pub fn find_in(conn: &mut DbConnection, workspace_id: i64, public_id: &str) -> QueryResult<Option<Webhook>> {
+        webhooks::table
+            .filter(webhooks::workspace_id.eq(workspace_id))
+            .filter(webhooks::public_id.eq(public_id))
+            .select(Webhook::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// The workspace's webhooks, by event then name (as the Webhooks page lists them).
+    pub fn of_workspace(conn: &mut DbConnection, workspace_id: i64) -> QueryResult<Vec<Webhook>> {
+        webhooks::table
+            .filter(webhooks::workspace_id.eq(workspace_id))
+            .order((webhooks::event_type.asc(), webhooks::name.asc(), webhooks::id.asc()))
+            .select(Webhook::as_select())
+            .load(conn)
+    }
+
+    /// The webhooks that receive `event_type` in the workspace now.
+    pub fn receiving(conn: &mut DbConnection, workspace_id: i64, event_type: &str) -> QueryResult<Vec<Webhook>> {
+        webhooks::table
+            .filter(webhooks::workspace_id.eq(workspace_id))
+            .filter(webhooks::event_type.eq(event_type))
+            .filter(webhooks::enabled.eq(true))
+            .filter(webhooks::plan_enabled.eq(true))
+            .select(Webhook::as_select())
+            .load(conn)
+    }
+
+    pub fn count_in(conn: &mut DbConnection, workspace_id: i64) -> QueryResult<i64> {
+        webhooks::table.filter(webhooks::workspace_id.eq(workspace_id)).count().get_result(conn)
+    }
+
+    pub fn count_by_user(conn: &mut DbConnection, workspace_id: i64, user_id: i64) -> QueryResult<i64> {
+        webhooks::table
+            .filter(webhooks::workspace_id.eq(workspace_id))
+            .filter(webhooks::user_id.eq(user_id))
+            .count()
+            .get_result(conn)
+    }
+
+    pub fn edit(conn: &mut DbConnection, id: i64, edit: &WebhookEdit) -> QueryResult<()> {
+        diesel::update(webhooks::table.find(id)).set(edit).execute(conn).map(drop)
+    }
+
+    pub fn set_state(conn: &mut DbConnection, id: i64, state: &WebhookState) -> QueryResult<()> {
+        diesel::update(webhooks::table.find(id)).set(state).execute(conn).map(drop)
+    }
+
+    pub fn rotate(conn: &mut DbConnection, id: i64, rotation: &SecretRotation) -> QueryResult<()> {
+        diesel::update(webhooks::table.find(id)).set(rotation).execute(conn).map(drop)
+    }
+
+    pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+        diesel::delete(webhooks::table.find(id)).execute(conn).map(drop)
+    }
+}
