@@ -121,6 +121,38 @@ pub struct Settings {
     #[arg(long, env = "KEYHOOK_API_RATE_LIMIT", default_value_t = 50, global = true)]
     pub api_rate_limit: u32,
 
+    /// Networks webhooks may reach although private (CIDRs, comma separated), e.g. 127.0.0.0/8,::1/128 for local development.
+    #[arg(long, env = "KEYHOOK_ALLOW_PRIVATE_NETWORKS", default_value = "", global = true)]
+    pub allow_private_networks: String,
+
+    /// Time limit of one webhook request.
+    #[arg(long, env = "KEYHOOK_SEND_TIMEOUT", default_value = "15s", global = true)]
+    pub send_timeout: HumanDuration,
+
+    /// Waits before each retry of a failed delivery (jitter adds up to 10 %).
+    #[arg(long, env = "KEYHOOK_RETRY_SCHEDULE", default_value = "5s,5m,30m,2h,5h,10h,10h", global = true)]
+    pub retry_schedule: RetrySchedule,
+
+    /// A webhook whose deliveries all fail for this long is disabled.
+    #[arg(long, env = "KEYHOOK_AUTO_DISABLE_AFTER", default_value = "5d", global = true)]
+    pub auto_disable_after: HumanDuration,
+
+    /// Webhook requests in flight at once, in all.
+    #[arg(long, env = "KEYHOOK_SENDER_CONCURRENCY", default_value_t = 64, global = true)]
+    pub sender_concurrency: usize,
+
+    /// Webhook requests in flight at once to one webhook.
+    #[arg(long, env = "KEYHOOK_SENDER_PER_WEBHOOK", default_value_t = 4, global = true)]
+    pub sender_per_webhook: usize,
+
+    /// How long the old signing secret keeps signing after a rotation (unless ?grace= says otherwise).
+    #[arg(long, env = "KEYHOOK_SIGNING_GRACE", default_value = "24h", global = true)]
+    pub signing_grace: HumanDuration,
+
+    /// Attempts older than this are deleted.
+    #[arg(long, env = "KEYHOOK_ATTEMPT_RETENTION", default_value = "30d", global = true)]
+    pub attempt_retention: HumanDuration,
+
     /// How long a lockout lasts, in seconds.
     #[arg(long, env = "KEYHOOK_LOGIN_LOCKOUT_SECS", default_value_t = 300, global = true)]
     pub login_lockout_secs: u64,
@@ -168,6 +200,47 @@ impl Settings {
                 PathBuf::from("keyhook.keys")
             }
         })
+    }
+}
+
+/// A duration written as a number and a unit: `250ms`, `5s`, `5m`, `2h`, `5d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub std::time::Duration);
+
+impl std::str::FromStr for HumanDuration {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (number, unit) = s.split_at(split);
+        let n: u64 = number.parse().map_err(|_| format!("{s:?} is not a duration like 5s or 2h"))?;
+        let millis = match unit {
+            "ms" => n,
+            "s" => n * 1_000,
+            "m" => n * 60_000,
+            "h" => n * 3_600_000,
+            "d" => n * 86_400_000,
+            _ => return Err(format!("{s:?}: use ms, s, m, h or d")),
+        };
+        Ok(Self(std::time::Duration::from_millis(millis)))
+    }
+}
+
+/// The waits before each retry, comma separated (`5s,5m,30m`). Empty means no retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrySchedule(pub Vec<std::time::Duration>);
+
+impl std::str::FromStr for RetrySchedule {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        s.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| p.parse::<HumanDuration>().map(|d| d.0))
+            .collect::<Result<_, _>>()
+            .map(Self)
     }
 }
 
@@ -291,6 +364,19 @@ mod tests {
         assert_eq!(first.session.expose(), second.session.expose());
         assert_eq!(first.encryption.expose(), second.encryption.expose());
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn durations_and_schedules_parse() {
+        use std::time::Duration;
+        assert_eq!("250ms".parse::<HumanDuration>(), Ok(HumanDuration(Duration::from_millis(250))));
+        assert_eq!("5d".parse::<HumanDuration>(), Ok(HumanDuration(Duration::from_secs(5 * 86_400))));
+        assert!("5 days".parse::<HumanDuration>().is_err());
+        let schedule: RetrySchedule = "5s,5m,30m,2h,5h,10h,10h".parse().expect("valid");
+        let total: Duration = schedule.0.iter().sum();
+        assert_eq!(schedule.0.len(), 7);
+        assert_eq!(total.as_secs(), 5 + 300 + 1800 + 7200 + 18000 + 36000 + 36000, "about 27.6 hours");
+        assert_eq!("".parse::<RetrySchedule>(), Ok(RetrySchedule(vec![])));
     }
 
     #[test]

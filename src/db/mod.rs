@@ -121,6 +121,8 @@ pub struct Db {
     /// `SQLITE_BUSY` instead of waiting if another writer slipped in between. Writers in this
     /// process queue here instead (SQLite is one process by design). `None` on PostgreSQL.
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// Woken after a commit that enqueued deliveries (see `sender::wake`).
+    sender: Arc<tokio::sync::Notify>,
 }
 
 impl Db {
@@ -135,7 +137,11 @@ impl Db {
             .connection_customizer(Box::new(SqlitePragmas))
             .build(Manager { url: url.clone() })
             .with_context(|| format!("cannot open the database ({})", redacted(url)))?;
-        Ok(Self { pool, sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))) })
+        Ok(Self {
+            pool,
+            sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))),
+            sender: Arc::new(tokio::sync::Notify::new()),
+        })
     }
 
     /// Applies every pending migration of the backend in use.
@@ -192,7 +198,19 @@ impl Db {
             self.sqlite_writer.as_ref().map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
         let mut pooled = self.pool.get().context("no database connection")?;
         let conn: &mut DbConnection = &mut pooled;
-        conn.transaction(f)
+        crate::sender::wake::take_enqueued();
+        let result = conn.transaction(f);
+        if crate::sender::wake::take_enqueued() && result.is_ok() {
+            self.sender.notify_one();
+        }
+        result
+    }
+}
+
+impl Db {
+    /// What the sender waits on between batches.
+    pub fn sender_wakeup(&self) -> Arc<tokio::sync::Notify> {
+        self.sender.clone()
     }
 }
 

@@ -12,6 +12,7 @@ mod password;
 mod plan;
 mod preferences;
 mod role;
+mod samples;
 mod signing;
 mod webhook;
 
@@ -25,5 +26,6 @@ pub use password::Password;
 pub use plan::Plan;
 pub use preferences::{DateFormat, DisplayPrefs, TimeFormat, TimeZoneName};
 pub use role::Role;
+pub use samples::sample_payload;
 pub use signing::{new_auth_token, signature_header, SigningSecret};
 pub use webhook::{DisabledReason, EndpointUrl, TriggerSourceType, WebhookName};

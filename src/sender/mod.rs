@@ -3,3 +3,4 @@
 //! thread that loops around it.
 
 pub mod network_policy;
+pub mod wake;

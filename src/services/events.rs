@@ -1,27 +1,130 @@
-//! The outbox: `emit` appends an event in the caller's transaction, so an event exists exactly
-//! when the change it describes was committed. Delivery reads these rows later.
+//! The outbox: `emit` appends an event and one delivery per webhook that should receive it,
+//! in the caller's transaction, so an event is delivered exactly when the change it describes
+//! was committed. The sender reads the deliveries later.
 
-use diesel::QueryResult;
 use serde_json::Value;
 
+use crate::db::deliveries::{Delivery, NewDelivery};
 use crate::db::events::{Event, NewEvent};
+use crate::db::webhooks::Webhook;
 use crate::db::DbConnection;
-use crate::domain::{new_public_id, EventType};
+use crate::domain::{new_public_id, random_token, EventType, TriggerSourceType};
+use crate::sender::wake;
 
-use super::now_ms;
+use super::{now_ms, ServiceError, ServiceResult};
 
-/// Appends `event` for the workspace. Call it inside the transaction that made the change.
-pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payload: &Value) -> QueryResult<Event> {
-    let payload = payload.to_string();
-    Event::insert(
+/// Payloads larger than this are refused at the source.
+pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+
+/// Appends `event` for the workspace and queues it for every enabled, plan-enabled webhook of
+/// that event whose trigger source matches. Call it inside the transaction that made the change.
+pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payload: &Value) -> ServiceResult<Event> {
+    let body = payload.to_string();
+    if body.len() > MAX_PAYLOAD_BYTES {
+        return Err(ServiceError::invalid(
+            "payload",
+            format!("The payload is {} bytes; the limit is 256 KiB.", body.len()),
+        ));
+    }
+    let now = now_ms();
+    let event_row = Event::insert(
         conn,
         &NewEvent {
             public_id: &new_public_id(),
             workspace_id,
             event_type: event.as_str(),
-            payload: &payload,
-            created_at: now_ms(),
+            payload: &body,
+            created_at: now,
             test: false,
         },
-    )
+    )?;
+    let receivers: Vec<Webhook> = Webhook::receiving(conn, workspace_id, event.as_str())?
+        .into_iter()
+        .filter(|hook| triggers(hook, payload))
+        .collect();
+    let ids: Vec<String> = receivers.iter().map(|_| new_message_id()).collect();
+    let rows: Vec<NewDelivery> = receivers
+        .iter()
+        .zip(&ids)
+        .map(|(hook, message_id)| NewDelivery {
+            message_id,
+            event_id: event_row.id,
+            webhook_id: hook.id,
+            trigger: "EVENT",
+            state: "PENDING",
+            retries: true,
+            next_attempt_at: Some(now),
+            created_at: now,
+        })
+        .collect();
+    if !rows.is_empty() {
+        Delivery::insert_all(conn, &rows)?;
+        wake::mark_enqueued();
+    }
+    Ok(event_row)
+}
+
+/// Queues one delivery of an existing event (a test or a resend), tried once.
+pub fn enqueue_once(
+    conn: &mut DbConnection,
+    event_id: i64,
+    webhook_id: i64,
+    message_id: &str,
+    trigger: &str,
+) -> ServiceResult<()> {
+    let now = now_ms();
+    Delivery::insert_all(
+        conn,
+        &[NewDelivery {
+            message_id,
+            event_id,
+            webhook_id,
+            trigger,
+            state: "PENDING",
+            retries: false,
+            next_attempt_at: Some(now),
+            created_at: now,
+        }],
+    )?;
+    wake::mark_enqueued();
+    Ok(())
+}
+
+/// Records a sample event for a test send: never offered to other webhooks.
+pub fn test_event(
+    conn: &mut DbConnection,
+    workspace_id: i64,
+    event: EventType,
+    payload: &Value,
+) -> ServiceResult<Event> {
+    Ok(Event::insert(
+        conn,
+        &NewEvent {
+            public_id: &new_public_id(),
+            workspace_id,
+            event_type: event.as_str(),
+            payload: &payload.to_string(),
+            created_at: now_ms(),
+            test: true,
+        },
+    )?)
+}
+
+/// A Standard Webhooks message id: `msg_` and 32 URL-safe random characters.
+pub fn new_message_id() -> String {
+    format!("msg_{}", &random_token()[..32])
+}
+
+/// Whether the webhook's trigger source lets this payload through.
+fn triggers(hook: &Webhook, payload: &Value) -> bool {
+    let Ok(kind) = TriggerSourceType::parse(&hook.trigger_source_type) else { return false };
+    if kind == TriggerSourceType::Workspace {
+        return true;
+    }
+    let ids: Vec<String> = serde_json::from_str(&hook.trigger_source).unwrap_or_default();
+    kind.payload_fields().iter().filter_map(|field| payload.get(*field)).any(|value| match value {
+        Value::String(id) => ids.contains(id),
+        Value::Array(list) => list.iter().filter_map(Value::as_str).any(|id| ids.iter().any(|i| i == id)),
+        _ => false,
+    })
 }
