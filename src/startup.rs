@@ -2,7 +2,8 @@
 //! [`Application::build`] with `bind` on port 0 and get the real thing.
 
 use std::net::TcpListener;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix_session::config::CookieContentSecurity;
 use actix_session::storage::CookieSessionStore;
@@ -15,8 +16,12 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
 use crate::config::Settings;
+use crate::crypto::SecretBox;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::sender::network_policy::NetworkPolicy;
+use crate::sender::step::{Sender, SenderConfig};
+use crate::sender::worker::{self, SenderHandle};
 use crate::state::AppState;
 use crate::{api, web as pages};
 
@@ -26,7 +31,11 @@ pub const SESSION_COOKIE: &str = "keyhook_session";
 pub struct Application {
     port: u16,
     server: Server,
+    sender: Option<SenderHandle>,
 }
+
+/// How long in-flight webhook sends may finish after the server is told to stop.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 
 impl Application {
     /// Opens and migrates the database, resolves the keys, binds, and prepares the server.
@@ -36,10 +45,17 @@ impl Application {
         let migrate = db.clone();
         web::block(move || migrate.migrate()).await.context("migration task failed")??;
         let keys = settings.keys()?;
+        let secrets = SecretBox::new(keys.encryption.expose())?;
+        let network = Arc::new(
+            NetworkPolicy::parse(&settings.allow_private_networks)
+                .map_err(|e| anyhow::anyhow!("KEYHOOK_ALLOW_PRIVATE_NETWORKS: {e}"))?,
+        );
+        let sender = Sender::new(db.clone(), secrets.clone(), (*network).clone(), sender_config(&settings))?;
+        let sender = worker::spawn(sender, SHUTDOWN_DEADLINE)?;
         let listener =
             TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(db, &settings));
+        let state = web::Data::new(AppState::new(db, &settings, secrets, network));
         let session_key = Key::from(keys.session.expose());
         let secure_cookies = settings.secure_cookies;
         let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
@@ -71,7 +87,7 @@ impl Application {
         .worker_max_blocking_threads((settings.db_pool_size as usize / workers).max(2))
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, sender: Some(sender) })
     }
 
     pub fn port(&self) -> u16 {
@@ -83,8 +99,27 @@ impl Application {
         self.server.handle()
     }
 
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    /// Serves until stopped (SIGINT/SIGTERM, or the handle), then stops the sender: it claims
+    /// nothing more and lets sends in flight finish up to a deadline.
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
+        let served = self.server.await;
+        if let Some(sender) = self.sender.take() {
+            let _ = actix_web::web::block(move || sender.shutdown(SHUTDOWN_DEADLINE)).await;
+        }
+        served
+    }
+}
+
+fn sender_config(settings: &Settings) -> SenderConfig {
+    SenderConfig {
+        schedule: settings.retry_schedule.0.clone(),
+        timeout: settings.send_timeout.0,
+        auto_disable_after: settings.auto_disable_after.0,
+        concurrency: settings.sender_concurrency,
+        per_webhook: settings.sender_per_webhook,
+        batch: 100,
+        poll: Duration::from_secs(1),
+        retention: settings.attempt_retention.0,
     }
 }
 

@@ -3,9 +3,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use crate::api::ApiState;
 use crate::config::Settings;
+use crate::crypto::SecretBox;
 use crate::db::Db;
+use crate::sender::network_policy::NetworkPolicy;
 use crate::services::accounts;
 use crate::services::login_throttle::LoginThrottle;
 use crate::services::ServiceError;
@@ -14,14 +18,23 @@ pub struct AppState {
     pub db: Db,
     pub throttle: LoginThrottle,
     pub api: ApiState,
+    /// Seals and opens webhook secrets.
+    pub secrets: SecretBox,
+    /// Where webhooks may point (the SSRF guard).
+    pub network: Arc<NetworkPolicy>,
+    /// How long a rotated-out signing secret keeps signing, unless the request says otherwise.
+    pub signing_grace_ms: i64,
     /// Set once an account exists; from then on nobody is sent to `/setup` again, and the
     /// question is never asked of the database again.
     set_up: AtomicBool,
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: &Settings) -> Self {
+    pub fn new(db: Db, settings: &Settings, secrets: SecretBox, network: Arc<NetworkPolicy>) -> Self {
         Self {
+            secrets,
+            network,
+            signing_grace_ms: i64::try_from(settings.signing_grace.0.as_millis()).unwrap_or(i64::MAX),
             db,
             throttle: LoginThrottle::new(
                 settings.login_max_failures,

@@ -88,6 +88,15 @@ impl Delivery {
         diesel::update(deliveries::table.find(id)).set(after).execute(conn).map(drop)
     }
 
+    /// When the earliest pending, unleased delivery falls due.
+    pub fn next_due(conn: &mut DbConnection) -> QueryResult<Option<i64>> {
+        deliveries::table
+            .filter(deliveries::state.eq("PENDING"))
+            .filter(deliveries::lease_until.is_null())
+            .select(diesel::dsl::min(deliveries::next_attempt_at))
+            .first(conn)
+    }
+
     /// How many deliveries wait, and when the oldest due one was due.
     pub fn backlog(conn: &mut DbConnection, now: i64) -> QueryResult<(i64, Option<i64>)> {
         let pending = deliveries::table.filter(deliveries::state.eq("PENDING"));

@@ -1,6 +1,11 @@
 //! Delivering webhook events: claim due deliveries, sign, send, record the attempt, schedule
-//! the retry. [`step::deliver_due`] does one batch and is what tests drive; [`worker`] is the
-//! thread that loops around it.
+//! the retry. [`step::Sender::deliver_due`] does one batch and is what tests can drive;
+//! [`worker`] is the thread that loops around it.
 
+pub mod http;
 pub mod network_policy;
+pub mod record;
+pub mod schedule;
+pub mod step;
 pub mod wake;
+pub mod worker;

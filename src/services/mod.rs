@@ -16,6 +16,7 @@ pub mod login_throttle;
 pub mod members;
 pub mod passwords;
 pub mod preferences;
+pub mod webhooks;
 pub mod workspaces;
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -97,11 +97,12 @@ pub fn rename(conn: &mut DbConnection, access: &WorkspaceAccess, name: &Name) ->
     Ok(())
 }
 
-/// Changes the plan (Owner only; there is no billing).
+/// Changes the plan (Owner only; there is no billing) and re-evaluates every webhook of the
+/// workspace against it, in the same transaction.
 pub fn set_plan(conn: &mut DbConnection, access: &WorkspaceAccess, plan: Plan) -> ServiceResult<()> {
     access.require_owner()?;
     Workspace::set_plan(conn, access.workspace.id, plan.as_str())?;
-    Ok(())
+    super::webhooks::apply_plan(conn, access.workspace.id, plan)
 }
 
 /// The user's workspaces with their role in each, by name.

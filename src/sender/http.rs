@@ -1,0 +1,194 @@
+//! One HTTP attempt: build the signed request, send it through the SSRF-guarded client
+//! without following redirects, and classify what happened.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, USER_AGENT};
+use reqwest::Url;
+
+use super::network_policy::{GuardedResolver, NetworkPolicy, Refused, Unresolved};
+use crate::domain::{signature_header, SigningSecret};
+
+/// Response bodies are kept up to this size.
+pub const MAX_RESPONSE_BODY: usize = 64 * 1024;
+
+/// The client every attempt uses: no redirects, no proxy, guarded DNS, a time limit.
+pub fn client(policy: Arc<NetworkPolicy>, timeout: Duration) -> anyhow::Result<reqwest::Client> {
+    crate::tls::install_crypto_provider();
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .pool_idle_timeout(Duration::from_secs(30))
+        .dns_resolver(GuardedResolver { policy })
+        .build()?)
+}
+
+/// What to send.
+pub struct Outgoing<'a> {
+    pub url: &'a str,
+    pub message_id: &'a str,
+    pub event_type: &'a str,
+    pub body: &'a str,
+    pub secrets: &'a [SigningSecret],
+    pub auth_token: &'a str,
+    pub timestamp: i64,
+}
+
+/// What happened.
+#[derive(Debug)]
+pub struct Outcome {
+    pub duration: Duration,
+    pub status: Option<u16>,
+    /// `None` on a 2xx; else `http`, `dns`, `connect`, `timeout`, `tls` or `ssrf`.
+    pub error_class: Option<&'static str>,
+    pub error_detail: Option<String>,
+    /// The request's headers as sent, with the static token redacted.
+    pub request_headers: BTreeMap<String, String>,
+    pub response_headers: Option<BTreeMap<String, String>>,
+    pub response_body: Option<String>,
+    pub response_body_base64: bool,
+    pub retry_after: Option<Duration>,
+}
+
+impl Outcome {
+    pub fn succeeded(&self) -> bool {
+        self.error_class.is_none()
+    }
+}
+
+fn headers(out: &Outgoing) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    };
+    put("webhook-id", out.message_id);
+    put("webhook-timestamp", &out.timestamp.to_string());
+    put("webhook-signature", &signature_header(out.secrets, out.message_id, out.timestamp, out.body));
+    put("clockify-webhook-event-type", out.event_type);
+    put("clockify-signature", out.auth_token);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(USER_AGENT, HeaderValue::from_static(concat!("keyhook/", env!("CARGO_PKG_VERSION"))));
+    headers
+}
+
+fn recorded(headers: &HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let value = if name.as_str() == "clockify-signature" {
+                "[redacted]".to_owned()
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            };
+            (name.as_str().to_owned(), value)
+        })
+        .collect()
+}
+
+/// Sends one attempt. Never panics; every failure becomes a classified outcome.
+pub async fn send(client: &reqwest::Client, policy: &NetworkPolicy, out: &Outgoing<'_>) -> Outcome {
+    let headers = headers(out);
+    let mut outcome = Outcome {
+        duration: Duration::ZERO,
+        status: None,
+        error_class: None,
+        error_detail: None,
+        request_headers: recorded(&headers),
+        response_headers: None,
+        response_body: None,
+        response_body_base64: false,
+        retry_after: None,
+    };
+    // IP literals never reach the resolver, so they are vetted here.
+    let literal = Url::parse(out.url)
+        .ok()
+        .and_then(|u| u.host_str().and_then(|h| h.trim_matches(['[', ']']).parse::<IpAddr>().ok()));
+    if let Some(ip) = literal.filter(|ip| !policy.permits(*ip)) {
+        outcome.error_class = Some("ssrf");
+        outcome.error_detail = Some(Refused(ip.to_string()).to_string());
+        return outcome;
+    }
+    let started = Instant::now();
+    let sent = client.post(out.url).headers(headers).body(out.body.to_owned()).send().await;
+    match sent {
+        Ok(mut response) => {
+            let status = response.status();
+            outcome.status = Some(status.as_u16());
+            outcome.response_headers = Some(
+                response
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                    .collect(),
+            );
+            outcome.retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let mut body = Vec::new();
+            while body.len() < MAX_RESPONSE_BODY {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                    Ok(None) => break,
+                    Err(e) => {
+                        outcome.error_detail = Some(format!("response body cut short: {e}"));
+                        break;
+                    }
+                }
+            }
+            body.truncate(MAX_RESPONSE_BODY);
+            match String::from_utf8(body) {
+                Ok(text) => outcome.response_body = Some(text),
+                Err(raw) => {
+                    outcome.response_body = Some(BASE64.encode(raw.as_bytes()));
+                    outcome.response_body_base64 = true;
+                }
+            }
+            if !status.is_success() {
+                outcome.error_class = Some("http");
+            }
+        }
+        Err(error) => {
+            let (class, detail) = classify(&error);
+            outcome.error_class = Some(class);
+            outcome.error_detail = Some(detail);
+        }
+    }
+    outcome.duration = started.elapsed();
+    outcome
+}
+
+/// Names a transport failure by what is in its cause chain.
+fn classify(error: &reqwest::Error) -> (&'static str, String) {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    let mut class = if error.is_timeout() { "timeout" } else { "connect" };
+    let mut detail = error.to_string();
+    while let Some(cause) = source {
+        if cause.downcast_ref::<Refused>().is_some() {
+            return ("ssrf", cause.to_string());
+        }
+        if cause.downcast_ref::<Unresolved>().is_some() {
+            return ("dns", cause.to_string());
+        }
+        if cause.downcast_ref::<rustls::Error>().is_some() {
+            class = "tls";
+        }
+        if cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut) {
+            class = "timeout";
+        }
+        detail = cause.to_string();
+        source = cause.source();
+    }
+    (class, detail)
+}

@@ -1,0 +1,206 @@
+//! One batch of the sender: claim due deliveries (with a lease), and send each in its own
+//! task within the global and per-webhook bounds. A delivery whose webhook is at its bound is
+//! given back at once, so a slow endpoint never holds others' deliveries.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::http::{self, Outgoing};
+use super::network_policy::NetworkPolicy;
+use super::record::{self, Policy};
+use crate::crypto::SecretBox;
+use crate::db::deliveries::{AfterAttempt, Delivery};
+use crate::db::webhooks::Webhook;
+use crate::db::Db;
+use crate::domain::SigningSecret;
+use crate::services::{now_ms, webhooks, ServiceError};
+
+/// How the sender behaves (from the settings).
+#[derive(Debug, Clone)]
+pub struct SenderConfig {
+    pub schedule: Vec<Duration>,
+    pub timeout: Duration,
+    pub auto_disable_after: Duration,
+    pub concurrency: usize,
+    pub per_webhook: usize,
+    pub batch: i64,
+    pub poll: Duration,
+    pub retention: Duration,
+}
+
+pub struct Sender {
+    pub db: Db,
+    pub secrets: SecretBox,
+    pub policy: Arc<NetworkPolicy>,
+    pub config: SenderConfig,
+    client: reqwest::Client,
+    global: Arc<Semaphore>,
+    per_webhook: Mutex<HashMap<i64, Arc<Semaphore>>>,
+    /// Woken when a send finishes, so the loop can claim what it could not take before.
+    pub finished: Arc<tokio::sync::Notify>,
+}
+
+/// What one batch did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Batch {
+    pub claimed: usize,
+    pub started: usize,
+    pub given_back: usize,
+}
+
+impl Sender {
+    pub fn new(db: Db, secrets: SecretBox, policy: NetworkPolicy, config: SenderConfig) -> anyhow::Result<Self> {
+        let policy = Arc::new(policy);
+        Ok(Self {
+            client: http::client(policy.clone(), config.timeout)?,
+            global: Arc::new(Semaphore::new(config.concurrency.max(1))),
+            per_webhook: Mutex::new(HashMap::new()),
+            finished: Arc::new(tokio::sync::Notify::new()),
+            db,
+            secrets,
+            policy,
+            config,
+        })
+    }
+
+    /// A lease outlives any one send, so an expired lease means its sender is gone.
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.config.timeout.as_millis()).unwrap_or(15_000) * 2 + 10_000
+    }
+
+    fn webhook_slot(&self, webhook_id: i64) -> Option<OwnedSemaphorePermit> {
+        let mut slots = self.per_webhook.lock().unwrap_or_else(|p| p.into_inner());
+        let slot = slots.entry(webhook_id).or_insert_with(|| Arc::new(Semaphore::new(self.config.per_webhook.max(1))));
+        slot.clone().try_acquire_owned().ok()
+    }
+
+    /// Claims one batch and starts sending it; returns without waiting for the sends.
+    pub async fn deliver_due(self: &Arc<Self>) -> anyhow::Result<Batch> {
+        let now = now_ms();
+        let (lease, limit) = (now + self.lease_ms(), self.config.batch);
+        let claimed: Vec<Delivery> = self
+            .db
+            .write(move |conn| -> Result<_, ServiceError> { Ok(Delivery::claim_due(conn, now, lease, limit)?) })
+            .await
+            .context("claiming deliveries")?;
+        let mut batch = Batch { claimed: claimed.len(), ..Batch::default() };
+        let mut busy = Vec::new();
+        for delivery in claimed {
+            let Some(slot) = self.webhook_slot(delivery.webhook_id) else {
+                busy.push(delivery.id);
+                continue;
+            };
+            let permit = self.global.clone().acquire_owned().await.context("the sender is closing")?;
+            batch.started += 1;
+            let sender = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = sender.send_one(&delivery).await {
+                    tracing::error!(error = ?e, delivery = delivery.id, "a delivery attempt could not be recorded");
+                }
+                drop((slot, permit));
+                sender.finished.notify_one();
+            });
+        }
+        batch.given_back = busy.len();
+        if !busy.is_empty() {
+            self.db
+                .write(move |conn| -> Result<(), ServiceError> {
+                    for id in busy {
+                        Delivery::release(conn, id)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+        Ok(batch)
+    }
+
+    /// Resolves once no send is in flight (all `permits` are back).
+    pub async fn global_idle(&self, permits: u32) {
+        let _ = self.global.acquire_many(permits).await;
+    }
+
+    /// When the next delivery falls due, if any is waiting.
+    pub async fn next_due(&self) -> anyhow::Result<Option<i64>> {
+        Ok(self.db.read(|conn| -> Result<_, ServiceError> { Ok(Delivery::next_due(conn)?) }).await?)
+    }
+
+    /// Sends one delivery and records the attempt.
+    async fn send_one(&self, delivery: &Delivery) -> anyhow::Result<()> {
+        let (webhook_id, event_id) = (delivery.webhook_id, delivery.event_id);
+        let loaded = self
+            .db
+            .read(move |conn| -> Result<_, ServiceError> {
+                Ok((Webhook::find(conn, webhook_id)?, webhooks::event(conn, event_id)?))
+            })
+            .await?;
+        let (Some(webhook), Some(event)) = loaded else {
+            return Ok(()); // deleted since: its deliveries went with it
+        };
+        let id = delivery.id;
+        if delivery.trigger == "EVENT" && !(webhook.enabled && webhook.plan_enabled) {
+            // A disabled webhook's queued events are dropped; re-enabling replays nothing.
+            let cancel = AfterAttempt {
+                state: "CANCELLED",
+                attempts: delivery.attempts,
+                next_attempt_at: None,
+                lease_until: None,
+            };
+            self.db.write(move |conn| -> Result<(), ServiceError> { Ok(Delivery::record(conn, id, &cancel)?) }).await?;
+            return Ok(());
+        }
+        let now = now_ms();
+        let mut secrets =
+            vec![SigningSecret::parse(&self.secrets.open(&webhook.secret_sealed)?).map_err(anyhow::Error::msg)?];
+        if let (Some(old), Some(until)) = (&webhook.previous_secret_sealed, webhook.previous_secret_until) {
+            if until > now {
+                secrets.push(SigningSecret::parse(&self.secrets.open(old)?).map_err(anyhow::Error::msg)?);
+            }
+        }
+        let auth_token = self.secrets.open(&webhook.auth_token_sealed)?;
+        let outcome = http::send(
+            &self.client,
+            &self.policy,
+            &Outgoing {
+                url: &webhook.url,
+                message_id: &delivery.message_id,
+                event_type: &event.event_type,
+                body: &event.payload,
+                secrets: &secrets,
+                auth_token: &auth_token,
+                timestamp: now / 1000,
+            },
+        )
+        .await;
+        let (delivery, config) = (delivery.clone(), self.config.clone());
+        self.db
+            .write(move |conn| {
+                let policy = Policy { schedule: &config.schedule, auto_disable_after: config.auto_disable_after };
+                record::record(conn, &delivery, &webhook, &event.payload, &outcome, now, &policy)
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes attempts older than the retention, a batch at a time (short transactions).
+    pub async fn prune(&self) -> anyhow::Result<usize> {
+        let before = now_ms() - i64::try_from(self.config.retention.as_millis()).unwrap_or(i64::MAX);
+        let mut total = 0;
+        loop {
+            let removed = self
+                .db
+                .write(move |conn| -> Result<_, ServiceError> {
+                    Ok(crate::db::attempts::Attempt::prune(conn, before, 1000)?)
+                })
+                .await?;
+            total += removed;
+            if removed < 1000 {
+                return Ok(total);
+            }
+        }
+    }
+}

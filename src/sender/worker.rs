@@ -1,0 +1,103 @@
+//! The sender's thread: its own async runtime, a loop around [`Sender::deliver_due`] that
+//! sleeps until the next delivery falls due (at most the poll interval), wakes at once after a
+//! commit that enqueued work or a send that finished, prunes old attempts hourly, and on
+//! shutdown stops claiming and lets sends in flight finish up to a deadline. Whatever is still
+//! unfinished then keeps its lease, which expires, and is claimed again: nothing is lost.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use super::step::Sender;
+use crate::services::now_ms;
+
+pub struct SenderHandle {
+    stop: Arc<AtomicBool>,
+    wake: Arc<Notify>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SenderHandle {
+    /// Stops claiming, waits up to `deadline` for sends in flight, then returns.
+    pub fn shutdown(mut self, deadline: Duration) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+        if let Some(thread) = self.thread.take() {
+            let started = Instant::now();
+            while !thread.is_finished() && started.elapsed() < deadline + Duration::from_secs(1) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+/// Starts the sender on a thread of its own.
+pub fn spawn(sender: Sender, shutdown_deadline: Duration) -> anyhow::Result<SenderHandle> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let wake = sender.db.sender_wakeup();
+    let handle = SenderHandle { stop: stop.clone(), wake: wake.clone(), thread: None };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("keyhook-sender")
+        .enable_all()
+        .build()?;
+    let thread = std::thread::Builder::new().name("keyhook-sender".into()).spawn(move || {
+        let sender = Arc::new(sender);
+        runtime.block_on(run(sender.clone(), stop, wake));
+        // Let sends in flight finish, up to the deadline.
+        runtime.block_on(async {
+            let all = u32::try_from(sender.config.concurrency.max(1)).unwrap_or(u32::MAX);
+            let _ = tokio::time::timeout(shutdown_deadline, sender.global_idle(all)).await;
+        });
+        runtime.shutdown_timeout(Duration::from_millis(100));
+    })?;
+    Ok(SenderHandle { thread: Some(thread), ..handle })
+}
+
+async fn run(sender: Arc<Sender>, stop: Arc<AtomicBool>, wake: Arc<Notify>) {
+    let mut last_prune = Instant::now();
+    while !stop.load(Ordering::SeqCst) {
+        let full = match sender.deliver_due().await {
+            Ok(batch) => batch.started > 0 && batch.claimed as i64 >= sender.config.batch,
+            Err(e) => {
+                tracing::error!(error = ?e, "the sender could not claim deliveries");
+                false
+            }
+        };
+        if full {
+            continue;
+        }
+        if last_prune.elapsed() > Duration::from_secs(3600) {
+            last_prune = Instant::now();
+            match sender.prune().await {
+                Ok(removed) if removed > 0 => tracing::info!(removed, "pruned old attempts"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = ?e, "could not prune old attempts"),
+            }
+        }
+        let wait = match sender.next_due().await {
+            Ok(Some(due)) => Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0)).min(sender.config.poll),
+            _ => sender.config.poll,
+        };
+        if wait.is_zero() {
+            // Due now but not claimed: its webhook is busy. Wait for a send to finish.
+            tokio::select! {
+                _ = sender.finished.notified() => {}
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(sender.config.poll) => {}
+            }
+            continue;
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = sender.finished.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
