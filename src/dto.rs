@@ -130,3 +130,71 @@ pub struct ErrorDto {
     pub message: String,
     pub code: u32,
 }
+
+/// A webhook, as Clockify's `Webhook`, with keyhook's `disabledReason` and `disabledAt`, and
+/// the signing secret and token only in the answers that may show them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookDto {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub user_id: Option<String>,
+    pub workspace_id: String,
+    pub webhook_event: String,
+    pub trigger_source_type: String,
+    pub trigger_source: Vec<String>,
+    pub enabled: bool,
+    pub plan_enabled: bool,
+    pub delivery_enabled: bool,
+    /// `USER_CREATED` or `ADDON`.
+    pub webhook_type: String,
+    /// `PLAN`, `FAILING`, `GONE` or `USER` when not delivered to.
+    pub disabled_reason: Option<String>,
+    /// UTC ISO-8601.
+    pub disabled_at: Option<String>,
+    /// The `Clockify-Signature` token (create, get and token answers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_token: Option<String>,
+    /// `whsec_...` (create, get and token answers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_secret: Option<String>,
+}
+
+/// `GET /webhooks`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookListDto {
+    pub webhooks: Vec<WebhookDto>,
+    pub workspace_webhook_count: usize,
+}
+
+/// One delivery attempt, as Clockify's `Log` plus keyhook's details.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LogDto {
+    pub id: String,
+    pub webhook_id: String,
+    /// The Standard Webhooks `webhook-id` (the same on retries and resends).
+    pub message_id: String,
+    /// `EVENT`, `RETRY`, `TEST` or `RESEND`.
+    pub trigger: String,
+    pub succeeded: bool,
+    pub status_code: Option<i32>,
+    /// `http`, `dns`, `connect`, `timeout`, `tls` or `ssrf` when it failed.
+    pub error_class: Option<String>,
+    pub duration_ms: i64,
+    /// The payload sent, as a JSON string.
+    pub request_body: String,
+    #[schema(value_type = Object)]
+    pub request_headers: serde_json::Value,
+    pub response_body: Option<String>,
+    pub response_body_base64: bool,
+    /// UTC ISO-8601.
+    pub responded_at: String,
+}
+
+/// UTC ISO-8601 (`2022-11-30T02:06:04Z`) for Unix milliseconds.
+pub fn iso(unix_ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(unix_ms).map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default()
+}

@@ -9,6 +9,7 @@ mod last_used;
 mod openapi;
 mod rate_limit;
 mod users;
+mod webhooks;
 mod workspaces;
 
 use std::time::Duration;
@@ -48,15 +49,15 @@ impl ApiState {
 }
 
 macro_rules! api_routes {
-    ($($method:ident $path:literal => $handler:path),* $(,)?) => {
+    ($($path:literal => { $($method:ident: $handler:path),+ $(,)? }),* $(,)?) => {
         /// Every `/api/v1` route as (method, path below `/api`).
-        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+        pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path)),+),*];
 
         fn register(scope: actix_web::Scope) -> actix_web::Scope {
             scope$(.service(
                 web::resource($path)
                     .wrap(from_fn(auth::require_api_key))
-                    .route(web::$method().to($handler))
+                    $(.route(web::$method().to($handler)))+
                     .default_service(web::to(method_not_allowed)),
             ))*
         }
@@ -64,9 +65,21 @@ macro_rules! api_routes {
 }
 
 api_routes! {
-    get "/v1/user" => users::current_user,
-    get "/v1/workspaces" => workspaces::list,
-    get "/v1/workspaces/{workspaceId}/users" => workspaces::users,
+    "/v1/user" => { get: users::current_user },
+    "/v1/workspaces" => { get: workspaces::list },
+    "/v1/workspaces/{workspaceId}/users" => { get: workspaces::users },
+    "/v1/workspaces/{workspaceId}/webhooks" => { get: webhooks::list, post: webhooks::create },
+    "/v1/workspaces/{workspaceId}/webhooks/{webhookId}" => {
+        get: webhooks::get,
+        put: webhooks::replace,
+        delete: webhooks::delete,
+        patch: webhooks::set_enabled,
+    },
+    "/v1/workspaces/{workspaceId}/webhooks/{webhookId}/token" => { patch: webhooks::rotate },
+    "/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs" => { get: webhooks::logs_get, post: webhooks::logs_post },
+    "/v1/workspaces/{workspaceId}/webhooks/{webhookId}/test" => { post: webhooks::test },
+    "/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs/{logId}/resend" => { post: webhooks::resend },
+    "/v1/workspaces/{workspaceId}/webhooks/{webhookId}/recover" => { post: webhooks::recover },
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

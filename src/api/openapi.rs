@@ -5,13 +5,45 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::dto::{ErrorDto, MembershipDto, RateDto, UserDto, UserSettingsDto, WorkspaceDto};
+use crate::dto::{
+    ErrorDto, LogDto, MembershipDto, RateDto, UserDto, UserSettingsDto, WebhookDto, WebhookListDto, WorkspaceDto,
+};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "keyhook REST API", description = "A Clockify-compatible API authenticated with X-Api-Key."),
-    paths(super::users::current_user, super::workspaces::list, super::workspaces::users),
-    components(schemas(UserDto, UserSettingsDto, MembershipDto, WorkspaceDto, RateDto, ErrorDto)),
+    paths(
+        super::users::current_user,
+        super::workspaces::list,
+        super::workspaces::users,
+        super::webhooks::list,
+        super::webhooks::create,
+        super::webhooks::get,
+        super::webhooks::replace,
+        super::webhooks::delete,
+        super::webhooks::set_enabled,
+        super::webhooks::rotate,
+        super::webhooks::logs_get,
+        super::webhooks::logs_post,
+        super::webhooks::test,
+        super::webhooks::resend,
+        super::webhooks::recover,
+    ),
+    components(schemas(
+        UserDto,
+        UserSettingsDto,
+        MembershipDto,
+        WorkspaceDto,
+        RateDto,
+        ErrorDto,
+        WebhookDto,
+        WebhookListDto,
+        LogDto,
+        super::webhooks::WebhookBody,
+        super::webhooks::EnabledBody,
+        super::webhooks::LogsBody,
+        super::webhooks::RecoverBody,
+    )),
     modifiers(&ApiKeyHeader)
 )]
 pub struct ApiDoc;
@@ -42,7 +74,9 @@ mod tests {
             let described = &doc["paths"][format!("/api{path}")][method.to_lowercase()];
             assert!(described.is_object(), "{method} /api{path} is missing from the OpenAPI document");
         }
-        let described = doc["paths"].as_object().map_or(0, |p| p.len());
-        assert_eq!(described, super::super::ROUTES.len(), "the document has routes the server lacks");
+        let described: usize = doc["paths"]
+            .as_object()
+            .map_or(0, |paths| paths.values().map(|p| p.as_object().map_or(0, |m| m.len())).sum());
+        assert_eq!(described, super::super::ROUTES.len(), "the document has operations the server lacks");
     }
 }

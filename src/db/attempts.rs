@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::attempts;
+use super::schema::{attempts, deliveries};
 use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -62,6 +62,8 @@ pub struct LogQuery {
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub before: Option<(i64, i64)>,
+    /// Rows to skip (only for Clockify's page-numbered POST; the pages use `before`).
+    pub offset: i64,
     pub limit: i64,
 }
 
@@ -79,8 +81,10 @@ impl Attempt {
             .optional()
     }
 
-    pub fn page(conn: &mut DbConnection, q: &LogQuery) -> QueryResult<Vec<Attempt>> {
-        let mut query = attempts::table.filter(attempts::webhook_id.eq(q.webhook_id)).into_boxed();
+    /// One page, each attempt with its delivery's message id.
+    pub fn page(conn: &mut DbConnection, q: &LogQuery) -> QueryResult<Vec<(Attempt, String)>> {
+        let mut query =
+            attempts::table.inner_join(deliveries::table).filter(attempts::webhook_id.eq(q.webhook_id)).into_boxed();
         match q.outcome {
             Outcome::All => {}
             Outcome::Succeeded => query = query.filter(attempts::succeeded.eq(true)),
@@ -98,8 +102,9 @@ impl Attempt {
         }
         query
             .order((attempts::attempted_at.desc(), attempts::id.desc()))
+            .offset(q.offset)
             .limit(q.limit)
-            .select(Attempt::as_select())
+            .select((Attempt::as_select(), deliveries::message_id))
             .load(conn)
     }
 

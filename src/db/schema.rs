@@ -162,4 +162,15 @@ diesel::joinable!(deliveries -> webhooks (webhook_id));
 diesel::joinable!(deliveries -> events (event_id));
 diesel::joinable!(attempts -> deliveries (delivery_id));
 
-diesel::allow_tables_to_appear_in_same_query!(workspaces, users, memberships, invitations, events, api_keys, audit_log);
+diesel::allow_tables_to_appear_in_same_query!(
+    workspaces,
+    users,
+    memberships,
+    invitations,
+    events,
+    api_keys,
+    audit_log,
+    webhooks,
+    deliveries,
+    attempts
+);

@@ -2,8 +2,6 @@
 //! gating and limits, and queuing test sends, resends and recoveries. Used alike by the REST
 //! API and the pages; Owners and Admins only. Every change writes an audit row.
 
-use serde_json::Value;
-
 use crate::crypto::SecretBox;
 use crate::db::attempts::{Attempt, LogQuery};
 use crate::db::audit_log::{AuditEntry, NewAuditEntry};
@@ -329,17 +327,15 @@ pub fn logs(
     access: &WorkspaceAccess,
     public_id: &str,
     query: LogQuery,
-) -> ServiceResult<Vec<Attempt>> {
+) -> ServiceResult<Vec<(Attempt, String)>> {
     let webhook = find(conn, access, public_id)?;
     Ok(Attempt::page(conn, &LogQuery { webhook_id: webhook.id, ..query })?)
 }
 
-/// The event payload an attempt carried, for the logs' `requestBody`.
-pub fn event_payload(conn: &mut DbConnection, event_id: i64) -> ServiceResult<Option<Value>> {
-    use crate::db::schema::events;
-    use diesel::prelude::*;
-    let payload: Option<String> = events::table.find(event_id).select(events::payload).first(conn).optional()?;
-    Ok(payload.and_then(|p| serde_json::from_str(&p).ok()))
+/// The public id of the user who created the webhook, if they still exist.
+pub fn creator(conn: &mut DbConnection, webhook: &Webhook) -> ServiceResult<Option<String>> {
+    let Some(user_id) = webhook.user_id else { return Ok(None) };
+    Ok(crate::db::users::User::find(conn, user_id)?.map(|u| u.public_id))
 }
 
 fn editable(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str) -> ServiceResult<Webhook> {

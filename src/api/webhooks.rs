@@ -1,0 +1,540 @@
+//! Webhooks under `/api/v1/workspaces/{workspaceId}/webhooks`, for Owners and Admins: list,
+//! create, get, replace, delete, enable/disable, rotate the secret, logs (GET and Clockify's
+//! POST), test, resend and recover. Every rule lives in `services::webhooks`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::ApiCaller;
+use super::error::ApiError;
+use crate::db::attempts::{Attempt, LogQuery, Outcome};
+use crate::db::webhooks::Webhook;
+use crate::domain::{EndpointUrl, EventType, TriggerSourceType, WebhookName};
+use crate::dto::{iso, ErrorDto, LogDto, WebhookDto, WebhookListDto};
+use crate::sender::network_policy::Refused;
+use crate::services::webhooks::{self as service, WebhookInput, WebhookSecrets};
+use crate::services::workspaces::{self, WorkspaceAccess};
+use crate::services::ServiceResult;
+use crate::state::AppState;
+
+/// Parses a JSON body, naming the field of a type error (`name: invalid type ...`).
+fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." || path.is_empty() {
+            ApiError::bad_request(format!("The body is not valid JSON: {inner}"))
+        } else {
+            ApiError::bad_request(format!("{path}: {inner}"))
+        }
+    })
+}
+
+/// Runs a webhook service as the caller, inside one transaction.
+async fn as_caller<T, F>(state: &AppState, caller: &ApiCaller, workspace: String, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut crate::db::DbConnection, &WorkspaceAccess) -> ServiceResult<T> + Send + 'static,
+{
+    let user_id = caller.user_id;
+    Ok(state
+        .db
+        .write(move |conn| {
+            let access = workspaces::access(conn, user_id, &workspace)?;
+            f(conn, &access)
+        })
+        .await?)
+}
+
+/// What a webhook service answers: the webhook, alone or with its secrets.
+trait HasWebhook {
+    fn webhook(&self) -> &Webhook;
+}
+
+impl HasWebhook for Webhook {
+    fn webhook(&self) -> &Webhook {
+        self
+    }
+}
+
+impl HasWebhook for WebhookSecrets {
+    fn webhook(&self) -> &Webhook {
+        &self.webhook
+    }
+}
+
+/// [`as_caller`] for services that answer a webhook, with its creator's public id.
+async fn with_creator<T, F>(
+    state: &AppState,
+    caller: &ApiCaller,
+    workspace: String,
+    f: F,
+) -> Result<(T, Option<String>), ApiError>
+where
+    T: HasWebhook + Send + 'static,
+    F: FnOnce(&mut crate::db::DbConnection, &WorkspaceAccess) -> ServiceResult<T> + Send + 'static,
+{
+    as_caller(state, caller, workspace, move |conn, access| {
+        let answer = f(conn, access)?;
+        let creator = service::creator(conn, answer.webhook())?;
+        Ok((answer, creator))
+    })
+    .await
+}
+
+fn dto(webhook: &Webhook, workspace: &str, owner: Option<String>, secrets: Option<(&str, &str)>) -> WebhookDto {
+    WebhookDto {
+        id: webhook.public_id.clone(),
+        name: webhook.name.clone(),
+        url: webhook.url.clone(),
+        user_id: owner,
+        workspace_id: workspace.to_owned(),
+        webhook_event: webhook.event_type.clone(),
+        trigger_source_type: webhook.trigger_source_type.clone(),
+        trigger_source: serde_json::from_str(&webhook.trigger_source).unwrap_or_default(),
+        enabled: webhook.enabled,
+        plan_enabled: webhook.plan_enabled,
+        delivery_enabled: webhook.enabled && webhook.plan_enabled,
+        webhook_type: webhook.kind.clone(),
+        disabled_reason: webhook.disabled_reason.clone(),
+        disabled_at: webhook.disabled_at.map(iso),
+        auth_token: secrets.map(|(_, token)| token.to_owned()),
+        signing_secret: secrets.map(|(secret, _)| secret.to_owned()),
+    }
+}
+
+fn with_secrets(s: &WebhookSecrets, workspace: &str, owner: Option<String>) -> WebhookDto {
+    dto(&s.webhook, workspace, owner, Some((s.secret.expose(), &s.auth_token)))
+}
+
+/// The body of create and replace.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookBody {
+    /// 2 to 30 characters.
+    name: Option<String>,
+    /// Absolute https URL, at most 2,048 characters.
+    url: Option<String>,
+    /// One of the event types.
+    webhook_event: Option<String>,
+    /// `WORKSPACE_ID` (default) or `USER_ID` (with `triggerSource` ids).
+    trigger_source_type: Option<String>,
+    trigger_source: Option<Vec<String>>,
+}
+
+impl WebhookBody {
+    /// Parses every field, vetting the endpoint's host name (resolving it; a name that does not
+    /// resolve is accepted, as DNS may be down, and its attempts will fail with `dns`).
+    async fn parse(self, state: &AppState) -> Result<WebhookInput, ApiError> {
+        let field = |name: &str, value: Option<String>| {
+            value.ok_or_else(|| ApiError::bad_request(format!("{name}: must not be null")))
+        };
+        let name =
+            WebhookName::parse(&field("name", self.name)?).map_err(|e| ApiError::bad_request(format!("name: {e}")))?;
+        let url = EndpointUrl::parse(&field("url", self.url)?, &state.network)
+            .map_err(|e| ApiError::bad_request(format!("url: {e}")))?;
+        let event = EventType::parse(&field("webhookEvent", self.webhook_event)?)
+            .map_err(|e| ApiError::bad_request(format!("webhookEvent: {e}")))?;
+        let trigger = TriggerSourceType::parse(self.trigger_source_type.as_deref().unwrap_or("WORKSPACE_ID"))
+            .map_err(|e| ApiError::bad_request(format!("triggerSourceType: {e}")))?;
+        if let Some(host) = url.host_name() {
+            if let Err(e) = state.network.vet(host, url.port()).await {
+                if e.downcast_ref::<Refused>().is_some() {
+                    return Err(ApiError::bad_request(format!(
+                        "url: {host} resolves to a private or reserved address."
+                    )));
+                }
+            }
+        }
+        Ok(WebhookInput { name, url, event, trigger, trigger_ids: self.trigger_source.unwrap_or_default() })
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `USER_CREATED` or `ADDON`; both when absent.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    kind: Option<String>,
+}
+
+/// The workspace's webhooks, by event then name.
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/webhooks", tag = "webhooks",
+    params(("workspaceId" = String, Path), ListQuery),
+    responses((status = 200, body = WebhookListDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto)),
+    security(("ApiKeyAuth" = [])))]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: web::ReqData<ApiCaller>,
+    workspace: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ws = workspace.into_inner();
+    if let Some(kind) = query.kind.as_deref().filter(|k| !["USER_CREATED", "ADDON"].contains(k)) {
+        return Err(ApiError::bad_request(format!("type: {kind:?} is not USER_CREATED or ADDON")));
+    }
+    let kind = query.kind.clone();
+    let (hooks, owners) = as_caller(&state, &caller, ws.clone(), move |conn, access| {
+        let hooks = service::list(conn, access)?;
+        let owners = crate::db::memberships::Membership::members_of(conn, access.workspace.id)?;
+        Ok((hooks, owners))
+    })
+    .await?;
+    let count = hooks.len();
+    let owner_of = |h: &Webhook| {
+        h.user_id.and_then(|id| owners.iter().find(|(_, u)| u.id == id)).map(|(_, u)| u.public_id.clone())
+    };
+    let webhooks = hooks
+        .iter()
+        .filter(|h| kind.as_deref().is_none_or(|k| h.kind == k))
+        .map(|h| dto(h, &ws, owner_of(h), None))
+        .collect();
+    Ok(HttpResponse::Ok().json(WebhookListDto { webhooks, workspace_webhook_count: count }))
+}
+
+/// Creates a webhook; the answer carries its signing secret and token.
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/webhooks", tag = "webhooks",
+    params(("workspaceId" = String, Path)), request_body = WebhookBody,
+    responses((status = 201, body = WebhookDto), (status = 400, body = ErrorDto), (status = 403, body = ErrorDto)),
+    security(("ApiKeyAuth" = [])))]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: web::ReqData<ApiCaller>,
+    workspace: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let input = json_body::<WebhookBody>(&body)?.parse(&state).await?;
+    let ws = workspace.into_inner();
+    let secrets = state.secrets.clone();
+    let (created, creator) =
+        with_creator(&state, &caller, ws.clone(), move |conn, access| service::create(conn, access, &secrets, &input))
+            .await?;
+    Ok(HttpResponse::Created().json(with_secrets(&created, &ws, creator)))
+}
+
+/// One webhook, with its signing secret and token.
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}", tag = "webhooks",
+    params(("workspaceId" = String, Path), ("webhookId" = String, Path)),
+    responses((status = 200, body = WebhookDto), (status = 404, body = ErrorDto)),
+    security(("ApiKeyAuth" = [])))]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: web::ReqData<ApiCaller>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (ws, id) = path.into_inner();
+    let secrets = state.secrets.clone();
+    let (found, creator) =
+        with_creator(&state, &caller, ws.clone(), move |conn, access| service::reveal(conn, access, &secrets, &id))
+            .await?;
+    Ok(HttpResponse::Ok().json(with_secrets(&found, &ws, creator)))
+}
+
+/// Replaces a webhook's name, URL, event and trigger source.
+#[utoipa::path(put, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}", tag = "webhooks",
+    params(("workspaceId" = String, Path), ("webhookId" = String, Path)), request_body = WebhookBody,
+    responses((status = 200, body = WebhookDto), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
+    security(("ApiKeyAuth" = [])))]
+pub async fn replace(
+    state: web::Data<AppState>,
+    caller: web::ReqData<ApiCaller>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let input = json_body::<WebhookBody>(&body)?.parse(&state).await?;
+    let (ws, id) = path.into_inner();
+    let (updated, creator) =
+        with_creator(&state, &caller, ws.clone(), move |conn, access| service::update(conn, access, &id, &input))
+            .await?;
+    Ok(HttpResponse::Ok().json(dto(&updated, &ws, creator, None)))
+}
+
+/// Deletes a webhook with its deliveries and attempts; answers the deleted webhook.
+#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}", tag = "webhooks",
+    params(("workspaceId" = String, Path), ("webhookId" = String, Path)),
+    responses((status = 200, body = WebhookDto), (status = 404, body = ErrorDto)),
+    security(("ApiKeyAuth" = [])))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    caller: web::ReqData<ApiCaller>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (ws, id) = path.into_inner();
+    let (deleted, creator) =
+        with_creator(&state, &caller, ws.clone(), move |conn, access| service::delete(conn, access, &id)).await?;
+    Ok(HttpResponse::Ok().json(dto(&deleted, &ws, creator, None)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EnabledBody {
+    enabled: Option<bool>,
+}
+
+/// Enables or disables a webhook. Enabling replays nothing by itself.
+#[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}", tag = "webhooks",
+    params(("workspaceId" = String, Path), ("webhookId" = String, Path)), request_body = EnabledBody,
+    responses((status = 200, body = WebhookDto), (status = 400, body = ErrorDto)),
+    security(("ApiKeyAuth" = [])))]
+pub async fn set_enabled(
+    state: web::Data<AppState>,
+    caller: web::ReqData<ApiCaller>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let enabled =
+        json_body::<EnabledBody>(&body)?.enabled.ok_or_else(|| ApiError::bad_request("enabled: must not be null"))?;
+    let (ws, id) = path.into_inner();
+    let (changed, creator) =
+        with_creator(&state, &caller, ws.clone(), move |conn, access| service::set_enabled(conn, access, &id, enabled))
+            .await?;
+    Ok(HttpResponse::Ok().json(dto(&changed, &ws, creator, None)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GraceQuery {
+    /// How long the old secret keeps signing: `0`, or a duration like `24h` (default: the setting, 24 h).
+    grace: Option<String>,
+}
+
+/// A new signing secret and token; the old secret keeps signing during the grace period.
+#[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/token", tag = "webhooks",
+    params(("workspaceId" = String, Path), ("webhookId" = String, Path), GraceQuery),
+    responses((status = 200, body = WebhookDto), (status = 400, body = ErrorDto)),
+    security(("ApiKeyAuth" = [])))]
+pub async fn rotate(
+    state: web::Data<AppState>,
+    caller: web::ReqData<ApiCaller>,
+    path: web::Path<(String, String)>,
+    query: web::Query<GraceQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let grace_ms = match query.grace.as_deref() {
+        None => state.signing_grace_ms,
+        Some("0") => 0,
+        Some(text) => text
+            .parse::<crate::config::HumanDuration>()
+            .map(|d| i64::try_from(d.0.as_millis()).unwrap_or(i64::MAX))
+            .map_err(|e| ApiError::bad_request(format!("grace: {e}")))?,
+    };
+    let (ws, id) = path.into_inner();
+    let secrets = state.secrets.clone();
+    let (rotated, creator) = with_creator(&state, &caller, ws.clone(), move |conn, access| {
+        service::rotate(conn, access, &secrets, &id, grace_ms)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(with_secrets(&rotated, &ws, creator)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogsQuery {
+    /// `ALL` (default), `SUCCEEDED` or `FAILED`.
+    status: Option<String>,
+    /// UTC ISO-8601 lower bound.
+    from: Option<String>,
+    /// UTC ISO-8601 upper bound.
+    to: Option<String>,
+    /// The `Next-Cursor` header of the previous page.
+    before: Option<String>,
+    #[serde(rename = "page-size")]
+    #[param(rename = "page-size")]
+    page_size: Option<i64>,
+    page: Option<i64>,
+}
+
+/// Clockify's POST body for logs.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LogsBody {
+    from: Option<String>,
+    to: Option<String>,
+    status: Option<String>,
+    sort_by_newest: Option<bool>,
+}
+
+fn instant(field: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
+    text.map(|t| {
+        t.parse::<jiff::Timestamp>()
+            .map(|ts| ts.as_millisecond())
+            .map_err(|_| ApiError::bad_request(format!("{field}: use UTC ISO-8601 like 2024-01-31T00:00:00Z")))
+    })
+    .transpose()
+}
+
+fn outcome(text: Option<&str>) -> Result<Outcome, ApiError> {
+    match text.unwrap_or("ALL") {
+        "ALL" => Ok(Outcome::All),
+        "SUCCEEDED" => Ok(Outcome::Succeeded),
+        "FAILED" => Ok(Outcome::Failed),
+        other => Err(ApiError::bad_request(format!("status: {other:?} is not ALL, SUCCEEDED or FAILED"))),
+    }
+}
+
+fn log_dto(attempt: &Attempt, message_id: &str, webhook: &str) -> LogDto {
+    LogDto {
+        id: attempt.public_id.clone(),
+        webhook_id: webhook.to_owned(),
+        message_id: message_id.to_owned(),
+        trigger: attempt.trigger.clone(),
+        succeeded: attempt.succeeded,
+        status_code: attempt.status_code,
+        error_class: attempt.error_class.clone(),
+        duration_ms: attempt.duration_ms,
+        request_body: attempt.request_body.clone(),
+        request_headers: serde_json::from_str(&attempt.request_headers).unwrap_or_default(),
+        response_body: attempt.response_body.clone(),
+        response_body_base64: attempt.response_body_base64,
+        responded_at: iso(attempt.attempted_at),
+    }
+}
+
+async fn logs_page(
+    state: &AppState,
+    caller: &ApiCaller,
+    (ws, id): (String, String),
+    query: LogQuery,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit;
+    let hook = id.clone();
+    let rows = as_caller(state, caller, ws, move |conn, access| service::logs(conn, access, &id, query)).await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|(a, _)| format!("{}.{}", a.attempted_at, a.id)))
+        .flatten();
+    let body: Vec<LogDto> = rows.iter().map(|(a, m)| log_dto(a, m, &hook)).collect();
+    let mut response = HttpResponse::Ok();
+    if let Some(cursor) = next {
+        response.insert_header(("Next-Cursor", cursor));
+    }
+    Ok(response.json(body))
+}
+
+fn page_size(size: Option<i64>) -> Result<i64, ApiError> {
+    match size.unwrap_or(50) {
+        n @ 1..=200 => Ok(n),
+        _ => Err(ApiError::bad_request("page-size: use 1 to 200")),
+    }
+}
+
+/// A webhook's attempts, newest first, in keyset pages (follow the `Next-Cursor` header).
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs", tag = "webhooks",
+    params(("workspaceId" = String, Path), ("webhookId" = String, Path), LogsQuery),
+    responses((status = 200, body = [LogDto]), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
+    security(("ApiKeyAuth" = [])))]
+pub async fn logs_get(
+    state: web::Data<AppState>,
+    caller: web::ReqData<ApiCaller>,
+    path: web::Path<(String, String)>,
+    query: web::Query<LogsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let before = match query.before.as_deref() {
+        None => None,
+        Some(cursor) => {
+            let parsed = cursor.split_once('.').and_then(|(at, id)| Some((at.parse().ok()?, id.parse().ok()?)));
+            Some(
+                parsed
+                    .ok_or_else(|| ApiError::bad_request("before: use the Next-Cursor header of the previous page"))?,
+            )
+        }
+    };
+    let query = LogQuery {
+        webhook_id: 0,
+        outcome: outcome(query.status.as_deref())?,
+        from: instant("from", query.from.as_deref())?,
+        to: instant("to", query.to.as_deref())?,
+        before,
+        offset: 0,
+        limit: page_size(query.page_size)?,
+    };
+    logs_page(&state, &caller, path.into_inner(), query).await
+}
+
+/// Clockify's form of the logs: filters in the body, `page` and `page-size` in the query.
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs", tag = "webhooks",
+    params(("workspaceId" = String, Path), ("webhookId" = String, Path), LogsQuery), request_body = LogsBody,
+    responses((status = 200, body = [LogDto]), (status = 400, body = ErrorDto)),
+    security(("ApiKeyAuth" = [])))]
+pub async fn logs_post(
+    state: web::Data<AppState>,
+    caller: web::ReqData<ApiCaller>,
+    path: web::Path<(String, String)>,
+    query: web::Query<LogsQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let filters: LogsBody = if body.is_empty() { LogsBody::default() } else { json_body(&body)? };
+    let size = page_size(query.page_size)?;
+    let page = query.page.unwrap_or(1);
+    if !(1..=10_000).contains(&page) {
+        return Err(ApiError::bad_request("page: use 1 or more"));
+    }
+    let _newest_first = filters.sort_by_newest.unwrap_or(true);
+    let query = LogQuery {
+        webhook_id: 0,
+        outcome: outcome(filters.status.as_deref())?,
+        from: instant("from", filters.from.as_deref())?,
+        to: instant("to", filters.to.as_deref())?,
+        before: None,
+        offset: (page - 1) * size,
+        limit: size,
+    };
+    logs_page(&state, &caller, path.into_inner(), query).await
+}
+
+/// Sends the event's sample payload to this webhook now, marked TEST.
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/test", tag = "webhooks",
+    params(("workspaceId" = String, Path), ("webhookId" = String, Path)),
+    responses((status = 202, description = "Queued; the attempt appears in the logs")),
+    security(("ApiKeyAuth" = [])))]
+pub async fn test(
+    state: web::Data<AppState>,
+    caller: web::ReqData<ApiCaller>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (ws, id) = path.into_inner();
+    let message_id = as_caller(&state, &caller, ws, move |conn, access| service::test(conn, access, &id)).await?;
+    Ok(HttpResponse::build(StatusCode::ACCEPTED).json(json!({ "messageId": message_id })))
+}
+
+/// Sends an attempt's payload again, same `webhook-id`, marked RESEND (not for add-on webhooks).
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs/{logId}/resend", tag = "webhooks",
+    params(("workspaceId" = String, Path), ("webhookId" = String, Path), ("logId" = String, Path)),
+    responses((status = 202, description = "Queued"), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto)),
+    security(("ApiKeyAuth" = [])))]
+pub async fn resend(
+    state: web::Data<AppState>,
+    caller: web::ReqData<ApiCaller>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (ws, id, log) = path.into_inner();
+    as_caller(&state, &caller, ws, move |conn, access| service::resend(conn, access, &id, &log)).await?;
+    Ok(HttpResponse::build(StatusCode::ACCEPTED).json(json!({ "queued": 1 })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RecoverBody {
+    /// UTC ISO-8601: resend every delivery that failed for good since then.
+    since: Option<String>,
+}
+
+/// Resends every failed delivery since a time.
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/recover", tag = "webhooks",
+    params(("workspaceId" = String, Path), ("webhookId" = String, Path)), request_body = RecoverBody,
+    responses((status = 202, description = "Queued"), (status = 400, body = ErrorDto)),
+    security(("ApiKeyAuth" = [])))]
+pub async fn recover(
+    state: web::Data<AppState>,
+    caller: web::ReqData<ApiCaller>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let since = json_body::<RecoverBody>(&body)?.since;
+    let since = instant("since", since.as_deref())?.ok_or_else(|| ApiError::bad_request("since: must not be null"))?;
+    let (ws, id) = path.into_inner();
+    let queued = as_caller(&state, &caller, ws, move |conn, access| service::recover(conn, access, &id, since)).await?;
+    Ok(HttpResponse::build(StatusCode::ACCEPTED).json(json!({ "queued": queued })))
+}
