@@ -20,10 +20,20 @@ pub struct SenderHandle {
     thread: Option<JoinHandle<()>>,
 }
 
+/// Dropping the handle (an application that ends without `shutdown`) stops the loop too:
+/// the thread then exits by itself and releases its database connections.
+impl Drop for SenderHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+}
+
 impl SenderHandle {
     /// Stops claiming, waits up to `deadline` for sends in flight, then returns.
     pub fn shutdown(mut self, deadline: Duration) {
         self.stop.store(true, Ordering::SeqCst);
+        // notify_waiters would miss a loop between checks; a stored permit cannot be missed.
         self.wake.notify_one();
         if let Some(thread) = self.thread.take() {
             let started = Instant::now();
@@ -41,15 +51,15 @@ impl SenderHandle {
 pub fn spawn(sender: Sender, shutdown_deadline: Duration) -> anyhow::Result<SenderHandle> {
     let stop = Arc::new(AtomicBool::new(false));
     let wake = sender.db.sender_wakeup();
-    let handle = SenderHandle { stop: stop.clone(), wake: wake.clone(), thread: None };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("keyhook-sender")
         .enable_all()
         .build()?;
+    let (stop_flag, wake_up) = (stop.clone(), wake.clone());
     let thread = std::thread::Builder::new().name("keyhook-sender".into()).spawn(move || {
         let sender = Arc::new(sender);
-        runtime.block_on(run(sender.clone(), stop, wake));
+        runtime.block_on(run(sender.clone(), stop_flag, wake_up));
         // Let sends in flight finish, up to the deadline.
         runtime.block_on(async {
             let all = u32::try_from(sender.config.concurrency.max(1)).unwrap_or(u32::MAX);
@@ -57,7 +67,7 @@ pub fn spawn(sender: Sender, shutdown_deadline: Duration) -> anyhow::Result<Send
         });
         runtime.shutdown_timeout(Duration::from_millis(100));
     })?;
-    Ok(SenderHandle { thread: Some(thread), ..handle })
+    Ok(SenderHandle { stop, wake, thread: Some(thread) })
 }
 
 async fn run(sender: Arc<Sender>, stop: Arc<AtomicBool>, wake: Arc<Notify>) {

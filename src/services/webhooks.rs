@@ -301,7 +301,8 @@ pub fn resend(
     Ok(())
 }
 
-/// Resends every delivery of the webhook that failed for good since `since` (Unix ms).
+/// Resends every delivery of the webhook that was never delivered (failed for good, or dropped
+/// while the webhook was disabled) since `since` (Unix ms).
 pub fn recover(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str, since: i64) -> ServiceResult<usize> {
     use diesel::prelude::*;
     let webhook = find(conn, access, public_id)?;
@@ -310,7 +311,8 @@ pub fn recover(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &st
     }
     let failed: Vec<(i64, String)> = deliveries::table
         .filter(deliveries::webhook_id.eq(webhook.id))
-        .filter(deliveries::state.eq("FAILED"))
+        // Failed for good, or dropped while the webhook was disabled: never delivered either way.
+        .filter(deliveries::state.eq_any(["FAILED", "CANCELLED"]))
         .filter(deliveries::created_at.ge(since))
         .select((deliveries::event_id, deliveries::message_id))
         .load(conn)?;

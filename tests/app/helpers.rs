@@ -31,8 +31,9 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let handle = self.handle.clone();
-        // Stop without waiting: the test's runtime is ending with it.
-        drop(tokio::spawn(async move { handle.stop(false).await }));
+        // The test's runtime is ending with it, so the server is stopped from a thread with a
+        // runtime of its own; its workers then drop their database pools.
+        std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(false)));
     }
 }
 
@@ -285,6 +286,25 @@ impl Client {
         read(response).await
     }
 
+    /// A JSON request on the REST API with an API key; answers the status and the JSON body.
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        key: &str,
+        body: Option<serde_json::Value>,
+    ) -> (StatusCode, serde_json::Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.http.request(method, format!("{}{path}", self.address)).header("X-Api-Key", key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    }
+
     /// The JSON body of an answer.
     pub fn json(answer: &Answer) -> serde_json::Value {
         serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", answer.body))
@@ -298,9 +318,26 @@ async fn read(response: reqwest::Response) -> Answer {
     Answer { status, headers, body }
 }
 
-/// Declares each named async test function `fn(TestApp)` twice: on SQLite and on PostgreSQL.
+/// Declares each named async test function `fn(TestApp)` twice: on SQLite and on PostgreSQL,
+/// optionally with settings changed by a `fn(&mut Settings)` (`on_both_backends!(with f: a, b)`).
 #[macro_export]
 macro_rules! on_both_backends {
+    (with $customise:ident: $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, super::$customise).await;
+                super::$name(app).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn_postgres_app(super::$customise).await {
+                    super::$name(app).await
+                }
+            }
+        }
+    )*};
     ($($name:ident),* $(,)?) => {$(
         mod $name {
             #[tokio::test]

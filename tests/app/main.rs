@@ -11,5 +11,7 @@ mod frame;
 mod login;
 mod members;
 mod preferences;
+mod receiver;
 mod roles_and_isolation;
+mod webhooks;
 mod workspaces;

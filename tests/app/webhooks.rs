@@ -1,0 +1,311 @@
+//! Webhooks end to end: real events, a real receiver on 127.0.0.1, signatures checked with the
+//! `standardwebhooks` crate, retries on a millisecond schedule, disabling, resend, plan rules
+//! and bad input, on both backends.
+
+use std::time::Duration;
+
+use keyhook::config::Settings;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{Client, TestApp};
+use crate::receiver::{Hit, Receiver};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+fn local_and_fast(settings: &mut Settings) {
+    settings.allow_private_networks = "127.0.0.0/8,::1/128".into();
+    settings.retry_schedule = "20ms,20ms,20ms".parse().expect("schedule");
+    settings.auto_disable_after = "1h".parse().expect("duration");
+}
+
+fn failing_fast(settings: &mut Settings) {
+    local_and_fast(settings);
+    settings.auto_disable_after = "30ms".parse().expect("duration");
+}
+
+struct Setup {
+    owner: Client,
+    key: String,
+    ws: String,
+}
+
+async fn setup(app: &TestApp) -> Setup {
+    let owner = app.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    let key = owner.generate_key("hooks", "never").await.secret;
+    Setup { owner, key, ws }
+}
+
+impl Setup {
+    async fn create(&self, name: &str, url: &str, event: &str) -> Value {
+        let (status, body) = self
+            .owner
+            .api("POST", &self.hooks(), &self.key, Some(json!({"name": name, "url": url, "webhookEvent": event})))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    fn hooks(&self) -> String {
+        format!("/api/v1/workspaces/{}/webhooks", self.ws)
+    }
+
+    async fn logs(&self, hook: &str) -> Vec<Value> {
+        let (status, body) = self.owner.api("GET", &format!("{}/{hook}/logs", self.hooks()), &self.key, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body.as_array().cloned().unwrap_or_default()
+    }
+
+    async fn logs_until(&self, hook: &str, n: usize) -> Vec<Value> {
+        for _ in 0..100 {
+            let logs = self.logs(hook).await;
+            if logs.len() >= n {
+                return logs;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.logs(hook).await
+    }
+
+    async fn webhook(&self, hook: &str) -> Value {
+        self.owner.api("GET", &format!("{}/{hook}", self.hooks()), &self.key, None).await.1
+    }
+}
+
+fn verifies(secret: &str, hit: &Hit) -> bool {
+    standardwebhooks::Webhook::new(secret).expect("secret").verify(hit.body.as_bytes(), &hit.headers).is_ok()
+}
+
+async fn deliveries_are_signed_and_rotation_keeps_the_old_secret_for_its_grace(app: TestApp) {
+    let s = setup(&app).await;
+    let receiver = Receiver::start().await;
+    let hook = s.create("Invites", &receiver.url, "USERS_INVITED_TO_WORKSPACE").await;
+    let (id, secret, token) = (
+        hook["id"].as_str().unwrap_or(""),
+        hook["signingSecret"].as_str().unwrap_or(""),
+        hook["authToken"].as_str().unwrap_or(""),
+    );
+    assert!(secret.starts_with("whsec_"));
+    assert_eq!(hook["deliveryEnabled"], true);
+
+    // A real change in the workspace: an invitation.
+    s.owner.invite(&s.ws, "new.person@example.com", "REGULAR").await;
+    let hits = receiver.wait_for(1, WAIT).await;
+    assert_eq!(hits.len(), 1, "one delivery");
+    let hit = &hits[0];
+    assert!(verifies(secret, hit), "Standard Webhooks signature verifies");
+    assert_eq!(hit.header("clockify-webhook-event-type"), "USERS_INVITED_TO_WORKSPACE");
+    assert_eq!(hit.header("clockify-signature"), token);
+    assert_eq!(hit.header("content-type"), "application/json");
+    assert!(hit.header("user-agent").starts_with("keyhook/"));
+    assert!(hit.header("webhook-id").starts_with("msg_"));
+    let payload: Value = serde_json::from_str(&hit.body).expect("JSON payload");
+    assert_eq!(payload[0]["email"], "new.person@example.com");
+
+    let logs = s.logs_until(id, 1).await;
+    assert_eq!(logs[0]["trigger"], "EVENT");
+    assert_eq!(logs[0]["statusCode"], 200);
+    assert_eq!(logs[0]["requestHeaders"]["clockify-signature"], "[redacted]", "no secret in the logs");
+    assert_eq!(logs[0]["messageId"], hit.header("webhook-id"));
+
+    // Rotate with a grace period: both secrets sign.
+    let (status, rotated) = s.owner.api("PATCH", &format!("{}/{id}/token?grace=1h", s.hooks()), &s.key, None).await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let new_secret = rotated["signingSecret"].as_str().unwrap_or("").to_owned();
+    assert_ne!(new_secret, secret);
+    let (status, _) = s.owner.api("POST", &format!("{}/{id}/test", s.hooks()), &s.key, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let hits = receiver.wait_for(2, WAIT).await;
+    assert!(verifies(secret, &hits[1]) && verifies(&new_secret, &hits[1]), "both secrets verify during the grace");
+    assert_eq!(hits[1].header("webhook-signature").split(' ').count(), 2);
+    assert_eq!(hits[1].header("clockify-signature"), rotated["authToken"].as_str().unwrap_or(""));
+
+    // Rotate without grace: only the newest secret signs.
+    let (_, again) = s.owner.api("PATCH", &format!("{}/{id}/token?grace=0", s.hooks()), &s.key, None).await;
+    let newest = again["signingSecret"].as_str().unwrap_or("").to_owned();
+    s.owner.api("POST", &format!("{}/{id}/test", s.hooks()), &s.key, None).await;
+    let hits = receiver.wait_for(3, WAIT).await;
+    assert!(verifies(&newest, &hits[2]));
+    assert!(!verifies(&new_secret, &hits[2]) && !verifies(secret, &hits[2]));
+    let logs = s.logs_until(id, 3).await;
+    assert_eq!(logs[0]["trigger"], "TEST", "newest first");
+}
+
+async fn failures_are_retried_on_the_schedule_then_succeed(app: TestApp) {
+    let s = setup(&app).await;
+    let receiver = Receiver::start().await;
+    receiver.answer(&[500, 503]);
+    let hook = s.create("Flaky", &receiver.url, "USERS_INVITED_TO_WORKSPACE").await;
+    let id = hook["id"].as_str().unwrap_or("");
+    s.owner.invite(&s.ws, "retry@example.com", "REGULAR").await;
+    let hits = receiver.wait_for(3, WAIT).await;
+    assert_eq!(hits.len(), 3, "two failures, then success");
+    let ids: Vec<&str> = hits.iter().map(|h| h.header("webhook-id")).collect();
+    assert!(ids.iter().all(|i| *i == ids[0]), "the same webhook-id on every retry");
+    assert!(hits[1].at.duration_since(hits[0].at) >= Duration::from_millis(20), "waited per the schedule");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(receiver.hits().len(), 3, "no attempt after success");
+    let logs = s.logs_until(id, 3).await;
+    let triggers: Vec<&str> = logs.iter().rev().map(|l| l["trigger"].as_str().unwrap_or("")).collect();
+    assert_eq!(triggers, ["EVENT", "RETRY", "RETRY"]);
+    let statuses: Vec<i64> = logs.iter().rev().map(|l| l["statusCode"].as_i64().unwrap_or(0)).collect();
+    assert_eq!(statuses, [500, 503, 200]);
+    assert_eq!(logs[2]["errorClass"], "http");
+    let (status, failed) = s.owner.api("GET", &format!("{}/{id}/logs?status=FAILED", s.hooks()), &s.key, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(failed.as_array().map(Vec::len), Some(2));
+
+    // Resend the successful attempt: same id again, marked RESEND, tried once.
+    let success = logs[0]["id"].as_str().unwrap_or("").to_owned();
+    let (status, _) = s.owner.api("POST", &format!("{}/{id}/logs/{success}/resend", s.hooks()), &s.key, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let hits = receiver.wait_for(4, WAIT).await;
+    assert_eq!(hits[3].header("webhook-id"), ids[0]);
+    let logs = s.logs_until(id, 4).await;
+    assert_eq!(logs[0]["trigger"], "RESEND");
+}
+
+async fn a_webhook_that_keeps_failing_is_disabled_and_410_disables_at_once(app: TestApp) {
+    let s = setup(&app).await;
+    let broken = Receiver::start().await;
+    broken.answer(&[500; 20]);
+    let gone = Receiver::start().await;
+    gone.answer(&[410]);
+    let failing = s.create("Broken", &broken.url, "USERS_INVITED_TO_WORKSPACE").await;
+    let leaving = s.create("Gone", &gone.url, "USERS_INVITED_TO_WORKSPACE").await;
+    s.owner.invite(&s.ws, "a@example.com", "REGULAR").await;
+    broken.wait_for(4, WAIT).await;
+    gone.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let hook = s.webhook(failing["id"].as_str().unwrap_or("")).await;
+    assert_eq!(hook["enabled"], false, "{hook}");
+    assert_eq!(hook["disabledReason"], "FAILING");
+    assert!(hook["disabledAt"].as_str().is_some_and(|t| t.ends_with('Z')));
+    let hook = s.webhook(leaving["id"].as_str().unwrap_or("")).await;
+    assert_eq!(hook["disabledReason"], "GONE");
+    assert_eq!(gone.hits().len(), 1, "410 is not retried");
+
+    // Disabled webhooks receive nothing; enabling replays nothing by itself.
+    let before = broken.hits().len();
+    s.owner.invite(&s.ws, "b@example.com", "REGULAR").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(broken.hits().len(), before);
+    let id = failing["id"].as_str().unwrap_or("");
+    let (status, enabled) =
+        s.owner.api("PATCH", &format!("{}/{id}", s.hooks()), &s.key, Some(json!({"enabled": true}))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(enabled["enabled"], true);
+    assert_eq!(enabled["disabledReason"], Value::Null);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(broken.hits().len(), before, "nothing replayed");
+
+    // "Recover" resends what failed for good, on request.
+    let (status, queued) = s
+        .owner
+        .api("POST", &format!("{}/{id}/recover", s.hooks()), &s.key, Some(json!({"since": "2000-01-01T00:00:00Z"})))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    assert!(queued["queued"].as_i64().unwrap_or(0) >= 1);
+    broken.wait_for(before + 1, WAIT).await;
+    assert!(broken.hits().len() > before);
+}
+
+async fn plans_gate_events_and_the_number_of_webhooks(app: TestApp) {
+    let s = setup(&app).await;
+    let receiver = Receiver::start().await;
+    let invoice = s.create("Invoices", &receiver.url, "NEW_INVOICE").await;
+    assert_eq!(invoice["planEnabled"], false);
+    assert_eq!(invoice["disabledReason"], "PLAN");
+    s.create("Two", &receiver.url, "NEW_CLIENT").await;
+    s.create("Three", &receiver.url, "NEW_PROJECT").await;
+    let (status, refused) = s
+        .owner
+        .api("POST", &s.hooks(), &s.key, Some(json!({"name": "Four", "url": receiver.url, "webhookEvent": "NEW_TAG"})))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(refused["message"].as_str().unwrap_or("").contains("FREE plan allows 3"), "{refused}");
+
+    // Upgrading re-evaluates the workspace's webhooks at once.
+    let settings = format!("/workspaces/{}/settings", s.ws);
+    s.owner.post_form(&settings, &format!("{settings}/plan"), &[("plan", "STANDARD")]).await;
+    let id = invoice["id"].as_str().unwrap_or("");
+    let hook = s.webhook(id).await;
+    assert_eq!(hook["planEnabled"], true, "{hook}");
+    assert_eq!(hook["deliveryEnabled"], true);
+    s.create("Four", &receiver.url, "NEW_TAG").await;
+    s.create("Five", &receiver.url, "NEW_TASK").await;
+    // Downgrading to FREE keeps the 3 oldest that the plan allows.
+    s.owner.post_form(&settings, &format!("{settings}/plan"), &[("plan", "FREE")]).await;
+    let (_, list) = s.owner.api("GET", &s.hooks(), &s.key, None).await;
+    assert_eq!(list["workspaceWebhookCount"], 5);
+    let enabled: Vec<&str> = list["webhooks"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|h| h["planEnabled"] == true)
+        .filter_map(|h| h["name"].as_str())
+        .collect();
+    assert_eq!(enabled.len(), 3, "NEW_INVOICE lost its feature; 'Five' is past the limit: {enabled:?}");
+    assert!(!enabled.contains(&"Invoices") && !enabled.contains(&"Five"));
+}
+
+async fn bad_webhook_input_is_refused_with_a_clear_error(app: TestApp) {
+    let s = setup(&app).await;
+    let long = format!("https://example.com/{}", "a".repeat(2040));
+    let cases = [
+        (json!({"name": "ok", "url": "/relative", "webhookEvent": "NEW_TAG"}), "url"),
+        (json!({"name": "ok", "url": "ftp://example.com/x", "webhookEvent": "NEW_TAG"}), "url"),
+        (json!({"name": "ok", "url": "javascript:alert(1)", "webhookEvent": "NEW_TAG"}), "url"),
+        (json!({"name": "ok", "url": "https://user:pw@example.com/", "webhookEvent": "NEW_TAG"}), "url"),
+        (json!({"name": "ok", "url": long, "webhookEvent": "NEW_TAG"}), "url"),
+        (json!({"name": "ok", "url": "https://10.1.2.3/", "webhookEvent": "NEW_TAG"}), "url"),
+        (json!({"name": "ok", "url": "https://169.254.169.254/", "webhookEvent": "NEW_TAG"}), "url"),
+        (json!({"name": "x", "url": "https://example.com/", "webhookEvent": "NEW_TAG"}), "name"),
+        (json!({"name": "n".repeat(31), "url": "https://example.com/", "webhookEvent": "NEW_TAG"}), "name"),
+        (json!({"name": "ok", "url": "https://example.com/", "webhookEvent": "NEW_THING"}), "webhookEvent"),
+        (json!({"name": 5, "url": "https://example.com/", "webhookEvent": "NEW_TAG"}), "name"),
+        (json!({"url": "https://example.com/", "webhookEvent": "NEW_TAG"}), "name"),
+        (
+            json!({"name": "ok", "url": "https://example.com/", "webhookEvent": "NEW_TAG", "triggerSourceType": "USER_ID", "triggerSource": ["0123456789abcdef01234567"]}),
+            "triggerSource",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = s.owner.api("POST", &s.hooks(), &s.key, Some(body.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert!(answer["message"].as_str().unwrap_or("").starts_with(field), "{body}: {answer}");
+    }
+    let malformed = s
+        .owner
+        .http
+        .post(format!("{}{}", s.owner.address, s.hooks()))
+        .header("X-Api-Key", &s.key)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    let (_, list) = s.owner.api("GET", &s.hooks(), &s.key, None).await;
+    assert_eq!(list["workspaceWebhookCount"], 0, "nothing stored");
+
+    // A Regular member's key: 403; another workspace: 404.
+    let member = app.add_member(&s.owner, &s.ws, "reg@example.com", "REGULAR").await;
+    let member_key = member.generate_key("mine", "never").await.secret;
+    let (status, _) = member.api("GET", &s.hooks(), &member_key, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let theirs = member.create_workspace("Theirs").await;
+    let (status, _) = s.owner.api("GET", &format!("/api/v1/workspaces/{theirs}/webhooks"), &s.key, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+crate::on_both_backends!(with local_and_fast:
+    deliveries_are_signed_and_rotation_keeps_the_old_secret_for_its_grace,
+    failures_are_retried_on_the_schedule_then_succeed,
+    plans_gate_events_and_the_number_of_webhooks,
+    bad_webhook_input_is_refused_with_a_clear_error,
+);
+
+crate::on_both_backends!(with failing_fast: a_webhook_that_keeps_failing_is_disabled_and_410_disables_at_once);
