@@ -67,9 +67,10 @@ impl Sender {
         })
     }
 
-    /// A lease outlives any one send, so an expired lease means its sender is gone.
+    /// A lease outlives any one send (its timeout) and the recording after it, so an expired
+    /// lease means its sender is gone.
     fn lease_ms(&self) -> i64 {
-        i64::try_from(self.config.timeout.as_millis()).unwrap_or(15_000) * 2 + 10_000
+        i64::try_from(self.config.timeout.as_millis()).unwrap_or(15_000) + 5_000
     }
 
     fn webhook_slot(&self, webhook_id: i64) -> Option<OwnedSemaphorePermit> {

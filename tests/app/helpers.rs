@@ -78,7 +78,7 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
 
 /// A new database on the PostgreSQL server for one test. Leftovers of earlier runs are
 /// dropped once per process, before the first test creates its own.
-fn fresh_postgres_database(admin_url: &str) -> String {
+pub fn fresh_postgres_database(admin_url: &str) -> String {
     static CLEANED: OnceLock<()> = OnceLock::new();
     let mut admin = PgConnection::establish(admin_url).expect("connect to KEYHOOK_TEST_DATABASE_URL");
     CLEANED.get_or_init(|| {
@@ -104,13 +104,7 @@ fn fresh_postgres_database(admin_url: &str) -> String {
 impl TestApp {
     /// A new browser-like client with its own cookies.
     pub fn client(&self) -> Client {
-        keyhook::tls::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        Client { http, address: self.address.clone() }
+        Client::of(&self.address)
     }
 
     /// Opens the app's database directly, to check what the pages cannot show.
@@ -121,19 +115,7 @@ impl TestApp {
     /// Completes first-run setup and answers the signed-in Owner.
     pub async fn setup_owner(&self) -> Client {
         let owner = self.client();
-        let response = owner
-            .post_form(
-                "/setup",
-                "/setup",
-                &[
-                    ("name", "Olivia Owner"),
-                    ("email", OWNER_EMAIL),
-                    ("password", OWNER_PASSWORD),
-                    ("workspace_name", "Acme"),
-                ],
-            )
-            .await;
-        assert_eq!(response.status, StatusCode::SEE_OTHER, "setup failed: {}", response.body);
+        owner.complete_setup().await;
         owner
     }
 
@@ -152,6 +134,31 @@ impl TestApp {
 pub struct Client {
     pub http: reqwest::Client,
     pub address: String,
+}
+
+impl Client {
+    /// Completes first-run setup as the Owner (this client is then signed in).
+    pub async fn complete_setup(&self) {
+        let fields = [
+            ("name", "Olivia Owner"),
+            ("email", OWNER_EMAIL),
+            ("password", OWNER_PASSWORD),
+            ("workspace_name", "Acme"),
+        ];
+        let response = self.post_form("/setup", "/setup", &fields).await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "setup failed: {}", response.body);
+    }
+
+    /// A browser-like client of the server at `address`.
+    pub fn of(address: &str) -> Client {
+        keyhook::tls::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Client { http, address: address.to_owned() }
+    }
 }
 
 /// An answer with its body read.

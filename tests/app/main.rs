@@ -11,6 +11,7 @@ mod frame;
 mod login;
 mod members;
 mod preferences;
+mod processes;
 mod receiver;
 mod roles_and_isolation;
 mod webhooks;

@@ -1,5 +1,5 @@
 //! A real webhook receiver on 127.0.0.1: records every request and answers with scripted
-//! statuses (200 once the script runs out).
+//! statuses (200 once the script runs out), optionally after a delay.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -23,6 +23,7 @@ impl Hit {
 #[derive(Default)]
 struct Script {
     statuses: VecDeque<u16>,
+    delay: Option<Duration>,
 }
 
 pub struct Receiver {
@@ -59,7 +60,13 @@ async fn receive(
         body: String::from_utf8_lossy(&body).into_owned(),
         at: Instant::now(),
     });
-    let status = script.lock().expect("script").statuses.pop_front().unwrap_or(200);
+    let (status, delay) = {
+        let mut script = script.lock().expect("script");
+        (script.statuses.pop_front().unwrap_or(200), script.delay)
+    };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("status")).body("{\"received\":true}")
 }
 
@@ -74,7 +81,7 @@ impl Receiver {
                 .app_data(web::Data::new(s.clone()))
                 .default_service(web::to(receive))
         })
-        .workers(1)
+        .workers(2)
         .bind(("127.0.0.1", 0))
         .expect("bind a receiver");
         let port = server.addrs()[0].port();
@@ -87,6 +94,11 @@ impl Receiver {
     /// Answers these statuses to the next requests, in order.
     pub fn answer(&self, statuses: &[u16]) {
         self.script.lock().expect("script").statuses.extend(statuses);
+    }
+
+    /// Answers every request only after `delay`.
+    pub fn delay(&self, delay: Duration) {
+        self.script.lock().expect("script").delay = Some(delay);
     }
 
     pub fn hits(&self) -> Vec<Hit> {

@@ -301,7 +301,31 @@ async fn bad_webhook_input_is_refused_with_a_clear_error(app: TestApp) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+async fn a_slow_endpoint_does_not_delay_a_healthy_one(app: TestApp) {
+    let s = setup(&app).await;
+    let slow = Receiver::start().await;
+    slow.delay(Duration::from_secs(3));
+    let healthy = Receiver::start().await;
+    let slow_hook = s.create("Slow", &slow.url, "NEW_CLIENT").await;
+    let healthy_hook = s.create("Healthy", &healthy.url, "NEW_TAG").await;
+    let test = |hook: &Value| format!("{}/{}/test", s.hooks(), hook["id"].as_str().unwrap_or(""));
+    // More sends to the slow endpoint than its per-webhook bound (4): they wait their turn.
+    for _ in 0..10 {
+        s.owner.api("POST", &test(&slow_hook), &s.key, None).await;
+    }
+    slow.wait_for(4, WAIT).await;
+    for n in 1..=5 {
+        let queued = std::time::Instant::now();
+        s.owner.api("POST", &test(&healthy_hook), &s.key, None).await;
+        let hits = healthy.wait_for(n, WAIT).await;
+        let latency = hits[n - 1].at.duration_since(queued);
+        assert!(latency < Duration::from_millis(500), "healthy delivery {n} took {latency:?} behind a slow one");
+    }
+    assert!(slow.hits().len() <= 4, "the slow endpoint never gets more than its bound at once");
+}
+
 crate::on_both_backends!(with local_and_fast:
+    a_slow_endpoint_does_not_delay_a_healthy_one,
     deliveries_are_signed_and_rotation_keeps_the_old_secret_for_its_grace,
     failures_are_retried_on_the_schedule_then_succeed,
     plans_gate_events_and_the_number_of_webhooks,
