@@ -19,6 +19,7 @@ use crate::config::Settings;
 use crate::crypto::SecretBox;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::metrics::Metrics;
 use crate::sender::network_policy::NetworkPolicy;
 use crate::sender::step::{Sender, SenderConfig};
 use crate::sender::worker::{self, SenderHandle};
@@ -50,12 +51,14 @@ impl Application {
             NetworkPolicy::parse(&settings.allow_private_networks)
                 .map_err(|e| anyhow::anyhow!("KEYHOOK_ALLOW_PRIVATE_NETWORKS: {e}"))?,
         );
-        let sender = Sender::new(db.clone(), secrets.clone(), (*network).clone(), sender_config(&settings))?;
+        let metrics = Arc::new(Metrics::default());
+        let sender =
+            Sender::new(db.clone(), secrets.clone(), (*network).clone(), sender_config(&settings), metrics.clone())?;
         let sender = worker::spawn(sender, SHUTDOWN_DEADLINE)?;
         let listener =
             TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(db, &settings, secrets, network));
+        let state = web::Data::new(AppState::new(db, &settings, secrets, network, metrics));
         let session_key = Key::from(keys.session.expose());
         let secure_cookies = settings.secure_cookies;
         let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
@@ -77,6 +80,7 @@ impl Application {
                 .wrap(sessions)
                 .wrap(pages::security_headers())
                 .wrap(from_fn(log_request))
+                .route("/metrics", web::get().to(crate::metrics::endpoint))
                 .configure(api::routes)
                 .configure(pages::routes)
                 .default_service(web::to(pages::not_found))

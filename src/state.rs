@@ -9,6 +9,7 @@ use crate::api::ApiState;
 use crate::config::Settings;
 use crate::crypto::SecretBox;
 use crate::db::Db;
+use crate::metrics::Metrics;
 use crate::sender::network_policy::NetworkPolicy;
 use crate::services::accounts;
 use crate::services::login_throttle::LoginThrottle;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub secrets: SecretBox,
     /// Where webhooks may point (the SSRF guard).
     pub network: Arc<NetworkPolicy>,
+    /// Attempt counters the sender keeps; read by `/metrics`.
+    pub metrics: Arc<Metrics>,
     /// How long a rotated-out signing secret keeps signing, unless the request says otherwise.
     pub signing_grace_ms: i64,
     /// Set once an account exists; from then on nobody is sent to `/setup` again, and the
@@ -30,8 +33,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: &Settings, secrets: SecretBox, network: Arc<NetworkPolicy>) -> Self {
+    pub fn new(
+        db: Db,
+        settings: &Settings,
+        secrets: SecretBox,
+        network: Arc<NetworkPolicy>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Self {
+            metrics,
             secrets,
             network,
             signing_grace_ms: i64::try_from(settings.signing_grace.0.as_millis()).unwrap_or(i64::MAX),

@@ -17,6 +17,7 @@ use crate::db::deliveries::{AfterAttempt, Delivery};
 use crate::db::webhooks::Webhook;
 use crate::db::Db;
 use crate::domain::SigningSecret;
+use crate::metrics::Metrics;
 use crate::services::{now_ms, webhooks, ServiceError};
 
 /// How the sender behaves (from the settings).
@@ -42,6 +43,7 @@ pub struct Sender {
     per_webhook: Mutex<HashMap<i64, Arc<Semaphore>>>,
     /// Woken when a send finishes, so the loop can claim what it could not take before.
     pub finished: Arc<tokio::sync::Notify>,
+    metrics: Arc<Metrics>,
 }
 
 /// What one batch did.
@@ -53,13 +55,20 @@ pub struct Batch {
 }
 
 impl Sender {
-    pub fn new(db: Db, secrets: SecretBox, policy: NetworkPolicy, config: SenderConfig) -> anyhow::Result<Self> {
+    pub fn new(
+        db: Db,
+        secrets: SecretBox,
+        policy: NetworkPolicy,
+        config: SenderConfig,
+        metrics: Arc<Metrics>,
+    ) -> anyhow::Result<Self> {
         let policy = Arc::new(policy);
         Ok(Self {
             client: http::client(policy.clone(), config.timeout)?,
             global: Arc::new(Semaphore::new(config.concurrency.max(1))),
             per_webhook: Mutex::new(HashMap::new()),
             finished: Arc::new(tokio::sync::Notify::new()),
+            metrics,
             db,
             secrets,
             policy,
@@ -177,6 +186,7 @@ impl Sender {
             },
         )
         .await;
+        self.metrics.attempt(outcome.succeeded(), outcome.duration);
         let (delivery, config) = (delivery.clone(), self.config.clone());
         self.db
             .write(move |conn| {

@@ -45,4 +45,25 @@ async fn member_changes_write_events(app: TestApp) {
     assert_eq!(updated["memberships"][0]["role"], "MANAGER");
 }
 
-crate::on_both_backends!(member_changes_write_events);
+async fn payloads_over_256_kib_are_refused_at_the_source(app: TestApp) {
+    let owner = app.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    let db = app.db();
+    let public = ws.clone();
+    let outcome = db
+        .write(move |conn| {
+            let id: i64 =
+                workspaces::table.filter(workspaces::public_id.eq(&public)).select(workspaces::id).first(conn)?;
+            let big = serde_json::json!({ "note": "x".repeat(256 * 1024) });
+            let refused = keyhook::services::events::emit(conn, id, keyhook::domain::EventType::NewTag, &big);
+            let small = serde_json::json!({ "note": "fine" });
+            let kept = keyhook::services::events::emit(conn, id, keyhook::domain::EventType::NewTag, &small);
+            Ok::<_, keyhook::services::ServiceError>((refused.err().map(|e| e.to_string()), kept.is_ok()))
+        })
+        .await
+        .expect("transaction");
+    assert!(outcome.0.is_some_and(|m| m.contains("256 KiB")), "the big payload is refused with a clear message");
+    assert!(outcome.1, "a normal payload is accepted");
+}
+
+crate::on_both_backends!(member_changes_write_events, payloads_over_256_kib_are_refused_at_the_source);

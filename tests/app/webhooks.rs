@@ -164,6 +164,22 @@ async fn failures_are_retried_on_the_schedule_then_succeed(app: TestApp) {
     assert_eq!(hits[3].header("webhook-id"), ids[0]);
     let logs = s.logs_until(id, 4).await;
     assert_eq!(logs[0]["trigger"], "RESEND");
+
+    // The instance's metrics count what happened.
+    let metrics = s.owner.get("/metrics").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    let value = |name: &str| {
+        metrics
+            .body
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(-1.0)
+    };
+    assert_eq!(value("keyhook_delivery_attempts_total{outcome=\"failed\"}"), 2.0, "{}", metrics.body);
+    assert_eq!(value("keyhook_delivery_attempts_total{outcome=\"succeeded\"}"), 2.0);
+    assert_eq!(value("keyhook_attempt_duration_seconds_count"), 4.0);
+    assert_eq!(value("keyhook_queue_depth"), 0.0);
 }
 
 async fn a_webhook_that_keeps_failing_is_disabled_and_410_disables_at_once(app: TestApp) {
