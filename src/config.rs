@@ -142,7 +142,7 @@ pub struct Settings {
     pub sender_concurrency: usize,
 
     /// Webhook requests in flight at once to one webhook.
-    #[arg(long, env = "KEYHOOK_SENDER_PER_WEBHOOK", default_value_t = 4, global = true)]
+    #[arg(long, env = "KEYHOOK_SENDER_PER_WEBHOOK", default_value_t = 8, global = true)]
     pub sender_per_webhook: usize,
 
     /// How long the old signing secret keeps signing after a rotation (unless ?grace= says otherwise).

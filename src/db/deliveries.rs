@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use super::schema::deliveries;
+use super::schema::{deliveries, webhooks};
 use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
@@ -62,37 +62,63 @@ impl Delivery {
         deliveries::table.find(id).select(Delivery::as_select()).first(conn).optional()
     }
 
-    /// Leases up to `limit` due deliveries until `lease_until`: on PostgreSQL with
-    /// `FOR UPDATE SKIP LOCKED`, so several instances never claim the same row; on SQLite with
-    /// a conditional update (one process, one writer).
-    pub fn claim_due(conn: &mut DbConnection, now: i64, lease_until: i64, limit: i64) -> QueryResult<Vec<Delivery>> {
+    /// Webhooks that have due, unleased deliveries (at most `limit` of them). One index probe
+    /// per webhook, so a large backlog does not make each look slower.
+    pub fn due_webhooks(conn: &mut DbConnection, now: i64, limit: i64) -> QueryResult<Vec<i64>> {
+        let due = deliveries::table
+            .filter(deliveries::webhook_id.eq(webhooks::id))
+            .filter(deliveries::state.eq("PENDING"))
+            .filter(deliveries::next_attempt_at.le(now))
+            .filter(deliveries::lease_until.is_null().or(deliveries::lease_until.lt(now)))
+            .select(deliveries::id);
+        webhooks::table.filter(diesel::dsl::exists(due)).select(webhooks::id).limit(limit).load(conn)
+    }
+
+    /// Leases up to `limit` due deliveries of one webhook until `lease_until`: on PostgreSQL
+    /// with `FOR UPDATE SKIP LOCKED`, so several instances never claim the same row; on SQLite
+    /// with a conditional update (one process, one writer).
+    pub fn claim_due(
+        conn: &mut DbConnection,
+        webhook_id: i64,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<Delivery>> {
         let lock = match conn {
             DbConnection::Postgresql(_) => "FOR UPDATE SKIP LOCKED",
             DbConnection::Sqlite(_) => "",
         };
         let sql = format!(
+            // Placeholders appear in numeric order: SQLite numbers `$N` by first appearance.
             "UPDATE deliveries SET lease_until = $1 WHERE id IN ( \
-               SELECT id FROM deliveries WHERE state = 'PENDING' AND next_attempt_at <= $2 \
-               AND (lease_until IS NULL OR lease_until < $2) ORDER BY next_attempt_at LIMIT $3 {lock}) \
+               SELECT id FROM deliveries WHERE webhook_id = $2 AND state = 'PENDING' AND next_attempt_at <= $3 \
+               AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_attempt_at LIMIT $4 {lock}) \
              RETURNING {CLAIM_COLUMNS}"
         );
-        diesel::sql_query(sql).bind::<BigInt, _>(lease_until).bind::<BigInt, _>(now).bind::<BigInt, _>(limit).load(conn)
+        diesel::sql_query(sql)
+            .bind::<BigInt, _>(lease_until)
+            .bind::<BigInt, _>(webhook_id)
+            .bind::<BigInt, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(conn)
     }
 
-    /// Gives a claimed delivery back untouched (its webhook is busy): claimable again at once.
-    pub fn release(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
-        diesel::update(deliveries::table.find(id)).set(deliveries::lease_until.eq(None::<i64>)).execute(conn).map(drop)
+    /// Gives claimed deliveries back (a sender shutting down): claimable again at once.
+    pub fn release(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
+        diesel::update(deliveries::table.filter(deliveries::id.eq_any(ids)).filter(deliveries::state.eq("PENDING")))
+            .set(deliveries::lease_until.eq(None::<i64>))
+            .execute(conn)
     }
 
     pub fn record(conn: &mut DbConnection, id: i64, after: &AfterAttempt) -> QueryResult<()> {
         diesel::update(deliveries::table.find(id)).set(after).execute(conn).map(drop)
     }
 
-    /// When the earliest pending, unleased delivery falls due.
+    /// When the earliest pending delivery falls due (leased ones included: one index read,
+    /// whatever the backlog; a time in the past just means "wait for a send to finish").
     pub fn next_due(conn: &mut DbConnection) -> QueryResult<Option<i64>> {
         deliveries::table
             .filter(deliveries::state.eq("PENDING"))
-            .filter(deliveries::lease_until.is_null())
             .select(diesel::dsl::min(deliveries::next_attempt_at))
             .first(conn)
     }

@@ -2,12 +2,13 @@
 //! task within the global and per-webhook bounds. A delivery whose webhook is at its bound is
 //! given back at once, so a slow endpoint never holds others' deliveries.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use super::http::{self, Outgoing};
 use super::network_policy::NetworkPolicy;
@@ -40,18 +41,27 @@ pub struct Sender {
     pub config: SenderConfig,
     client: reqwest::Client,
     global: Arc<Semaphore>,
-    per_webhook: Mutex<HashMap<i64, Arc<Semaphore>>>,
+    per_webhook: Mutex<HashMap<i64, Slot>>,
     /// Woken when a send finishes, so the loop can claim what it could not take before.
     pub finished: Arc<tokio::sync::Notify>,
     metrics: Arc<Metrics>,
+    /// Deliveries this sender has claimed and not yet recorded.
+    held: Mutex<HashSet<i64>>,
+    /// Set at shutdown: sends not yet started are not started.
+    stopping: AtomicBool,
+}
+
+/// One webhook's bound on sends in flight, and how many of its deliveries this sender holds.
+#[derive(Clone)]
+struct Slot {
+    sending: Arc<Semaphore>,
+    claimed: Arc<AtomicUsize>,
 }
 
 /// What one batch did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Batch {
     pub claimed: usize,
-    pub started: usize,
-    pub given_back: usize,
 }
 
 impl Sender {
@@ -69,6 +79,8 @@ impl Sender {
             per_webhook: Mutex::new(HashMap::new()),
             finished: Arc::new(tokio::sync::Notify::new()),
             metrics,
+            held: Mutex::new(HashSet::new()),
+            stopping: AtomicBool::new(false),
             db,
             secrets,
             policy,
@@ -76,57 +88,89 @@ impl Sender {
         })
     }
 
-    /// A lease outlives any one send (its timeout) and the recording after it, so an expired
-    /// lease means its sender is gone.
+    /// A claimed delivery waits behind at most one round of its webhook's sends before its
+    /// own, so a lease of two send timeouts (and time to record) outlives it; an expired lease
+    /// means its sender is gone.
     fn lease_ms(&self) -> i64 {
-        i64::try_from(self.config.timeout.as_millis()).unwrap_or(15_000) + 5_000
+        i64::try_from(self.config.timeout.as_millis()).unwrap_or(15_000) * 2 + 5_000
     }
 
-    fn webhook_slot(&self, webhook_id: i64) -> Option<OwnedSemaphorePermit> {
+    /// The webhook's bound on sends in flight, and its count of claimed deliveries here.
+    fn slot(&self, webhook_id: i64) -> Slot {
         let mut slots = self.per_webhook.lock().unwrap_or_else(|p| p.into_inner());
-        let slot = slots.entry(webhook_id).or_insert_with(|| Arc::new(Semaphore::new(self.config.per_webhook.max(1))));
-        slot.clone().try_acquire_owned().ok()
+        slots
+            .entry(webhook_id)
+            .or_insert_with(|| Slot {
+                sending: Arc::new(Semaphore::new(self.config.per_webhook.max(1))),
+                claimed: Arc::new(AtomicUsize::new(0)),
+            })
+            .clone()
     }
 
-    /// Claims one batch and starts sending it; returns without waiting for the sends.
+    /// Claims due deliveries webhook by webhook, each up to twice its bound (the rest wait in
+    /// the database, unleased, for any instance), and starts sending them; returns without
+    /// waiting for the sends.
     pub async fn deliver_due(self: &Arc<Self>) -> anyhow::Result<Batch> {
         let now = now_ms();
-        let (lease, limit) = (now + self.lease_ms(), self.config.batch);
+        let lease = now + self.lease_ms();
+        let room = usize::try_from(self.config.batch).unwrap_or(100);
+        let per_webhook = self.config.per_webhook.max(1) * 2;
+        let sender = self.clone();
         let claimed: Vec<Delivery> = self
             .db
-            .write(move |conn| -> Result<_, ServiceError> { Ok(Delivery::claim_due(conn, now, lease, limit)?) })
+            .write(move |conn| -> Result<_, ServiceError> {
+                let mut claimed = Vec::new();
+                for webhook in Delivery::due_webhooks(conn, now, 64)? {
+                    let left = room.saturating_sub(claimed.len());
+                    let free = per_webhook.saturating_sub(sender.slot(webhook).claimed.load(Ordering::SeqCst));
+                    let take = free.min(left);
+                    if take > 0 {
+                        claimed.extend(Delivery::claim_due(conn, webhook, now, lease, take as i64)?);
+                    }
+                }
+                Ok(claimed)
+            })
             .await
             .context("claiming deliveries")?;
-        let mut batch = Batch { claimed: claimed.len(), ..Batch::default() };
-        let mut busy = Vec::new();
+        let batch = Batch { claimed: claimed.len() };
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).extend(claimed.iter().map(|d| d.id));
         for delivery in claimed {
-            let Some(slot) = self.webhook_slot(delivery.webhook_id) else {
-                busy.push(delivery.id);
-                continue;
-            };
-            let permit = self.global.clone().acquire_owned().await.context("the sender is closing")?;
-            batch.started += 1;
+            let slot = self.slot(delivery.webhook_id);
+            slot.claimed.fetch_add(1, Ordering::SeqCst);
             let sender = self.clone();
             tokio::spawn(async move {
-                if let Err(e) = sender.send_one(&delivery).await {
-                    tracing::error!(error = ?e, delivery = delivery.id, "a delivery attempt could not be recorded");
+                // Both bounds are waited for here, not while claiming: a slow webhook's
+                // deliveries queue behind its own sends only.
+                let sending = slot.sending.clone().acquire_owned().await;
+                let permit = sender.global.clone().acquire_owned().await;
+                if let (Ok(_sending), Ok(_permit)) = (sending, permit) {
+                    if !sender.stopping.load(Ordering::SeqCst) {
+                        if let Err(e) = sender.send_one(&delivery).await {
+                            tracing::error!(error = ?e, delivery = delivery.id, "a delivery attempt could not be recorded");
+                        }
+                        sender.held.lock().unwrap_or_else(|p| p.into_inner()).remove(&delivery.id);
+                    }
                 }
-                drop((slot, permit));
+                slot.claimed.fetch_sub(1, Ordering::SeqCst);
                 sender.finished.notify_one();
             });
         }
-        batch.given_back = busy.len();
-        if !busy.is_empty() {
-            self.db
-                .write(move |conn| -> Result<(), ServiceError> {
-                    for id in busy {
-                        Delivery::release(conn, id)?;
-                    }
-                    Ok(())
-                })
-                .await?;
-        }
         Ok(batch)
+    }
+
+    /// Starts no new send from now on (sends in flight go on).
+    pub fn begin_stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
+    /// Gives back every delivery claimed here and not sent, so another instance (or the next
+    /// start) takes it at once instead of after its lease.
+    pub async fn release_held(&self) -> anyhow::Result<usize> {
+        let ids: Vec<i64> = self.held.lock().unwrap_or_else(|p| p.into_inner()).drain().collect();
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        Ok(self.db.write(move |conn| -> Result<_, ServiceError> { Ok(Delivery::release(conn, &ids)?) }).await?)
     }
 
     /// Resolves once no send is in flight (all `permits` are back).

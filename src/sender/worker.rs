@@ -62,8 +62,14 @@ pub fn spawn(sender: Sender, shutdown_deadline: Duration) -> anyhow::Result<Send
         runtime.block_on(run(sender.clone(), stop_flag, wake_up));
         // Let sends in flight finish, up to the deadline.
         runtime.block_on(async {
+            sender.begin_stop();
             let all = u32::try_from(sender.config.concurrency.max(1)).unwrap_or(u32::MAX);
             let _ = tokio::time::timeout(shutdown_deadline, sender.global_idle(all)).await;
+            match sender.release_held().await {
+                Ok(released) if released > 0 => tracing::info!(released, "gave back unsent deliveries"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = ?e, "could not give back unsent deliveries; their leases will expire"),
+            }
         });
         runtime.shutdown_timeout(Duration::from_millis(100));
     })?;
@@ -74,7 +80,8 @@ async fn run(sender: Arc<Sender>, stop: Arc<AtomicBool>, wake: Arc<Notify>) {
     let mut last_prune = Instant::now();
     while !stop.load(Ordering::SeqCst) {
         let full = match sender.deliver_due().await {
-            Ok(batch) => batch.started > 0 && batch.claimed as i64 >= sender.config.batch,
+            // Something was claimed: look again at once; more may be claimable.
+            Ok(batch) => batch.claimed > 0,
             Err(e) => {
                 tracing::error!(error = ?e, "the sender could not claim deliveries");
                 false
@@ -96,7 +103,7 @@ async fn run(sender: Arc<Sender>, stop: Arc<AtomicBool>, wake: Arc<Notify>) {
             _ => sender.config.poll,
         };
         if wait.is_zero() {
-            // Due now but not claimed: its webhook is busy. Wait for a send to finish.
+            // Due now but not claimed: its webhook holds all it may. Wait for a send to finish.
             tokio::select! {
                 _ = sender.finished.notified() => {}
                 _ = wake.notified() => {}

@@ -17,6 +17,7 @@ fn local_and_fast(settings: &mut Settings) {
     settings.allow_private_networks = "127.0.0.0/8,::1/128".into();
     settings.retry_schedule = "20ms,20ms,20ms".parse().expect("schedule");
     settings.auto_disable_after = "1h".parse().expect("duration");
+    settings.sender_per_webhook = 4;
 }
 
 fn failing_fast(settings: &mut Settings) {

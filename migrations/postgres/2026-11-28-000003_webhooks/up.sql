@@ -49,6 +49,8 @@ CREATE TABLE deliveries (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 'PENDING';
+-- Due deliveries per webhook: the sender claims webhook by webhook, each up to its bound.
+CREATE INDEX deliveries_due_by_webhook ON deliveries (webhook_id, next_attempt_at) WHERE state = 'PENDING';
 CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, state, created_at);
 CREATE INDEX deliveries_by_event ON deliveries (event_id);
 
