@@ -77,7 +77,8 @@ pub fn spawn(sender: Sender, shutdown_deadline: Duration) -> anyhow::Result<Send
 }
 
 async fn run(sender: Arc<Sender>, stop: Arc<AtomicBool>, wake: Arc<Notify>) {
-    let mut last_prune = Instant::now();
+    // Prune at start, then hourly.
+    let mut last_prune = Instant::now().checked_sub(Duration::from_secs(7200)).unwrap_or_else(Instant::now);
     while !stop.load(Ordering::SeqCst) {
         let full = match sender.deliver_due().await {
             // Something was claimed: look again at once; more may be claimable.

@@ -341,7 +341,40 @@ async fn a_slow_endpoint_does_not_delay_a_healthy_one(app: TestApp) {
     assert!(slow.hits().len() <= 4, "the slow endpoint never gets more than its bound at once");
 }
 
+async fn old_attempts_are_pruned_in_batches(app: TestApp) {
+    use diesel::prelude::*;
+    use keyhook::db::schema::attempts;
+    let s = setup(&app).await;
+    let receiver = Receiver::start().await;
+    let hook = s.create("Pruned", &receiver.url, "NEW_TAG").await;
+    let id = hook["id"].as_str().unwrap_or("").to_owned();
+    for _ in 0..3 {
+        s.owner.api("POST", &format!("{}/{id}/test", s.hooks()), &s.key, None).await;
+    }
+    s.logs_until(&id, 3).await;
+    let (pruned, left) = app
+        .db()
+        .write(|conn| -> Result<_, keyhook::services::ServiceError> {
+            // Two attempts are 31 days old.
+            let ids: Vec<i64> = attempts::table.select(attempts::id).order(attempts::id).limit(2).load(conn)?;
+            diesel::update(attempts::table.filter(attempts::id.eq_any(&ids)))
+                .set(attempts::attempted_at.eq(keyhook::services::now_ms() - 31 * 86_400_000))
+                .execute(conn)?;
+            let cutoff = keyhook::services::now_ms() - 30 * 86_400_000;
+            let first = keyhook::db::attempts::Attempt::prune(conn, cutoff, 1)?;
+            let second = keyhook::db::attempts::Attempt::prune(conn, cutoff, 1)?;
+            let third = keyhook::db::attempts::Attempt::prune(conn, cutoff, 1)?;
+            let left: i64 = attempts::table.count().get_result(conn)?;
+            Ok(([first, second, third], left))
+        })
+        .await
+        .expect("prune");
+    assert_eq!(pruned, [1, 1, 0], "a batch at a time, only the old ones");
+    assert_eq!(left, 1);
+}
+
 crate::on_both_backends!(with local_and_fast:
+    old_attempts_are_pruned_in_batches,
     a_slow_endpoint_does_not_delay_a_healthy_one,
     deliveries_are_signed_and_rotation_keeps_the_old_secret_for_its_grace,
     failures_are_retried_on_the_schedule_then_succeed,
