@@ -81,16 +81,6 @@ async fn measure(label: &str, server: &Server) {
     );
 }
 
-fn fresh_postgres(admin_url: &str) -> String {
-    use diesel::connection::SimpleConnection;
-    use diesel::Connection;
-    let mut admin = diesel::PgConnection::establish(admin_url).expect("connect to KEYHOOK_BENCH_DATABASE_URL");
-    let name = format!("kh_bench_{}", keyhook::domain::new_public_id());
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the bench database");
-    let (base, _) = admin_url.rsplit_once('/').expect("a database in the URL");
-    format!("{base}/{name}")
-}
-
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
@@ -115,7 +105,7 @@ fn main() {
 
     match std::env::var("KEYHOOK_BENCH_DATABASE_URL") {
         Ok(admin) if !admin.is_empty() => {
-            let url = fresh_postgres(&admin);
+            let url = common::fresh_postgres(&admin);
             let dir = tempfile::tempdir().expect("dir");
             let (server, _) = start_with(&url, dir.path(), &env);
             runtime.block_on(measure("PostgreSQL", &server));

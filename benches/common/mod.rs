@@ -251,3 +251,14 @@ pub async fn wrong_keys(server: &Server, count: usize) -> usize {
     }
     refused
 }
+
+/// A new database on the PostgreSQL server `admin_url` points at (a role with CREATEDB).
+pub fn fresh_postgres(admin_url: &str) -> String {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let mut admin = diesel::PgConnection::establish(admin_url).expect("connect to KEYHOOK_BENCH_DATABASE_URL");
+    let name = format!("kh_bench_{}", keyhook::domain::new_public_id());
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the bench database");
+    let (base, _) = admin_url.rsplit_once('/').expect("a database in the URL");
+    format!("{base}/{name}")
+}

@@ -81,10 +81,11 @@ impl Attempt {
             .optional()
     }
 
-    /// One page, each attempt with its delivery's message id.
+    /// One page, each attempt with its delivery's message id. The page is read from the
+    /// attempts index alone (newest first, keyset), then the message ids of its 50 or so
+    /// deliveries by primary key: no join for the planner to get wrong on a large table.
     pub fn page(conn: &mut DbConnection, q: &LogQuery) -> QueryResult<Vec<(Attempt, String)>> {
-        let mut query =
-            attempts::table.inner_join(deliveries::table).filter(attempts::webhook_id.eq(q.webhook_id)).into_boxed();
+        let mut query = attempts::table.filter(attempts::webhook_id.eq(q.webhook_id)).into_boxed();
         match q.outcome {
             Outcome::All => {}
             Outcome::Succeeded => query = query.filter(attempts::succeeded.eq(true)),
@@ -100,12 +101,26 @@ impl Attempt {
             query =
                 query.filter(attempts::attempted_at.lt(at).or(attempts::attempted_at.eq(at).and(attempts::id.lt(id))));
         }
-        query
+        let page: Vec<Attempt> = query
             .order((attempts::attempted_at.desc(), attempts::id.desc()))
             .offset(q.offset)
             .limit(q.limit)
-            .select((Attempt::as_select(), deliveries::message_id))
-            .load(conn)
+            .select(Attempt::as_select())
+            .load(conn)?;
+        let ids: Vec<i64> = page.iter().map(|a| a.delivery_id).collect();
+        let messages: std::collections::HashMap<i64, String> = deliveries::table
+            .filter(deliveries::id.eq_any(&ids))
+            .select((deliveries::id, deliveries::message_id))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect();
+        Ok(page
+            .into_iter()
+            .map(|a| {
+                let message = messages.get(&a.delivery_id).cloned().unwrap_or_default();
+                (a, message)
+            })
+            .collect())
     }
 
     /// The outcomes of the webhook's latest `n` attempts, newest first.

@@ -266,6 +266,12 @@ async fn plans_gate_events_and_the_number_of_webhooks(app: TestApp) {
         .collect();
     assert_eq!(enabled.len(), 3, "NEW_INVOICE lost its feature; 'Five' is past the limit: {enabled:?}");
     assert!(!enabled.contains(&"Invoices") && !enabled.contains(&"Five"));
+
+    // Every webhook change is in the workspace's audit log, without secrets.
+    let audit = s.owner.get(&format!("/workspaces/{}/settings/accounts", s.ws)).await;
+    let created = audit.body.matches("Created webhook").count();
+    assert_eq!(created, 5, "one audit row per webhook created");
+    assert!(!audit.body.contains("whsec_"));
 }
 
 async fn bad_webhook_input_is_refused_with_a_clear_error(app: TestApp) {
