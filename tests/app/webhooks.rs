@@ -342,7 +342,7 @@ async fn a_slow_endpoint_does_not_delay_a_healthy_one(app: TestApp) {
         s.owner.api("POST", &test(&healthy_hook), &s.key, None).await;
         let hits = healthy.wait_for(n, WAIT).await;
         let latency = hits[n - 1].at.duration_since(queued);
-        assert!(latency < Duration::from_millis(500), "healthy delivery {n} took {latency:?} behind a slow one");
+        assert!(latency < Duration::from_secs(1), "healthy delivery {n} took {latency:?} behind a slow one (3 s)");
     }
     assert!(slow.hits().len() <= 4, "the slow endpoint never gets more than its bound at once");
 }

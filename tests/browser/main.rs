@@ -94,13 +94,15 @@ async fn setup_second_workspace_switch_and_preferences() {
     let beta = c.current_url().await.expect("url").path().to_owned();
     let select = c.find(Locator::Css("#workspace-select")).await.expect("dropdown");
     select.select_by_label("Acme").await.expect("choose Acme");
+    // The dropdown shows the choice at once; wait for the page it leads to.
+    let switched = format!("return location.pathname !== {beta:?} && location.pathname.endsWith('/settings/members');");
+    eventually(c, "the members tab of Acme", &switched).await;
     eventually(
         c,
-        "Acme active",
-        "return document.querySelector('#workspace-select option:checked').textContent === 'Acme';",
+        "Acme active after the switch",
+        "return document.readyState === 'complete' && document.querySelector('#workspace-select option:checked').textContent === 'Acme';",
     )
     .await;
-    eventually(c, "the members tab of Acme", "return location.pathname.endsWith('/settings/members');").await;
     let acme = c.current_url().await.expect("url").path().to_owned();
     assert_ne!(acme, beta, "the same screen of the other workspace");
 
