@@ -66,7 +66,11 @@ pub fn record(
     } else {
         let retry = usize::try_from(delivery.attempts).unwrap_or(usize::MAX);
         retry_delay(policy.schedule, retry, outcome.retry_after)
-            .map(|wait| attempted_at + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX))
+            // The wait counts from the failure's answer, not from when the attempt began.
+            .map(|wait| {
+                let answered = attempted_at + i64::try_from(outcome.duration.as_millis()).unwrap_or(0);
+                answered.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX))
+            })
     };
     let state = match (succeeded, next) {
         (true, _) => "SUCCEEDED",
