@@ -76,10 +76,12 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
     TestApp { address, database_url, handle, _dir: dir }
 }
 
-/// A new database on the PostgreSQL server for one test. Leftovers of earlier runs are
-/// dropped once per process, before the first test creates its own.
+/// A new database on the PostgreSQL server for one test, named with its creation time. Once
+/// per process, leftovers of runs more than an hour old are dropped (never those of a test
+/// process running beside this one).
 pub fn fresh_postgres_database(admin_url: &str) -> String {
     static CLEANED: OnceLock<()> = OnceLock::new();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let mut admin = PgConnection::establish(admin_url).expect("connect to KEYHOOK_TEST_DATABASE_URL");
     CLEANED.get_or_init(|| {
         #[derive(diesel::QueryableByName)]
@@ -92,10 +94,13 @@ pub fn fresh_postgres_database(admin_url: &str) -> String {
             .load(&mut admin)
             .expect("list databases");
         for db in stale {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db.datname));
+            let created = db.datname.split('_').nth(2).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+            if now.saturating_sub(created) > 3600 {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db.datname));
+            }
         }
     });
-    let name = format!("kh_test_{}", keyhook::domain::new_public_id());
+    let name = format!("kh_test_{now}_{}", keyhook::domain::new_public_id());
     admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create a test database");
     let (base, _) = admin_url.rsplit_once('/').expect("the URL names a database");
     format!("{base}/{name}")
