@@ -17,7 +17,7 @@ use std::time::Duration;
 use actix_web::middleware::from_fn;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-pub use auth::{authenticate, ApiCaller, API_KEY_HEADER};
+pub use auth::ApiCaller;
 pub use error::ApiError;
 
 /// In-memory state of the API: the key cache, rate limits, and last-use batching.

@@ -449,6 +449,7 @@ pub async fn logs_get(
         to: instant("to", query.to.as_deref())?,
         before,
         offset: 0,
+        newest_first: true,
         limit: page_size(query.page_size)?,
     };
     logs_page(&state, &caller, path.into_inner(), query).await
@@ -472,7 +473,6 @@ pub async fn logs_post(
     if !(1..=10_000).contains(&page) {
         return Err(ApiError::bad_request("page: use 1 or more"));
     }
-    let _newest_first = filters.sort_by_newest.unwrap_or(true);
     let query = LogQuery {
         webhook_id: 0,
         outcome: outcome(filters.status.as_deref())?,
@@ -480,6 +480,7 @@ pub async fn logs_post(
         to: instant("to", filters.to.as_deref())?,
         before: None,
         offset: (page - 1) * size,
+        newest_first: filters.sort_by_newest.unwrap_or(true),
         limit: size,
     };
     logs_page(&state, &caller, path.into_inner(), query).await

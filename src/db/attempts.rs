@@ -64,6 +64,8 @@ pub struct LogQuery {
     pub before: Option<(i64, i64)>,
     /// Rows to skip (only for Clockify's page-numbered POST; the pages use `before`).
     pub offset: i64,
+    /// Newest first (the default); Clockify's POST may ask for oldest first.
+    pub newest_first: bool,
     pub limit: i64,
 }
 
@@ -101,12 +103,12 @@ impl Attempt {
             query =
                 query.filter(attempts::attempted_at.lt(at).or(attempts::attempted_at.eq(at).and(attempts::id.lt(id))));
         }
-        let page: Vec<Attempt> = query
-            .order((attempts::attempted_at.desc(), attempts::id.desc()))
-            .offset(q.offset)
-            .limit(q.limit)
-            .select(Attempt::as_select())
-            .load(conn)?;
+        query = if q.newest_first {
+            query.order((attempts::attempted_at.desc(), attempts::id.desc()))
+        } else {
+            query.order((attempts::attempted_at.asc(), attempts::id.asc()))
+        };
+        let page: Vec<Attempt> = query.offset(q.offset).limit(q.limit).select(Attempt::as_select()).load(conn)?;
         let ids: Vec<i64> = page.iter().map(|a| a.delivery_id).collect();
         let messages: std::collections::HashMap<i64, String> = deliveries::table
             .filter(deliveries::id.eq_any(&ids))
@@ -121,16 +123,6 @@ impl Attempt {
                 (a, message)
             })
             .collect())
-    }
-
-    /// The outcomes of the webhook's latest `n` attempts, newest first.
-    pub fn recent_outcomes(conn: &mut DbConnection, webhook_id: i64, n: i64) -> QueryResult<Vec<bool>> {
-        attempts::table
-            .filter(attempts::webhook_id.eq(webhook_id))
-            .order((attempts::attempted_at.desc(), attempts::id.desc()))
-            .limit(n)
-            .select(attempts::succeeded)
-            .load(conn)
     }
 
     /// Deletes up to `batch` attempts older than `before`; answers how many went.

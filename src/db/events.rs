@@ -32,14 +32,4 @@ impl Event {
     pub fn insert(conn: &mut DbConnection, new: &NewEvent) -> QueryResult<Event> {
         diesel::insert_into(events::table).values(new).returning(events::all_columns).get_result(conn)
     }
-
-    /// The workspace's events, newest first.
-    pub fn recent(conn: &mut DbConnection, workspace_id: i64, limit: i64) -> QueryResult<Vec<Event>> {
-        events::table
-            .filter(events::workspace_id.eq(workspace_id))
-            .order((events::created_at.desc(), events::id.desc()))
-            .limit(limit)
-            .select(Event::as_select())
-            .load(conn)
-    }
 }

@@ -91,11 +91,4 @@ impl User {
     pub fn update_preferences(conn: &mut DbConnection, user_id: i64, change: &PreferencesChange) -> QueryResult<()> {
         diesel::update(users::table.find(user_id)).set(change).execute(conn).map(drop)
     }
-
-    pub fn update_profile(conn: &mut DbConnection, user_id: i64, name: &str, password_hash: &str) -> QueryResult<()> {
-        diesel::update(users::table.find(user_id))
-            .set((users::name.eq(name), users::password_hash.eq(password_hash)))
-            .execute(conn)
-            .map(drop)
-    }
 }

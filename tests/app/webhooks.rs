@@ -156,6 +156,19 @@ async fn failures_are_retried_on_the_schedule_then_succeed(app: TestApp) {
     let (status, failed) = s.owner.api("GET", &format!("{}/{id}/logs?status=FAILED", s.hooks()), &s.key, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(failed.as_array().map(Vec::len), Some(2));
+    // Clockify's POST form, oldest first on request.
+    let (status, oldest) = s
+        .owner
+        .api(
+            "POST",
+            &format!("{}/{id}/logs?page=1&page-size=2", s.hooks()),
+            &s.key,
+            Some(json!({"sortByNewest": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let triggers: Vec<&str> = oldest.as_array().expect("array").iter().filter_map(|l| l["trigger"].as_str()).collect();
+    assert_eq!(triggers, ["EVENT", "RETRY"]);
 
     // Resend the successful attempt: same id again, marked RESEND, tried once.
     let success = logs[0]["id"].as_str().unwrap_or("").to_owned();
