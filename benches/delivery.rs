@@ -118,6 +118,7 @@ impl Bench {
                     kind: "USER_CREATED",
                     created_at: now,
                     updated_at: now,
+                    create_token: None,
                 },
             )?)
         })?)

@@ -13,9 +13,8 @@ use super::auth::ApiCaller;
 use super::error::ApiError;
 use crate::db::attempts::{Attempt, LogQuery, Outcome};
 use crate::db::webhooks::Webhook;
-use crate::domain::{EndpointUrl, EventType, TriggerSourceType, WebhookName};
+use crate::domain::{EventType, TriggerSourceType, WebhookName};
 use crate::dto::{iso, ErrorDto, LogDto, WebhookDto, WebhookListDto};
-use crate::sender::network_policy::Refused;
 use crate::services::webhooks::{self as service, WebhookInput, WebhookSecrets};
 use crate::services::workspaces::{self, WorkspaceAccess};
 use crate::services::ServiceResult;
@@ -128,29 +127,20 @@ pub struct WebhookBody {
 }
 
 impl WebhookBody {
-    /// Parses every field, vetting the endpoint's host name (resolving it; a name that does not
-    /// resolve is accepted, as DNS may be down, and its attempts will fail with `dns`).
+    /// Parses every field, vetting the endpoint's host name (see [`service::endpoint`]).
     async fn parse(self, state: &AppState) -> Result<WebhookInput, ApiError> {
         let field = |name: &str, value: Option<String>| {
             value.ok_or_else(|| ApiError::bad_request(format!("{name}: must not be null")))
         };
         let name =
             WebhookName::parse(&field("name", self.name)?).map_err(|e| ApiError::bad_request(format!("name: {e}")))?;
-        let url = EndpointUrl::parse(&field("url", self.url)?, &state.network)
+        let url = service::endpoint(&field("url", self.url)?, &state.network)
+            .await
             .map_err(|e| ApiError::bad_request(format!("url: {e}")))?;
         let event = EventType::parse(&field("webhookEvent", self.webhook_event)?)
             .map_err(|e| ApiError::bad_request(format!("webhookEvent: {e}")))?;
         let trigger = TriggerSourceType::parse(self.trigger_source_type.as_deref().unwrap_or("WORKSPACE_ID"))
             .map_err(|e| ApiError::bad_request(format!("triggerSourceType: {e}")))?;
-        if let Some(host) = url.host_name() {
-            if let Err(e) = state.network.vet(host, url.port()).await {
-                if e.downcast_ref::<Refused>().is_some() {
-                    return Err(ApiError::bad_request(format!(
-                        "url: {host} resolves to a private or reserved address."
-                    )));
-                }
-            }
-        }
         Ok(WebhookInput { name, url, event, trigger, trigger_ids: self.trigger_source.unwrap_or_default() })
     }
 }
@@ -212,9 +202,10 @@ pub async fn create(
     let input = json_body::<WebhookBody>(&body)?.parse(&state).await?;
     let ws = workspace.into_inner();
     let secrets = state.secrets.clone();
-    let (created, creator) =
-        with_creator(&state, &caller, ws.clone(), move |conn, access| service::create(conn, access, &secrets, &input))
-            .await?;
+    let (created, creator) = with_creator(&state, &caller, ws.clone(), move |conn, access| {
+        service::create(conn, access, &secrets, &input, None)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(with_secrets(&created, &ws, creator)))
 }
 
@@ -255,7 +246,7 @@ pub async fn replace(
     Ok(HttpResponse::Ok().json(dto(&updated, &ws, creator, None)))
 }
 
-/// Deletes a webhook with its deliveries and attempts; answers the deleted webhook.
+/// Deletes a webhook and cancels its pending deliveries (its attempts stay until retention); answers it.
 #[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}", tag = "webhooks",
     params(("workspaceId" = String, Path), ("webhookId" = String, Path)),
     responses((status = 200, body = WebhookDto), (status = 404, body = ErrorDto)),
@@ -404,9 +395,9 @@ async fn logs_page(
     let hook = id.clone();
     let rows = as_caller(state, caller, ws, move |conn, access| service::logs(conn, access, &id, query)).await?;
     let next = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|(a, _)| format!("{}.{}", a.attempted_at, a.id)))
+        .then(|| rows.last().map(|r| format!("{}.{}", r.attempt.attempted_at, r.attempt.id)))
         .flatten();
-    let body: Vec<LogDto> = rows.iter().map(|(a, m)| log_dto(a, m, &hook)).collect();
+    let body: Vec<LogDto> = rows.iter().map(|r| log_dto(&r.attempt, &r.message_id, &hook)).collect();
     let mut response = HttpResponse::Ok();
     if let Some(cursor) = next {
         response.insert_header(("Next-Cursor", cursor));
@@ -448,6 +439,7 @@ pub async fn logs_get(
         from: instant("from", query.from.as_deref())?,
         to: instant("to", query.to.as_deref())?,
         before,
+        after: None,
         offset: 0,
         newest_first: true,
         limit: page_size(query.page_size)?,
@@ -479,6 +471,7 @@ pub async fn logs_post(
         from: instant("from", filters.from.as_deref())?,
         to: instant("to", filters.to.as_deref())?,
         before: None,
+        after: None,
         offset: (page - 1) * size,
         newest_first: filters.sort_by_newest.unwrap_or(true),
         limit: size,

@@ -2,7 +2,9 @@
 
 use diesel::prelude::*;
 
-use super::schema::{attempts, deliveries};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
+
+use super::schema::{attempts, deliveries, events};
 use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -62,11 +64,37 @@ pub struct LogQuery {
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub before: Option<(i64, i64)>,
+    /// The page before the one starting at this cursor (the pages' "Previous"); still newest first.
+    pub after: Option<(i64, i64)>,
     /// Rows to skip (only for Clockify's page-numbered POST; the pages use `before`).
     pub offset: i64,
     /// Newest first (the default); Clockify's POST may ask for oldest first.
     pub newest_first: bool,
     pub limit: i64,
+}
+
+/// A log row: the attempt, its delivery's `webhook-id` and the event it carried.
+pub struct LogRow {
+    pub attempt: Attempt,
+    pub message_id: String,
+    pub event_type: String,
+}
+
+/// One of a webhook's latest attempts, for the list's outcome bar.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct RecentAttempt {
+    #[diesel(sql_type = BigInt)]
+    pub webhook_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub attempted_at: i64,
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Bool)]
+    pub succeeded: bool,
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub status_code: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub error_class: Option<String>,
 }
 
 impl Attempt {
@@ -83,10 +111,10 @@ impl Attempt {
             .optional()
     }
 
-    /// One page, each attempt with its delivery's message id. The page is read from the
-    /// attempts index alone (newest first, keyset), then the message ids of its 50 or so
-    /// deliveries by primary key: no join for the planner to get wrong on a large table.
-    pub fn page(conn: &mut DbConnection, q: &LogQuery) -> QueryResult<Vec<(Attempt, String)>> {
+    /// One page, each attempt with its delivery's message id and event. The page is read from
+    /// the attempts index alone (keyset), then its 50 or so deliveries by primary key: no join
+    /// for the planner to get wrong on a large table.
+    pub fn page(conn: &mut DbConnection, q: &LogQuery) -> QueryResult<Vec<LogRow>> {
         let mut query = attempts::table.filter(attempts::webhook_id.eq(q.webhook_id)).into_boxed();
         match q.outcome {
             Outcome::All => {}
@@ -103,26 +131,59 @@ impl Attempt {
             query =
                 query.filter(attempts::attempted_at.lt(at).or(attempts::attempted_at.eq(at).and(attempts::id.lt(id))));
         }
-        query = if q.newest_first {
-            query.order((attempts::attempted_at.desc(), attempts::id.desc()))
-        } else {
+        if let Some((at, id)) = q.after {
+            query =
+                query.filter(attempts::attempted_at.gt(at).or(attempts::attempted_at.eq(at).and(attempts::id.gt(id))));
+        }
+        // "Previous" reads upwards from its cursor, then turns the page newest first again.
+        let ascending = !q.newest_first || q.after.is_some();
+        query = if ascending {
             query.order((attempts::attempted_at.asc(), attempts::id.asc()))
+        } else {
+            query.order((attempts::attempted_at.desc(), attempts::id.desc()))
         };
-        let page: Vec<Attempt> = query.offset(q.offset).limit(q.limit).select(Attempt::as_select()).load(conn)?;
+        let mut page: Vec<Attempt> = query.offset(q.offset).limit(q.limit).select(Attempt::as_select()).load(conn)?;
+        if q.newest_first && q.after.is_some() {
+            page.reverse();
+        }
         let ids: Vec<i64> = page.iter().map(|a| a.delivery_id).collect();
-        let messages: std::collections::HashMap<i64, String> = deliveries::table
+        let about: std::collections::HashMap<i64, (String, String)> = deliveries::table
+            .inner_join(events::table)
             .filter(deliveries::id.eq_any(&ids))
-            .select((deliveries::id, deliveries::message_id))
-            .load::<(i64, String)>(conn)?
+            .select((deliveries::id, deliveries::message_id, events::event_type))
+            .load::<(i64, String, String)>(conn)?
             .into_iter()
+            .map(|(id, message, event)| (id, (message, event)))
             .collect();
         Ok(page
             .into_iter()
-            .map(|a| {
-                let message = messages.get(&a.delivery_id).cloned().unwrap_or_default();
-                (a, message)
+            .map(|attempt| {
+                let (message_id, event_type) = about.get(&attempt.delivery_id).cloned().unwrap_or_default();
+                LogRow { attempt, message_id, event_type }
             })
             .collect())
+    }
+
+    /// The latest `per` attempts of each webhook, newest first: one statement of index range
+    /// reads (a window function would read every attempt of a busy webhook).
+    pub fn recent(conn: &mut DbConnection, webhook_ids: &[i64], per: u8) -> QueryResult<Vec<RecentAttempt>> {
+        if webhook_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Only integers are written into the statement.
+        let parts: Vec<String> = webhook_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                format!(
+                    "SELECT * FROM (SELECT webhook_id, attempted_at, id, succeeded, status_code, error_class \
+                     FROM attempts WHERE webhook_id = {id} ORDER BY attempted_at DESC, id DESC LIMIT {per}) AS r{i}"
+                )
+            })
+            .collect();
+        let mut rows: Vec<RecentAttempt> = diesel::sql_query(parts.join(" UNION ALL ")).load(conn)?;
+        rows.sort_by(|a, b| (a.webhook_id, b.attempted_at, b.id).cmp(&(b.webhook_id, a.attempted_at, a.id)));
+        Ok(rows)
     }
 
     /// Deletes up to `batch` attempts older than `before`; answers how many went.

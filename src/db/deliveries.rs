@@ -123,6 +123,18 @@ impl Delivery {
             .first(conn)
     }
 
+    /// Whether one of the webhook's deliveries is to be sent before `until` (a test or resend
+    /// just queued): the attempts list keeps refreshing itself while so.
+    pub fn due_before(conn: &mut DbConnection, webhook_id: i64, until: i64) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            deliveries::table
+                .filter(deliveries::webhook_id.eq(webhook_id))
+                .filter(deliveries::state.eq("PENDING"))
+                .filter(deliveries::next_attempt_at.le(until)),
+        ))
+        .get_result(conn)
+    }
+
     /// How many deliveries wait, and when the oldest due one was due.
     pub fn backlog(conn: &mut DbConnection, now: i64) -> QueryResult<(i64, Option<i64>)> {
         let pending = deliveries::table.filter(deliveries::state.eq("PENDING"));

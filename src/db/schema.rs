@@ -84,6 +84,8 @@ diesel::table! {
         kind -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        deleted_at -> Nullable<BigInt>,
+        create_token -> Nullable<Text>,
     }
 }
 

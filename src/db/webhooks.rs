@@ -2,8 +2,13 @@
 
 use diesel::prelude::*;
 
-use super::schema::webhooks;
+use super::schema::{attempts, deliveries, webhooks};
 use super::DbConnection;
+
+/// The webhooks that are not deleted (a deleted one is kept only for its attempts).
+fn live() -> webhooks::BoxedQuery<'static, crate::db::MultiBackend> {
+    webhooks::table.filter(webhooks::deleted_at.is_null()).into_boxed()
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhooks)]
@@ -29,6 +34,8 @@ pub struct Webhook {
     pub kind: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+    pub create_token: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -51,6 +58,7 @@ pub struct NewWebhook<'a> {
     pub kind: &'a str,
     pub created_at: i64,
     pub updated_at: i64,
+    pub create_token: Option<&'a str>,
 }
 
 /// The fields a PUT replaces.
@@ -98,7 +106,7 @@ impl Webhook {
 
     /// A webhook of the workspace by public id; another workspace's is not found.
     pub fn find_in(conn: &mut DbConnection, workspace_id: i64, public_id: &str) -> QueryResult<Option<Webhook>> {
-        webhooks::table
+        live()
             .filter(webhooks::workspace_id.eq(workspace_id))
             .filter(webhooks::public_id.eq(public_id))
             .select(Webhook::as_select())
@@ -108,7 +116,7 @@ impl Webhook {
 
     /// The workspace's webhooks, by event then name (as the Webhooks page lists them).
     pub fn of_workspace(conn: &mut DbConnection, workspace_id: i64) -> QueryResult<Vec<Webhook>> {
-        webhooks::table
+        live()
             .filter(webhooks::workspace_id.eq(workspace_id))
             .order((webhooks::event_type.asc(), webhooks::name.asc(), webhooks::id.asc()))
             .select(Webhook::as_select())
@@ -117,7 +125,7 @@ impl Webhook {
 
     /// The webhooks that receive `event_type` in the workspace now.
     pub fn receiving(conn: &mut DbConnection, workspace_id: i64, event_type: &str) -> QueryResult<Vec<Webhook>> {
-        webhooks::table
+        live()
             .filter(webhooks::workspace_id.eq(workspace_id))
             .filter(webhooks::event_type.eq(event_type))
             .filter(webhooks::enabled.eq(true))
@@ -127,11 +135,11 @@ impl Webhook {
     }
 
     pub fn count_in(conn: &mut DbConnection, workspace_id: i64) -> QueryResult<i64> {
-        webhooks::table.filter(webhooks::workspace_id.eq(workspace_id)).count().get_result(conn)
+        live().filter(webhooks::workspace_id.eq(workspace_id)).count().get_result(conn)
     }
 
     pub fn count_by_user(conn: &mut DbConnection, workspace_id: i64, user_id: i64) -> QueryResult<i64> {
-        webhooks::table
+        live()
             .filter(webhooks::workspace_id.eq(workspace_id))
             .filter(webhooks::user_id.eq(user_id))
             .count()
@@ -150,7 +158,36 @@ impl Webhook {
         diesel::update(webhooks::table.find(id)).set(rotation).execute(conn).map(drop)
     }
 
-    pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
-        diesel::delete(webhooks::table.find(id)).execute(conn).map(drop)
+    /// The webhook made by the create form with this one-time token, if it was posted before.
+    pub fn created_by_form(conn: &mut DbConnection, workspace_id: i64, token: &str) -> QueryResult<Option<Webhook>> {
+        webhooks::table
+            .filter(webhooks::workspace_id.eq(workspace_id))
+            .filter(webhooks::create_token.eq(token))
+            .select(Webhook::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Deletes a webhook: it stops at once and its pending deliveries are cancelled, but the
+    /// row stays (hidden) while attempts refer to it, for the audit; see [`Webhook::purge`].
+    pub fn delete(conn: &mut DbConnection, id: i64, now: i64) -> QueryResult<()> {
+        diesel::update(webhooks::table.find(id))
+            .set((webhooks::deleted_at.eq(now), webhooks::enabled.eq(false)))
+            .execute(conn)?;
+        diesel::update(deliveries::table.filter(deliveries::webhook_id.eq(id)).filter(deliveries::state.eq("PENDING")))
+            .set((deliveries::state.eq("CANCELLED"), deliveries::next_attempt_at.eq(None::<i64>)))
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// Removes deleted webhooks (with their deliveries) once retention has taken their last attempt.
+    pub fn purge(conn: &mut DbConnection) -> QueryResult<usize> {
+        let has_attempts = attempts::table.filter(attempts::webhook_id.eq(webhooks::id)).select(attempts::id);
+        diesel::delete(
+            webhooks::table
+                .filter(webhooks::deleted_at.is_not_null())
+                .filter(diesel::dsl::not(diesel::dsl::exists(has_attempts))),
+        )
+        .execute(conn)
     }
 }

@@ -160,6 +160,23 @@ impl DisplayPrefs {
         let zoned = timestamp.to_zoned(self.time_zone.zone.clone());
         format!("{} {}", zoned.strftime(self.date_format.strftime()), zoned.strftime(self.time_format.strftime()))
     }
+
+    /// The instant as a `datetime-local` field's value in the user's zone (`2024-01-31T09:30`).
+    pub fn local_input(&self, unix_ms: i64) -> String {
+        Timestamp::from_millisecond(unix_ms)
+            .map(|t| t.to_zoned(self.time_zone.zone.clone()).strftime("%Y-%m-%dT%H:%M").to_string())
+            .unwrap_or_default()
+    }
+
+    /// Reads a `datetime-local` field's value as a time in the user's zone, as Unix ms.
+    pub fn parse_local(&self, input: &str) -> Result<i64, String> {
+        let civil: jiff::civil::DateTime =
+            input.trim().parse().map_err(|_| "Enter a date and time, like 2024-01-31 09:30.".to_owned())?;
+        civil
+            .to_zoned(self.time_zone.zone.clone())
+            .map(|zoned| zoned.timestamp().as_millisecond())
+            .map_err(|_| "That time does not exist in your time zone.".to_owned())
+    }
 }
 
 #[cfg(test)]
@@ -176,6 +193,15 @@ mod tests {
 
     // 2022-11-30T02:06:04.500Z
     const INSTANT: i64 = 1_669_773_964_500;
+
+    #[test]
+    fn local_inputs_round_trip_in_the_users_zone() {
+        let kolkata = prefs("Asia/Kolkata", "DD-MM-YYYY", "HOUR24");
+        assert_eq!(kolkata.local_input(INSTANT), "2022-11-30T07:36");
+        assert_eq!(kolkata.parse_local("2022-11-30T07:36"), Ok(INSTANT - 4_500));
+        assert!(kolkata.parse_local("yesterday").is_err());
+        assert!(kolkata.parse_local("").is_err());
+    }
 
     #[test]
     fn formats_in_the_users_zone_and_formats() {

@@ -254,6 +254,8 @@ impl Sender {
                 .await?;
             total += removed;
             if removed < 1000 {
+                // Deleted webhooks go with their last attempt.
+                self.db.write(|conn| -> Result<_, ServiceError> { Ok(Webhook::purge(conn)?) }).await?;
                 return Ok(total);
             }
         }

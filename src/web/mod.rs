@@ -15,6 +15,7 @@ mod security_headers;
 pub mod session;
 mod settings;
 mod setup;
+mod webhooks;
 mod workspaces;
 
 use actix_web::http::{header, StatusCode};
@@ -61,6 +62,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/workspaces/{ws}/members/{user}/remove", web::post().to(members::remove))
         .route("/workspaces/{ws}/members/{user}/transfer", web::post().to(members::transfer))
         .route("/workspaces/{ws}/invitations/{id}/revoke", web::post().to(members::revoke_invitation))
+        .route("/workspaces/{ws}/webhooks", web::get().to(webhooks::list))
+        .route("/workspaces/{ws}/webhooks", web::post().to(webhooks::create))
+        .route("/workspaces/{ws}/webhooks/new", web::get().to(webhooks::new_form))
+        .route("/workspaces/{ws}/webhooks/{id}", web::get().to(webhooks::details))
+        .route("/workspaces/{ws}/webhooks/{id}/attempts", web::get().to(webhooks::fragment))
+        .route("/workspaces/{ws}/webhooks/{id}/attempts/{attempt}/resend", web::post().to(webhooks::resend))
+        .route("/workspaces/{ws}/webhooks/{id}/test", web::post().to(webhooks::test))
+        .route("/workspaces/{ws}/webhooks/{id}/enable", web::post().to(webhooks::enable))
+        .route("/workspaces/{ws}/webhooks/{id}/recover", web::post().to(webhooks::recover))
+        .route("/workspaces/{ws}/webhooks/{id}/edit", web::get().to(webhooks::edit_form))
+        .route("/workspaces/{ws}/webhooks/{id}/edit", web::post().to(webhooks::save))
+        .route("/workspaces/{ws}/webhooks/{id}/secret/reveal", web::post().to(webhooks::reveal))
+        .route("/workspaces/{ws}/webhooks/{id}/secret/reset", web::get().to(webhooks::reset_form))
+        .route("/workspaces/{ws}/webhooks/{id}/secret/reset", web::post().to(webhooks::reset_secret))
+        .route("/workspaces/{ws}/webhooks/{id}/delete", web::get().to(webhooks::delete_form))
+        .route("/workspaces/{ws}/webhooks/{id}/delete", web::post().to(webhooks::delete))
         .route("/invitations/{token}", web::get().to(invitations::show))
         .route("/invitations/{token}", web::post().to(invitations::accept));
 }

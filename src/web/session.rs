@@ -109,6 +109,10 @@ impl Frame {
         self.active.as_ref().map_or("", |w| w.id.as_str())
     }
 
+    pub fn active_name(&self) -> &str {
+        self.active.as_ref().map_or("this workspace", |w| w.name.as_str())
+    }
+
     /// Whether the user runs the active workspace (Owner or Admin).
     pub fn administers_active(&self) -> bool {
         self.active.as_ref().is_some_and(|w| w.role.administers())
@@ -133,6 +137,16 @@ impl Page {
     /// The user's access to the workspace in the URL; 404 if it is not one of theirs.
     pub fn access(&self, workspace: &str) -> Result<WorkspaceAccess, AppError> {
         Ok(WorkspaceAccess::among(self.user.id, &self.memberships, workspace)?)
+    }
+
+    /// Like [`Page::admin_access`], but other members get 404: the Webhooks screens are "not
+    /// visible to other user roles" (the help article), so they do not learn they exist.
+    pub fn hidden_admin_access(&self, workspace: &str) -> Result<WorkspaceAccess, AppError> {
+        let access = self.access(workspace)?;
+        if !access.role.administers() {
+            return Err(AppError::NotFound);
+        }
+        Ok(access)
     }
 
     /// Like [`Page::access`], and the user must be its Owner or an Admin (403 otherwise).

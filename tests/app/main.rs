@@ -14,5 +14,6 @@ mod preferences;
 mod processes;
 mod receiver;
 mod roles_and_isolation;
+mod webhook_pages;
 mod webhooks;
 mod workspaces;

@@ -3,28 +3,42 @@
 //! API and the pages; Owners and Admins only. Every change writes an audit row.
 
 use crate::crypto::SecretBox;
-use crate::db::attempts::{Attempt, LogQuery};
 use crate::db::audit_log::{AuditEntry, NewAuditEntry};
-use crate::db::deliveries::Delivery;
-use crate::db::events::Event;
 use crate::db::memberships::Membership;
-use crate::db::schema::deliveries;
 use crate::db::webhooks::{NewWebhook, SecretRotation, Webhook, WebhookEdit, WebhookState};
 use crate::db::DbConnection;
 use crate::domain::{
-    is_public_id, new_auth_token, new_public_id, sample_payload, DisabledReason, EndpointUrl, EventType, Plan,
-    SigningSecret, TriggerSourceType, WebhookName,
+    new_auth_token, new_public_id, DisabledReason, EndpointUrl, EventType, Plan, SigningSecret, TriggerSourceType,
+    WebhookName,
 };
 
-use super::events;
+mod allowance;
+mod reads;
+mod sends;
+
+use allowance::plan_of;
+pub use allowance::{Allowance, FREE_PER_WORKSPACE, PAID_PER_USER, PAID_PER_WORKSPACE};
+pub use reads::*;
+pub use sends::*;
+
 use super::workspaces::WorkspaceAccess;
 use super::{now_ms, ServiceError, ServiceResult};
+use crate::sender::network_policy::{NetworkPolicy, Refused};
 
-/// Webhooks a FREE workspace may have.
-pub const FREE_PER_WORKSPACE: i64 = 3;
-/// Webhooks a paid workspace may have, in all and per user.
-pub const PAID_PER_WORKSPACE: i64 = 100;
-pub const PAID_PER_USER: i64 = 10;
+/// Parses an endpoint URL and vets its host name by resolving it: a name that resolves into a
+/// private or reserved network is refused. A name that does not resolve is accepted (DNS may be
+/// down); its attempts will fail with `dns`, and the sender vets every address again anyway.
+pub async fn endpoint(text: &str, network: &NetworkPolicy) -> Result<EndpointUrl, String> {
+    let url = EndpointUrl::parse(text, network)?;
+    if let Some(host) = url.host_name() {
+        if let Err(e) = network.vet(host, url.port()).await {
+            if e.downcast_ref::<Refused>().is_some() {
+                return Err(format!("{host} resolves to a private or reserved address."));
+            }
+        }
+    }
+    Ok(url)
+}
 
 /// A webhook's definition, parsed (the endpoint already vetted by the caller).
 #[derive(Debug, Clone)]
@@ -43,64 +57,35 @@ pub struct WebhookSecrets {
     pub auth_token: String,
 }
 
-fn plan_of(access: &WorkspaceAccess) -> Plan {
-    Plan::parse(&access.workspace.plan).unwrap_or(Plan::Free)
-}
-
-pub fn list(conn: &mut DbConnection, access: &WorkspaceAccess) -> ServiceResult<Vec<Webhook>> {
-    access.require_admin()?;
-    Ok(Webhook::of_workspace(conn, access.workspace.id)?)
-}
-
-pub fn find(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str) -> ServiceResult<Webhook> {
-    access.require_admin()?;
-    if !is_public_id(public_id) {
-        return Err(ServiceError::NotFound);
-    }
-    Webhook::find_in(conn, access.workspace.id, public_id)?.ok_or(ServiceError::NotFound)
-}
-
-/// The webhook with its current secret and token opened.
-pub fn reveal(
-    conn: &mut DbConnection,
-    access: &WorkspaceAccess,
-    secrets: &SecretBox,
-    public_id: &str,
-) -> ServiceResult<WebhookSecrets> {
-    let webhook = find(conn, access, public_id)?;
-    let secret = SigningSecret::parse(&secrets.open(&webhook.secret_sealed)?).map_err(anyhow::Error::msg)?;
-    let auth_token = secrets.open(&webhook.auth_token_sealed)?;
-    Ok(WebhookSecrets { webhook, secret, auth_token })
-}
-
+/// Creates a webhook. `form_token` is the one-time token of the page's form: a form posted
+/// twice is refused instead of creating a second webhook.
 pub fn create(
     conn: &mut DbConnection,
     access: &WorkspaceAccess,
     secrets: &SecretBox,
     input: &WebhookInput,
+    form_token: Option<&str>,
 ) -> ServiceResult<WebhookSecrets> {
     access.require_admin()?;
-    let plan = plan_of(access);
-    let in_workspace = Webhook::count_in(conn, access.workspace.id)?;
-    if plan == Plan::Free && in_workspace >= FREE_PER_WORKSPACE {
-        return Err(ServiceError::forbidden(format!(
-            "The FREE plan allows {FREE_PER_WORKSPACE} webhooks per workspace. Upgrade the plan or delete one first."
-        )));
+    if let Some(token) = form_token {
+        if let Some(earlier) = Webhook::created_by_form(conn, access.workspace.id, token)? {
+            return Err(ServiceError::invalid(
+                "form",
+                format!("This form was already sent: the webhook “{}” was created then.", earlier.name),
+            ));
+        }
     }
-    if in_workspace >= PAID_PER_WORKSPACE {
-        return Err(ServiceError::forbidden(format!("A workspace can have at most {PAID_PER_WORKSPACE} webhooks.")));
+    let allowance = Allowance::of(conn, access)?;
+    if let Some(message) = allowance.refusal() {
+        return Err(ServiceError::forbidden(message));
     }
-    if plan != Plan::Free && Webhook::count_by_user(conn, access.workspace.id, access.user_id)? >= PAID_PER_USER {
-        return Err(ServiceError::forbidden(format!(
-            "Each user can create at most {PAID_PER_USER} webhooks per workspace."
-        )));
-    }
+    let plan = allowance.plan;
     check_trigger(conn, access, input)?;
     let secret = SigningSecret::generate();
     let auth_token = new_auth_token();
     let now = now_ms();
     let allowed = input.event.allowed_on(plan);
-    let webhook = Webhook::insert(
+    let inserted = Webhook::insert(
         conn,
         &NewWebhook {
             public_id: &new_public_id(),
@@ -120,8 +105,18 @@ pub fn create(
             kind: "USER_CREATED",
             created_at: now,
             updated_at: now,
+            create_token: form_token,
         },
-    )?;
+    );
+    let webhook = match inserted {
+        // The same form, posted twice at once: the other post created the webhook.
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+            if form_token.is_some() =>
+        {
+            return Err(ServiceError::invalid("form", "This form was already sent: the webhook was created then."));
+        }
+        other => other?,
+    };
     audit(conn, access, &webhook, "Created webhook")?;
     Ok(WebhookSecrets { webhook, secret, auth_token })
 }
@@ -158,9 +153,24 @@ pub fn update(
     Ok(webhook)
 }
 
+/// The Edit page's Save: the definition, and the Enabled switch when it moved.
+pub fn save(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    public_id: &str,
+    input: &WebhookInput,
+    enabled: bool,
+) -> ServiceResult<Webhook> {
+    let webhook = update(conn, access, public_id, input)?;
+    if webhook.enabled == enabled {
+        return Ok(webhook);
+    }
+    set_enabled(conn, access, public_id, enabled)
+}
+
 pub fn delete(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str) -> ServiceResult<Webhook> {
     let webhook = editable(conn, access, public_id)?;
-    Webhook::delete(conn, webhook.id)?;
+    Webhook::delete(conn, webhook.id, now_ms())?;
     audit(conn, access, &webhook, "Deleted webhook")?;
     Ok(webhook)
 }
@@ -272,74 +282,6 @@ fn set_plan_enabled(conn: &mut DbConnection, hook: &Webhook, allowed: bool, now:
     Ok(())
 }
 
-/// Queues the event's sample payload to this webhook alone, marked TEST.
-pub fn test(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str) -> ServiceResult<String> {
-    let webhook = find(conn, access, public_id)?;
-    let event = EventType::parse(&webhook.event_type).map_err(anyhow::Error::msg)?;
-    let sample = sample_payload(event, &access.workspace.public_id);
-    let event_row = events::test_event(conn, access.workspace.id, event, &sample)?;
-    let message_id = events::new_message_id();
-    events::enqueue_once(conn, event_row.id, webhook.id, &message_id, "TEST")?;
-    Ok(message_id)
-}
-
-/// Sends an attempt's payload again with the same `webhook-id`, once, marked RESEND.
-pub fn resend(
-    conn: &mut DbConnection,
-    access: &WorkspaceAccess,
-    public_id: &str,
-    attempt_id: &str,
-) -> ServiceResult<()> {
-    let webhook = find(conn, access, public_id)?;
-    if webhook.kind == "ADDON" {
-        return Err(ServiceError::forbidden("Add-on webhooks cannot be resent."));
-    }
-    let attempt = Attempt::find_of_webhook(conn, webhook.id, attempt_id)?.ok_or(ServiceError::NotFound)?;
-    let delivery = Delivery::find(conn, attempt.delivery_id)?.ok_or(ServiceError::NotFound)?;
-    events::enqueue_once(conn, delivery.event_id, webhook.id, &delivery.message_id, "RESEND")?;
-    audit(conn, access, &webhook, "Resent a delivery")?;
-    Ok(())
-}
-
-/// Resends every delivery of the webhook that was never delivered (failed for good, or dropped
-/// while the webhook was disabled) since `since` (Unix ms).
-pub fn recover(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str, since: i64) -> ServiceResult<usize> {
-    use diesel::prelude::*;
-    let webhook = find(conn, access, public_id)?;
-    if webhook.kind == "ADDON" {
-        return Err(ServiceError::forbidden("Add-on webhooks cannot be resent."));
-    }
-    let failed: Vec<(i64, String)> = deliveries::table
-        .filter(deliveries::webhook_id.eq(webhook.id))
-        // Failed for good, or dropped while the webhook was disabled: never delivered either way.
-        .filter(deliveries::state.eq_any(["FAILED", "CANCELLED"]))
-        .filter(deliveries::created_at.ge(since))
-        .select((deliveries::event_id, deliveries::message_id))
-        .load(conn)?;
-    for (event_id, message_id) in &failed {
-        events::enqueue_once(conn, *event_id, webhook.id, message_id, "RESEND")?;
-    }
-    audit(conn, access, &webhook, &format!("Recovered {} failed deliveries", failed.len()))?;
-    Ok(failed.len())
-}
-
-/// One page of the webhook's attempts.
-pub fn logs(
-    conn: &mut DbConnection,
-    access: &WorkspaceAccess,
-    public_id: &str,
-    query: LogQuery,
-) -> ServiceResult<Vec<(Attempt, String)>> {
-    let webhook = find(conn, access, public_id)?;
-    Ok(Attempt::page(conn, &LogQuery { webhook_id: webhook.id, ..query })?)
-}
-
-/// The public id of the user who created the webhook, if they still exist.
-pub fn creator(conn: &mut DbConnection, webhook: &Webhook) -> ServiceResult<Option<String>> {
-    let Some(user_id) = webhook.user_id else { return Ok(None) };
-    Ok(crate::db::users::User::find(conn, user_id)?.map(|u| u.public_id))
-}
-
 fn editable(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str) -> ServiceResult<Webhook> {
     let webhook = find(conn, access, public_id)?;
     if webhook.kind == "ADDON" {
@@ -396,11 +338,4 @@ fn audit(conn: &mut DbConnection, access: &WorkspaceAccess, webhook: &Webhook, a
         },
     )?;
     Ok(())
-}
-
-/// Reads the event row (used by the sender and the logs).
-pub fn event(conn: &mut DbConnection, event_id: i64) -> ServiceResult<Option<Event>> {
-    use crate::db::schema::events;
-    use diesel::prelude::*;
-    Ok(events::table.find(event_id).select(Event::as_select()).first(conn).optional()?)
 }

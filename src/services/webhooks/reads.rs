@@ -1,0 +1,110 @@
+//! Reading webhooks: the list, one webhook (with its secrets opened), and its attempts.
+
+use crate::crypto::SecretBox;
+use crate::db::attempts::{Attempt, LogQuery, LogRow, RecentAttempt};
+use crate::db::deliveries::Delivery;
+use crate::db::events::Event;
+use crate::db::users::User;
+use crate::db::webhooks::Webhook;
+use crate::db::DbConnection;
+use crate::domain::{is_public_id, SigningSecret};
+use crate::services::workspaces::WorkspaceAccess;
+use crate::services::{now_ms, ServiceError, ServiceResult};
+
+use super::{Allowance, WebhookSecrets};
+
+pub fn list(conn: &mut DbConnection, access: &WorkspaceAccess) -> ServiceResult<Vec<Webhook>> {
+    access.require_admin()?;
+    Ok(Webhook::of_workspace(conn, access.workspace.id)?)
+}
+
+pub fn find(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str) -> ServiceResult<Webhook> {
+    access.require_admin()?;
+    if !is_public_id(public_id) {
+        return Err(ServiceError::NotFound);
+    }
+    Webhook::find_in(conn, access.workspace.id, public_id)?.ok_or(ServiceError::NotFound)
+}
+
+/// The webhook with its current secret and token opened.
+pub fn reveal(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    secrets: &SecretBox,
+    public_id: &str,
+) -> ServiceResult<WebhookSecrets> {
+    let webhook = find(conn, access, public_id)?;
+    let secret = SigningSecret::parse(&secrets.open(&webhook.secret_sealed)?).map_err(anyhow::Error::msg)?;
+    let auth_token = secrets.open(&webhook.auth_token_sealed)?;
+    Ok(WebhookSecrets { webhook, secret, auth_token })
+}
+
+/// One page of the webhook's attempts.
+pub fn logs(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    public_id: &str,
+    query: LogQuery,
+) -> ServiceResult<Vec<LogRow>> {
+    let webhook = find(conn, access, public_id)?;
+    Ok(Attempt::page(conn, &LogQuery { webhook_id: webhook.id, ..query })?)
+}
+
+/// The public id of the user who created the webhook, if they still exist.
+pub fn creator(conn: &mut DbConnection, webhook: &Webhook) -> ServiceResult<Option<String>> {
+    let Some(user_id) = webhook.user_id else { return Ok(None) };
+    Ok(crate::db::users::User::find(conn, user_id)?.map(|u| u.public_id))
+}
+
+/// Reads the event row (used by the sender and the logs).
+pub fn event(conn: &mut DbConnection, event_id: i64) -> ServiceResult<Option<Event>> {
+    use crate::db::schema::events;
+    use diesel::prelude::*;
+    Ok(events::table.find(event_id).select(Event::as_select()).first(conn).optional()?)
+}
+
+/// What the Webhooks page shows: every webhook with its latest attempts, and the allowance.
+pub struct Overview {
+    pub webhooks: Vec<Webhook>,
+    /// The latest attempts of each webhook, newest first, grouped by webhook.
+    pub recent: Vec<RecentAttempt>,
+    pub allowance: Allowance,
+}
+
+/// How many attempts the list's outcome bar shows.
+pub const RECENT_ATTEMPTS: u8 = 20;
+
+pub fn overview(conn: &mut DbConnection, access: &WorkspaceAccess) -> ServiceResult<Overview> {
+    let webhooks = list(conn, access)?;
+    let ids: Vec<i64> = webhooks.iter().map(|w| w.id).collect();
+    let recent = Attempt::recent(conn, &ids, RECENT_ATTEMPTS)?;
+    Ok(Overview { webhooks, recent, allowance: Allowance::of(conn, access)? })
+}
+
+/// What a webhook's Details and Edit pages show.
+pub struct Details {
+    pub webhook: Webhook,
+    pub creator_name: Option<String>,
+    pub attempts: Vec<LogRow>,
+    /// A delivery of this webhook is due within seconds (a test or resend just queued).
+    pub sending_soon: bool,
+}
+
+/// How far ahead a queued delivery keeps the attempts list refreshing itself.
+const SOON_MS: i64 = 5_000;
+
+pub fn details(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    public_id: &str,
+    query: LogQuery,
+) -> ServiceResult<Details> {
+    let webhook = find(conn, access, public_id)?;
+    let attempts = Attempt::page(conn, &LogQuery { webhook_id: webhook.id, ..query })?;
+    let sending_soon = Delivery::due_before(conn, webhook.id, now_ms() + SOON_MS)?;
+    let creator_name = match webhook.user_id {
+        Some(id) => User::find(conn, id)?.map(|u| u.name),
+        None => None,
+    };
+    Ok(Details { webhook, creator_name, attempts, sending_soon })
+}

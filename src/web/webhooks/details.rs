@@ -1,0 +1,131 @@
+//! `/workspaces/{ws}/webhooks/{id}`: the webhook's settings at a glance, why it is disabled
+//! (with Enable), Recover failed, and its attempts.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::attempts::{load, AttemptsQuery, AttemptsView};
+use super::hook_url;
+use super::view::state_label;
+use crate::db::webhooks::Webhook;
+use crate::error::AppError;
+use crate::services::now_ms;
+use crate::services::webhooks as service;
+use crate::services::workspaces::WorkspaceAccess;
+use crate::state::AppState;
+use crate::web::forms::FieldErrors;
+use crate::web::session::{set_flash, Frame, Page};
+use crate::web::{render, see_other};
+
+#[derive(Template)]
+#[template(path = "webhooks/details.html")]
+struct DetailsPage {
+    frame: Frame,
+    ws: String,
+    hook: Webhook,
+    state: String,
+    created: String,
+    creator: Option<String>,
+    disabled_since: Option<String>,
+    editable: bool,
+    recover_since: String,
+    errors: FieldErrors,
+    attempts: AttemptsView,
+}
+
+/// How far back Recover failed looks by default.
+const RECOVER_DEFAULT_MS: i64 = 24 * 60 * 60 * 1000;
+
+async fn show(
+    page: Page,
+    state: &AppState,
+    access: &WorkspaceAccess,
+    id: String,
+    query: &AttemptsQuery,
+    form: (String, FieldErrors),
+) -> Result<HttpResponse, AppError> {
+    let details = load(state, access, id, query).await?;
+    let prefs = page.prefs();
+    let ws = access.workspace.public_id.clone();
+    let attempts = AttemptsView::new(&ws, &page.frame.csrf, query, &details, &prefs);
+    let hook = details.webhook;
+    let enabled = hook.enabled && hook.plan_enabled;
+    let (recover_since, errors) = form;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = DetailsPage {
+        state: state_label(&hook),
+        created: prefs.format_instant(hook.created_at),
+        creator: details.creator_name,
+        disabled_since: (!enabled).then(|| hook.disabled_at.map_or_else(String::new, |at| prefs.format_instant(at))),
+        editable: hook.kind != "ADDON",
+        recover_since: if recover_since.is_empty() {
+            prefs.local_input(now_ms() - RECOVER_DEFAULT_MS)
+        } else {
+            recover_since
+        },
+        errors,
+        frame: page.frame,
+        ws,
+        hook,
+        attempts,
+    };
+    render(status, &page)
+}
+
+pub async fn details(
+    page: Page,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    query: web::Query<AttemptsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (ws, id) = path.into_inner();
+    let access = page.hidden_admin_access(&ws)?;
+    show(page, &state, &access, id, &query, (String::new(), FieldErrors::default())).await
+}
+
+/// Enable: turns a webhook disabled by a user, by failures or by 410 back on. Nothing is replayed.
+pub async fn enable(
+    page: Page,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (ws, id) = path.into_inner();
+    let access = page.hidden_admin_access(&ws)?;
+    let (target, hook) = (access.clone(), id.clone());
+    let enabled = state.db.write(move |conn| service::set_enabled(conn, &target, &hook, true)).await?;
+    set_flash(&page.session, format!("Webhook “{}” enabled.", enabled.name), None);
+    Ok(see_other(&hook_url(&ws, &id)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RecoverForm {
+    since: String,
+}
+
+/// Recover failed: every delivery that failed for good since a time (in the user's zone) is sent again.
+pub async fn recover(
+    page: Page,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: web::Form<RecoverForm>,
+) -> Result<HttpResponse, AppError> {
+    let (ws, id) = path.into_inner();
+    let access = page.hidden_admin_access(&ws)?;
+    let mut errors = FieldErrors::default();
+    let Some(since) = errors.check("since", page.prefs().parse_local(&form.since)) else {
+        let query = AttemptsQuery::first_page("");
+        return show(page, &state, &access, id, &query, (form.since.clone(), errors)).await;
+    };
+    let (target, hook) = (access.clone(), id.clone());
+    let queued = state.db.write(move |conn| service::recover(conn, &target, &hook, since)).await?;
+    let message = match queued {
+        0 => "No failed deliveries since then: nothing to send again.".to_owned(),
+        1 => "1 failed delivery is being sent again.".to_owned(),
+        n => format!("{n} failed deliveries are being sent again."),
+    };
+    set_flash(&page.session, message, None);
+    Ok(see_other(&hook_url(&ws, &id)))
+}

@@ -1,0 +1,388 @@
+//! The Webhooks screens end to end (without JavaScript, as a plain browser posts them; the
+//! htmx fragments by their header): create, list, details with attempts, test, resend,
+//! recover, edit, reveal and reset the secret, delete, roles, isolation and every bad input.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use keyhook::config::Settings;
+use keyhook::db::schema::{attempts, webhooks};
+use reqwest::StatusCode;
+
+use crate::helpers::{Answer, Client, TestApp};
+use crate::receiver::Receiver;
+
+const WAIT: Duration = Duration::from_secs(5);
+
+fn local(settings: &mut Settings) {
+    settings.allow_private_networks = "127.0.0.0/8,::1/128".into();
+    settings.retry_schedule = "20ms".parse().expect("schedule");
+}
+
+fn list_url(ws: &str) -> String {
+    format!("/workspaces/{ws}/webhooks")
+}
+
+/// Posts the list's Create dialog with its one-time token.
+async fn create(client: &Client, ws: &str, name: &str, url: &str, event: &str) -> Answer {
+    let list = client.get(&list_url(ws)).await;
+    let token = list.attr("input[name=form_token]", "value").expect("the create form's token");
+    let csrf = list.attr("input[name=csrf_token]", "value").expect("csrf");
+    let fields =
+        [("csrf_token", csrf.as_str()), ("form_token", &token), ("name", name), ("url", url), ("event", event)];
+    client.post_raw(&list_url(ws), &fields).await
+}
+
+/// The public id of the webhook named `name` on the list.
+async fn id_of(client: &Client, ws: &str, name: &str) -> String {
+    let list = client.get(&list_url(ws)).await;
+    let html = list.html();
+    let rows = scraper::Selector::parse("tr[id^=webhook-]").expect("selector");
+    let cell = scraper::Selector::parse(".webhook-name").expect("selector");
+    html.select(&rows)
+        .find(|row| row.select(&cell).next().is_some_and(|c| c.text().collect::<String>().trim() == name))
+        .and_then(|row| row.value().attr("id"))
+        .map(|id| id.trim_start_matches("webhook-").to_owned())
+        .unwrap_or_else(|| panic!("{name} is not listed: {}", list.body))
+}
+
+/// Reloads the details page until `check` holds (the sender works in the background).
+async fn details_until(client: &Client, url: &str, check: impl Fn(&Answer) -> bool) -> Answer {
+    let started = std::time::Instant::now();
+    loop {
+        let page = client.get(url).await;
+        if check(&page) || started.elapsed() > WAIT {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn count(page: &Answer, selector: &str) -> usize {
+    page.html().select(&scraper::Selector::parse(selector).expect("selector")).count()
+}
+
+async fn the_whole_walk_from_create_to_delete(app: TestApp) {
+    let owner = app.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    let receiver = Receiver::start().await;
+
+    let advanced = owner.get("/preferences/advanced").await;
+    assert_eq!(advanced.text("#webhooks-heading").as_deref(), Some("Webhooks"));
+    assert_eq!(advanced.attr(&format!("a[href='{}']", list_url(&ws)), "class").as_deref(), Some("btn"));
+    assert!(advanced.body.contains(">Manage webhooks</a>"));
+
+    let empty = owner.get(&list_url(&ws)).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert_eq!(empty.text("a[data-dialog=create-dialog]").as_deref(), Some("Create new"));
+    assert!(empty.text("#allowance").unwrap_or_default().starts_with("0 of 3 webhooks on the FREE plan"));
+    let options: Vec<String> = empty
+        .html()
+        .select(&scraper::Selector::parse("#create-event option").expect("selector"))
+        .filter_map(|o| o.value().attr("value").filter(|v| !v.is_empty()).map(str::to_owned))
+        .collect();
+    assert_eq!(options.len(), keyhook::domain::EventType::ALL.len(), "every event is offered");
+    assert!(options.windows(2).all(|w| w[0] < w[1]), "alphabetically");
+    assert!(empty.body.contains("Expense created (needs PRO)"), "events the plan lacks name the plan");
+
+    let created = create(&owner, &ws, "Projects <feed>", &receiver.url, "NEW_PROJECT").await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    assert_eq!(created.location(), list_url(&ws));
+    let list = owner.get(&list_url(&ws)).await;
+    assert_eq!(list.text("#toast").as_deref(), Some("Webhook “Projects <feed>” created."));
+    let id = id_of(&owner, &ws, "Projects <feed>").await;
+    let row = format!("#webhook-{id}");
+    assert!(list.body.contains("Projects &#60;feed&#62;"), "escaped");
+    assert_eq!(list.text(&format!("{row} td[data-label=Event]")).as_deref(), Some("NEW_PROJECT"));
+    assert_eq!(list.text(&format!("{row} .endpoint")).as_deref(), Some(receiver.url.as_str()));
+    assert_eq!(list.text(&format!("{row} .state")).as_deref(), Some("Enabled"));
+    assert_eq!(list.text(&format!("{row} .last-status")).as_deref(), Some("None yet"));
+    assert!(list.text("#allowance").unwrap_or_default().starts_with("1 of 3 webhooks"));
+
+    // Test from Details: the attempt appears with status 200, marked test, with its payload.
+    let details_url = format!("{}/{id}", list_url(&ws));
+    let details = owner.get(&details_url).await;
+    assert_eq!(details.text("h1").as_deref(), Some("Projects <feed>"));
+    assert_eq!(details.text("#webhook-state").as_deref(), Some("Enabled"));
+    assert!(details.body.contains("No attempts yet"));
+    let tested = owner.post_form(&details_url, &format!("{details_url}/test"), &[]).await;
+    assert_eq!((tested.status, tested.location()), (StatusCode::SEE_OTHER, details_url.as_str()));
+    let hits = receiver.wait_for(1, WAIT).await;
+    assert_eq!(hits.len(), 1);
+    let page = details_until(&owner, &details_url, |p| count(p, "tbody.attempt") == 1).await;
+    assert_eq!(page.text("tbody.attempt .status").as_deref(), Some("200"));
+    assert_eq!(page.text("tbody.attempt .trigger").as_deref(), Some("test"));
+    assert_eq!(page.text("tbody.attempt td[data-label=Event]").as_deref(), Some("NEW_PROJECT"));
+    let payload = page.text("tbody.attempt pre.payload").expect("the payload");
+    let sent: serde_json::Value = serde_json::from_str(&hits[0].body).expect("json");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&payload).expect("pretty JSON"), sent);
+    assert!(payload.contains("\n  "), "pretty-printed");
+    let headers = page.text("tbody.attempt pre.headers").expect("headers");
+    assert!(headers.contains("webhook-signature: v1,"), "{headers}");
+    assert!(headers.contains("clockify-signature: [redacted]"), "the static token is redacted: {headers}");
+    let list = owner.get(&list_url(&ws)).await;
+    assert_eq!(list.text(&format!("{row} .last-status")).as_deref(), Some("200"));
+    assert_eq!(count(&list, &format!("{row} svg.outcomes rect.ok")), 1);
+
+    // With htmx, Test answers the attempts list (refreshing itself until the attempt shows) and a toast.
+    receiver.answer(&[500]);
+    let csrf = owner.csrf(&details_url).await;
+    let fragment = owner
+        .http
+        .post(format!("{}{details_url}/test", owner.address))
+        .header("HX-Request", "true")
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(fragment.status(), StatusCode::OK);
+    let fragment = fragment.text().await.expect("body");
+    assert!(fragment.starts_with("<section id=\"attempts\""), "{fragment}");
+    assert!(fragment.contains("hx-swap-oob=\"true\"") && fragment.contains("Test sent"), "a toast: {fragment}");
+    receiver.wait_for(2, WAIT).await;
+    let page = details_until(&owner, &details_url, |p| count(p, "tbody.attempt") == 2).await;
+    assert_eq!(page.text("tbody.attempt .status").as_deref(), Some("500"), "newest first");
+    assert!(page.attr("#attempts", "hx-trigger").is_none(), "the list stops refreshing once sent");
+
+    // Filters.
+    let failed = owner.get(&format!("{details_url}?status=failed")).await;
+    assert_eq!(count(&failed, "tbody.attempt"), 1);
+    assert_eq!(failed.text(".filters a[aria-current]").as_deref(), Some("Failed"));
+    let succeeded = owner.get(&format!("{details_url}?status=succeeded")).await;
+    assert_eq!(count(&succeeded, "tbody.attempt"), 1);
+    assert_eq!(succeeded.text("tbody.attempt .status").as_deref(), Some("200"));
+
+    // Resend the failed attempt: it succeeds now, with the same webhook-id.
+    let failed_attempt =
+        failed.attr("tbody.attempt", "id").expect("an attempt").trim_start_matches("attempt-").to_owned();
+    let resent = owner.post_form(&details_url, &format!("{details_url}/attempts/{failed_attempt}/resend"), &[]).await;
+    assert_eq!(resent.status, StatusCode::SEE_OTHER, "{}", resent.body);
+    let hits = receiver.wait_for(3, WAIT).await;
+    assert_eq!(hits[2].headers.get("webhook-id"), hits[1].headers.get("webhook-id"));
+    let page = details_until(&owner, &details_url, |p| count(p, "tbody.attempt") == 3).await;
+    assert_eq!(page.text("tbody.attempt .trigger").as_deref(), Some("resend"));
+    assert_eq!(page.text("tbody.attempt .status").as_deref(), Some("200"));
+
+    // Edit: change the event; the details show it.
+    let edit_url = format!("{details_url}/edit");
+    let edit = owner.get(&edit_url).await;
+    assert_eq!(edit.attr("#name", "value").as_deref(), Some("Projects <feed>"));
+    assert!(edit.attr("#enabled", "checked").is_some());
+    assert!(edit.text("#signing-secret").is_none(), "the secret is hidden until Reveal");
+    assert_eq!(count(&edit, "tbody.attempt"), 3, "the edit page lists the attempts too");
+    let fields = [("name", "Clients feed"), ("url", receiver.url.as_str()), ("event", "NEW_CLIENT"), ("enabled", "on")];
+    let saved = owner.post_form(&edit_url, &edit_url, &fields).await;
+    assert_eq!((saved.status, saved.location()), (StatusCode::SEE_OTHER, details_url.as_str()), "{}", saved.body);
+    let page = owner.get(&details_url).await;
+    assert_eq!(page.text("#toast").as_deref(), Some("Webhook “Clients feed” saved."));
+    assert_eq!(page.text(".summary code").as_deref(), Some("NEW_CLIENT"));
+
+    // Turning the switch off disables it by a user; Enable on Details turns it back on.
+    let fields = [("name", "Clients feed"), ("url", receiver.url.as_str()), ("event", "NEW_CLIENT")];
+    owner.post_form(&edit_url, &edit_url, &fields).await;
+    let page = owner.get(&details_url).await;
+    assert_eq!(page.text("#webhook-state").as_deref(), Some("Disabled by a user"));
+    assert!(page.text(".notice").unwrap_or_default().contains("since"));
+    let enabled = owner.post_form(&details_url, &format!("{details_url}/enable"), &[]).await;
+    assert_eq!(enabled.status, StatusCode::SEE_OTHER);
+    assert_eq!(owner.get(&details_url).await.text("#webhook-state").as_deref(), Some("Enabled"));
+
+    // Reveal shows the secret that signs; Reset with no grace replaces it.
+    let revealed = owner.post_form(&edit_url, &format!("{details_url}/secret/reveal"), &[]).await;
+    let secret = revealed.text("#signing-secret").expect("revealed");
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let reset = owner.post_form(&edit_url, &format!("{details_url}/secret/reset"), &[("grace", "none")]).await;
+    assert_eq!((reset.status, reset.location()), (StatusCode::SEE_OTHER, edit_url.as_str()));
+    let shown = owner.get(&edit_url).await;
+    let new_secret = shown.text("#flash-secret").expect("the new secret, once");
+    assert_ne!(new_secret, secret);
+    assert!(shown.text("#reveal-message").unwrap_or_default().contains("The old secret no longer signs."));
+    let again = owner.post_form(&edit_url, &format!("{details_url}/secret/reveal"), &[]).await;
+    assert_eq!(again.text("#signing-secret"), Some(new_secret));
+
+    // Delete: gone from the list and the API, its attempts kept for the audit.
+    let confirm = owner.get(&format!("{details_url}/delete")).await;
+    assert!(confirm.text("form p").unwrap_or_default().contains("Delete “Clients feed”?"));
+    let deleted = owner.post_form(&list_url(&ws), &format!("{details_url}/delete"), &[]).await;
+    assert_eq!((deleted.status, deleted.location()), (StatusCode::SEE_OTHER, list_url(&ws).as_str()));
+    let list = owner.get(&list_url(&ws)).await;
+    assert_eq!(list.text("#toast").as_deref(), Some("Webhook “Clients feed” deleted."));
+    assert_eq!(count(&list, "tr[id^=webhook-]"), 0);
+    assert_eq!(owner.get(&details_url).await.status, StatusCode::NOT_FOUND);
+    let kept: i64 = app
+        .db()
+        .read(move |conn| {
+            attempts::table
+                .filter(
+                    attempts::webhook_id
+                        .eq_any(webhooks::table.filter(webhooks::public_id.eq(&id)).select(webhooks::id)),
+                )
+                .count()
+                .get_result(conn)
+                .map_err(anyhow::Error::from)
+        })
+        .await
+        .expect("count");
+    assert_eq!(kept, 3, "attempts stay after the webhook is deleted");
+}
+
+async fn bad_input_is_refused_next_to_the_field(app: TestApp) {
+    let owner = app.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    let long = "n".repeat(31);
+    let cases: [(&str, &str, &str, &str, &str); 9] = [
+        ("x", "https://example.com/h", "NEW_PROJECT", "name", "Use 2 to 30 characters."),
+        (&long, "https://example.com/h", "NEW_PROJECT", "name", "Use 2 to 30 characters."),
+        ("Plain", "http://example.com/h", "NEW_PROJECT", "url", "https"),
+        ("Broken", "https://exa mple.com/", "NEW_PROJECT", "url", ""),
+        ("Relative", "/hooks/in", "NEW_PROJECT", "url", ""),
+        ("Creds", "https://user:pw@example.com/h", "NEW_PROJECT", "url", "credentials"),
+        ("Private", "https://10.1.2.3/h", "NEW_PROJECT", "url", ""),
+        ("No event", "https://example.com/h", "", "event", "Choose the event"),
+        ("Unknown", "https://example.com/h", "NEW_THING", "event", "Unknown event"),
+    ];
+    for (name, url, event, field, message) in cases {
+        let answer = create(&owner, &ws, name, url, event).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{name} {url} {event}");
+        let shown = answer.field_error(field).unwrap_or_else(|| panic!("no {field} error for {name}: {}", answer.body));
+        assert!(shown.contains(message), "{field}: {shown}");
+        assert_eq!(answer.attr("#name", "value").as_deref(), Some(name), "the form keeps what was typed");
+    }
+    let blank = create(&owner, &ws, "", "", "").await;
+    for field in ["name", "url", "event"] {
+        assert!(blank.field_error(field).is_some(), "every field's error at once: {field}");
+    }
+    // A name that resolves into a blocked network names the reason.
+    let resolved = create(&owner, &ws, "Localhost", "https://localhost/h", "NEW_PROJECT").await;
+    assert!(resolved.field_error("url").unwrap_or_default().contains("private or reserved"), "{}", resolved.body);
+    assert_eq!(owner.get(&list_url(&ws)).await.text("#allowance").as_deref().map(|t| &t[..6]), Some("0 of 3"));
+
+    // The same form posted twice creates one webhook.
+    let list = owner.get(&list_url(&ws)).await;
+    let token = list.attr("input[name=form_token]", "value").expect("token");
+    let csrf = list.attr("input[name=csrf_token]", "value").expect("csrf");
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("form_token", &token),
+        ("name", "Once"),
+        ("url", "https://example.com/once"),
+        ("event", "NEW_TAG"),
+    ];
+    assert_eq!(owner.post_raw(&list_url(&ws), &fields).await.status, StatusCode::SEE_OTHER);
+    let twice = owner.post_raw(&list_url(&ws), &fields).await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(twice.field_error("form").unwrap_or_default().contains("already sent"), "{}", twice.body);
+    assert_eq!(count(&owner.get(&list_url(&ws)).await, "tr[id^=webhook-]"), 1);
+
+    // An event the plan lacks is created disabled, saying why.
+    let pro = create(&owner, &ws, "Expenses", "https://example.com/x", "EXPENSE_CREATED").await;
+    assert_eq!(pro.status, StatusCode::SEE_OTHER);
+    let list = owner.get(&list_url(&ws)).await;
+    assert!(list.text("#toast").unwrap_or_default().contains("disabled"), "{:?}", list.text("#toast"));
+    let id = id_of(&owner, &ws, "Expenses").await;
+    let state = list.text(&format!("#webhook-{id} .state")).unwrap_or_default();
+    assert!(state.starts_with("Disabled by plan") && state.contains("PRO"), "{state}");
+
+    // FREE allows three: the fourth is refused, naming the limit and the plan that raises it.
+    create(&owner, &ws, "Third", "https://example.com/3", "NEW_TAG").await;
+    let fourth = create(&owner, &ws, "Fourth", "https://example.com/4", "NEW_TAG").await;
+    assert_eq!(fourth.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let refusal = fourth.field_error("form").unwrap_or_default();
+    assert!(refusal.contains("FREE plan allows 3") && refusal.contains("BASIC"), "{refusal}");
+    assert_eq!(count(&owner.get(&list_url(&ws)).await, "tr[id^=webhook-]"), 3);
+
+    // Edit keeps its own errors next to the fields, and nothing changes.
+    let edit_url = format!("{}/{id}/edit", list_url(&ws));
+    let bad = owner.post_form(&edit_url, &edit_url, &[("name", "E"), ("url", "ftp://x"), ("event", "NEW_TAG")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.field_error("name").is_some() && bad.field_error("url").is_some());
+    assert_eq!(owner.get(&edit_url).await.attr("#name", "value").as_deref(), Some("Expenses"));
+
+    // Recover needs a time.
+    let details_url = format!("{}/{id}", list_url(&ws));
+    let recover = owner.post_form(&details_url, &format!("{details_url}/recover"), &[("since", "soon")]).await;
+    assert_eq!(recover.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(recover.field_error("since").unwrap_or_default().contains("date and time"));
+    let recover =
+        owner.post_form(&details_url, &format!("{details_url}/recover"), &[("since", "2020-01-01T00:00")]).await;
+    assert_eq!(recover.status, StatusCode::SEE_OTHER);
+    assert!(owner.get(&details_url).await.text("#toast").unwrap_or_default().contains("No failed deliveries"));
+
+    // Without a CSRF token nothing is created.
+    let forged = owner.post_raw(&list_url(&ws), &[("name", "Forged"), ("url", "https://example.com/f")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}
+
+async fn other_roles_and_workspaces_see_nothing(app: TestApp) {
+    let owner = app.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    create(&owner, &ws, "Acme hook", "https://example.com/a", "NEW_PROJECT").await;
+    let id = id_of(&owner, &ws, "Acme hook").await;
+
+    let regular = app.add_member(&owner, &ws, "rita@example.com", "REGULAR").await;
+    let advanced = regular.get("/preferences/advanced").await;
+    assert!(advanced.text("#webhooks-heading").is_none(), "no Webhooks section for a Regular member");
+    assert!(!advanced.body.contains("Manage webhooks"));
+    for path in [list_url(&ws), format!("{}/{id}", list_url(&ws)), format!("{}/{id}/edit", list_url(&ws))] {
+        assert_eq!(regular.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let csrf = regular.csrf("/preferences").await;
+    let fields =
+        [("csrf_token", csrf.as_str()), ("name", "Sneaky"), ("url", "https://example.com/s"), ("event", "NEW_TAG")];
+    assert_eq!(regular.post_raw(&list_url(&ws), &fields).await.status, StatusCode::NOT_FOUND);
+    let delete = format!("{}/{id}/delete", list_url(&ws));
+    assert_eq!(regular.post_raw(&delete, &[("csrf_token", csrf.as_str())]).await.status, StatusCode::NOT_FOUND);
+
+    // An Admin manages them.
+    let admin = app.add_member(&owner, &ws, "adam@example.com", "ADMIN").await;
+    assert_eq!(admin.get(&list_url(&ws)).await.status, StatusCode::OK);
+
+    // A second workspace lists its own webhooks only, and the dropdown offers both.
+    let second = owner.create_workspace("Beta").await;
+    let list = owner.get(&list_url(&second)).await;
+    assert_eq!(count(&list, "tr[id^=webhook-]"), 0);
+    assert_eq!(count(&list, "#webhooks-workspace option"), 2);
+    assert_eq!(owner.get(&format!("{}/{id}", list_url(&second))).await.status, StatusCode::NOT_FOUND);
+    let switched = owner
+        .post_form(&list_url(&second), "/workspaces/switch", &[("workspace", &ws), ("next", &list_url(&second))])
+        .await;
+    assert_eq!(switched.location(), list_url(&ws), "choosing a workspace opens its list");
+}
+
+async fn attempts_come_in_pages_of_fifty(app: TestApp) {
+    let owner = app.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    let receiver = Receiver::start().await;
+    create(&owner, &ws, "Busy", &receiver.url, "NEW_TAG").await;
+    let id = id_of(&owner, &ws, "Busy").await;
+    let details_url = format!("{}/{id}", list_url(&ws));
+    let csrf = owner.csrf(&details_url).await;
+    for _ in 0..55 {
+        owner.post_raw(&format!("{details_url}/test"), &[("csrf_token", csrf.as_str())]).await;
+    }
+    assert_eq!(receiver.wait_for(55, WAIT).await.len(), 55);
+    let first = details_until(&owner, &details_url, |p| p.attr(".pager a", "href").is_some()).await;
+    assert_eq!(count(&first, "tbody.attempt"), 50);
+    assert_eq!(first.text(".pager a").as_deref(), Some("Next"), "no Previous on the first page");
+    let next = first.attr(".pager a", "href").expect("next");
+    let second = owner.get(&next).await;
+    assert_eq!(count(&second, "tbody.attempt"), 5);
+    assert_eq!(second.text(".pager a").as_deref(), Some("Previous"));
+    let back = owner.get(&second.attr(".pager a", "href").expect("previous")).await;
+    assert_eq!(count(&back, "tbody.attempt"), 50);
+    assert_eq!(back.attr("tbody.attempt", "id"), first.attr("tbody.attempt", "id"), "back to the newest");
+    assert_eq!(back.text(".pager a").as_deref(), Some("Next"));
+
+    // The list's bar shows the latest 20.
+    let list = owner.get(&list_url(&ws)).await;
+    assert_eq!(count(&list, &format!("#webhook-{id} svg.outcomes rect")), 20);
+}
+
+crate::on_both_backends!(
+    with local:
+    the_whole_walk_from_create_to_delete,
+    other_roles_and_workspaces_see_nothing,
+    attempts_come_in_pages_of_fifty,
+);
+
+crate::on_both_backends!(bad_input_is_refused_next_to_the_field);
