@@ -49,6 +49,26 @@
     }
   });
 
+  // Toasts fade after a few seconds; the page keeps working without this.
+  function dismissToastLater() {
+    var toast = document.querySelector("#toast.toast");
+    if (!toast || toast.dataset.timer) {
+      return;
+    }
+    toast.dataset.timer = "1";
+    setTimeout(function () {
+      toast.classList.add("leaving");
+      // Emptied, not removed: the next htmx answer swaps its toast into this slot.
+      setTimeout(function () {
+        toast.className = "";
+        toast.textContent = "";
+        delete toast.dataset.timer;
+      }, 500);
+    }, 6000);
+  }
+  dismissToastLater();
+  document.addEventListener("htmx:afterSettle", dismissToastLater);
+
   // Close an open menu or confirmation when the user clicks elsewhere.
   document.addEventListener("click", function (event) {
     document.querySelectorAll("details[open].user-menu, details[open].confirm, details[open].dots").forEach(function (details) {

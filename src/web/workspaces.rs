@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::forms::FieldErrors;
 use super::session::{set_flash, Frame, Page};
 use super::{render, see_other};
-use crate::domain::Name;
+use crate::domain::{is_public_id, Name};
 use crate::error::AppError;
 use crate::services::workspaces;
 use crate::state::AppState;
@@ -59,24 +59,30 @@ pub async fn switch(
     state: web::Data<AppState>,
     form: web::Form<SwitchForm>,
 ) -> Result<HttpResponse, AppError> {
-    let previous = page.frame.active_id().to_owned();
     let (user_id, target) = (page.user.id, form.workspace.clone());
     let workspace = state.db.write(move |conn| workspaces::switch(conn, user_id, &target)).await?;
-    Ok(see_other(&same_screen(&form.next, &previous, &workspace.public_id)))
+    Ok(see_other(&same_screen(&form.next, &workspace.public_id)))
 }
 
 /// Where to land after switching: the same screen in the new workspace when the user was on
-/// a workspace's screen, else where they were. Only local paths are followed.
-fn same_screen(next: &str, previous: &str, current: &str) -> String {
+/// a workspace's screen (cut before any entity id, which belongs to the old workspace), else
+/// where they were. Only local paths are followed.
+fn same_screen(next: &str, current: &str) -> String {
     let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
     if !local {
         return "/preferences".into();
     }
     match next.strip_prefix("/workspaces/").and_then(|rest| rest.split_once('/')) {
-        Some((id, rest)) if id == previous && !previous.is_empty() => {
-            format!("/workspaces/{current}/{rest}")
+        Some((_, rest)) => {
+            let path = rest.split('?').next().unwrap_or_default();
+            let screen: Vec<&str> =
+                path.split('/').take_while(|segment| !segment.is_empty() && !is_public_id(segment)).collect();
+            if screen.is_empty() {
+                format!("/workspaces/{current}/settings")
+            } else {
+                format!("/workspaces/{current}/{}", screen.join("/"))
+            }
         }
-        Some(_) => format!("/workspaces/{current}/settings"),
         None => next.to_owned(),
     }
 }
@@ -87,10 +93,14 @@ mod tests {
 
     #[test]
     fn switching_keeps_the_screen_and_stays_local() {
-        assert_eq!(same_screen("/workspaces/aaa/settings/members", "aaa", "bbb"), "/workspaces/bbb/settings/members");
-        assert_eq!(same_screen("/preferences", "aaa", "bbb"), "/preferences");
-        assert_eq!(same_screen("https://evil.example/", "aaa", "bbb"), "/preferences");
-        assert_eq!(same_screen("//evil.example/", "aaa", "bbb"), "/preferences");
-        assert_eq!(same_screen("/workspaces/new", "aaa", "bbb"), "/workspaces/new");
+        assert_eq!(same_screen("/workspaces/aaa/settings/members", "bbb"), "/workspaces/bbb/settings/members");
+        assert_eq!(same_screen("/preferences", "bbb"), "/preferences");
+        assert_eq!(same_screen("https://evil.example/", "bbb"), "/preferences");
+        assert_eq!(same_screen("//evil.example/", "bbb"), "/preferences");
+        assert_eq!(same_screen("/workspaces/new", "bbb"), "/workspaces/new");
+        // An entity of the old workspace is not in the new one: its screen's list instead.
+        let hook = "0123456789abcdef01234567";
+        assert_eq!(same_screen(&format!("/workspaces/aaa/webhooks/{hook}/edit"), "bbb"), "/workspaces/bbb/webhooks");
+        assert_eq!(same_screen("/workspaces/aaa/webhooks?status=failed", "bbb"), "/workspaces/bbb/webhooks");
     }
 }

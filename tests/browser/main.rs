@@ -8,6 +8,10 @@ mod driver;
 #[allow(dead_code)]
 #[path = "../app/helpers.rs"]
 mod helpers;
+#[allow(dead_code)]
+#[path = "../app/receiver.rs"]
+mod receiver;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -160,11 +164,19 @@ async fn pages_fit_a_360_pixel_screen() {
     let Some(browser) = Browser::start("mobile", 360, 780).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = helpers::spawn_app_with(Backend::Sqlite, |s| s.allow_private_networks = "127.0.0.0/8".into()).await;
     let owner = app.setup_owner().await;
     let ws = owner.active_workspace().await;
     let _member = app.add_member(&owner, &ws, "member@example.com", "REGULAR").await;
     owner.generate_key("A key with a rather long name for a small screen", "30").await;
+    // A webhook with one attempt, so its screens show every part.
+    let receiver = receiver::Receiver::start().await;
+    let list = format!("/workspaces/{ws}/webhooks");
+    let fields = [("name", "Time entries to the ledger"), ("url", receiver.url.as_str()), ("event", "NEW_TIME_ENTRY")];
+    owner.post_form(&list, &list, &fields).await;
+    let hook = owner.get(&list).await.attr("tr[id^=webhook-]", "id").expect("a webhook")[8..].to_owned();
+    owner.post_form(&format!("{list}/{hook}"), &format!("{list}/{hook}/test"), &[]).await;
+    receiver.wait_for(1, Duration::from_secs(5)).await;
     let c = &browser.client;
     c.goto(&format!("{}/login", app.address)).await.expect("goto");
     browser.screenshot("login").await;
@@ -179,6 +191,10 @@ async fn pages_fit_a_360_pixel_screen() {
         ("workspace-accounts", format!("/workspaces/{ws}/settings/accounts")),
         ("preferences-advanced", "/preferences/advanced".to_owned()),
         ("api-keys", "/api-keys".to_owned()),
+        ("webhooks", list.clone()),
+        ("webhook-new", format!("{list}/new")),
+        ("webhook-details", format!("{list}/{hook}")),
+        ("webhook-edit", format!("{list}/{hook}/edit")),
     ] {
         c.goto(&format!("{}{path}", app.address)).await.expect("goto");
         on_page(c, &path).await;

@@ -1,0 +1,235 @@
+//! The help article's Webhooks steps in a real browser, on SQLite and on PostgreSQL: create,
+//! test, see a failure, resend, reset the secret (the receiver's signature check follows it),
+//! edit, delete; a second workspace's list; the plan's limits; a Regular member sees nothing.
+
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+
+use super::driver::Browser;
+use super::helpers::{self, spawn_app_with, spawn_postgres_app, Backend, TestApp};
+use super::receiver::{Hit, Receiver};
+use super::{click, eventually, fill, on_page, text};
+
+const WAIT: Duration = Duration::from_secs(5);
+/// An endpoint that needs no name lookup; the webhooks pointed at it fire no events here.
+const LOCAL: &str = "http://127.0.0.1:9/hook";
+
+fn local(settings: &mut keyhook::config::Settings) {
+    settings.allow_private_networks = "127.0.0.0/8,::1/128".into();
+    settings.retry_schedule = "20ms".parse().expect("schedule");
+}
+
+#[tokio::test]
+async fn webhooks_walk_on_sqlite() {
+    walk("webhooks-sqlite", spawn_app_with(Backend::Sqlite, local).await).await;
+}
+
+#[tokio::test]
+async fn webhooks_walk_on_postgres() {
+    if let Some(app) = spawn_postgres_app(local).await {
+        walk("webhooks-postgres", app).await;
+    }
+}
+
+fn verifies(secret: &str, hit: &Hit) -> bool {
+    standardwebhooks::Webhook::new(secret).expect("secret").verify(hit.body.as_bytes(), &hit.headers).is_ok()
+}
+
+/// The first attempt row's status, or "" while there is none.
+fn first_attempt_is(status: &str, trigger: &str) -> String {
+    format!(
+        "const row = document.querySelector('tbody.attempt'); return !!row && row.querySelector('.status').textContent.trim() === {status:?} && row.querySelector('.trigger').textContent.trim() === {trigger:?};"
+    )
+}
+
+async fn row_id(c: &Client, name: &str) -> String {
+    let script = format!(
+        "return [...document.querySelectorAll('tr[id^=webhook-]')].find(r => r.querySelector('.webhook-name').textContent.trim() === {name:?})?.id.slice(8) ?? null;"
+    );
+    c.execute(&script, vec![]).await.expect("script").as_str().unwrap_or_else(|| panic!("no row for {name}")).to_owned()
+}
+
+async fn create_in_dialog(c: &Client, name: &str, url: &str, event: &str) {
+    click(c, "a[data-dialog=create-dialog]").await;
+    eventually(c, "the Create webhook dialog", "return document.querySelector('#create-dialog').open;").await;
+    fill(c, "#create-name", name).await;
+    fill(c, "#create-url", url).await;
+    c.find(Locator::Css("#create-event")).await.expect("event").select_by_value(event).await.expect("pick");
+}
+
+async fn submit_create(c: &Client) {
+    click(c, "#create-dialog button.btn-primary").await;
+}
+
+async fn walk(label: &'static str, app: TestApp) {
+    let Some(browser) = Browser::start(label, 1280, 900).await else { return };
+    let c = &browser.client;
+    let owner = app.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    let list = format!("/workspaces/{ws}/webhooks");
+    let _regular = app.add_member(&owner, &ws, "rita@example.com", "REGULAR").await;
+    let receiver = Receiver::start().await;
+
+    c.goto(&format!("{}/login", app.address)).await.expect("goto");
+    fill(c, "#email", helpers::OWNER_EMAIL).await;
+    fill(c, "#password", helpers::OWNER_PASSWORD).await;
+    click(c, "button[type=submit]").await;
+    on_page(c, "/preferences").await;
+
+    // Preferences > Advanced > Manage webhooks.
+    click(c, "nav.tabs a[href='/preferences/advanced']").await;
+    on_page(c, "/preferences/advanced").await;
+    assert_eq!(text(c, "#webhooks-heading").await, "Webhooks");
+    browser.screenshot("preferences-advanced").await;
+    click(c, &format!("a[href='{list}']")).await;
+    on_page(c, &list).await;
+    browser.screenshot("list-empty").await;
+
+    // Create new: Name, Endpoint, Event, Create.
+    create_in_dialog(c, "Projects feed", &receiver.url, "NEW_PROJECT").await;
+    browser.screenshot("create-dialog").await;
+    submit_create(c).await;
+    eventually(c, "the new row", "return !!document.querySelector('tr[id^=webhook-]');").await;
+    let id = row_id(c, "Projects feed").await;
+    assert_eq!(text(c, &format!("#webhook-{id} .state")).await, "Enabled");
+    assert!(text(c, "#toast").await.contains("created"));
+    browser.screenshot("list").await;
+
+    // Details from the three-dots menu; Test shows its attempt in place, without a reload.
+    let details = format!("{list}/{id}");
+    click(c, &format!("#webhook-{id} details.dots summary")).await;
+    browser.screenshot("row-menu").await;
+    click(c, &format!("#webhook-{id} .menu a[href='{details}']")).await;
+    on_page(c, &details).await;
+    c.execute("window.keyhookNoReload = true;", vec![]).await.expect("mark the page");
+    click(c, "form[action$='/test'] button").await;
+    eventually(c, "the test attempt with 200", &first_attempt_is("200", "test")).await;
+    let still: bool = c
+        .execute("return window.keyhookNoReload === true;", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    assert!(still, "the attempt appeared without reloading the page");
+    assert!(text(c, "#toast").await.contains("Test sent"));
+    click(c, "tbody.attempt details summary").await;
+    let hits = receiver.wait_for(1, WAIT).await;
+    let payload = text(c, "tbody.attempt pre.payload").await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&payload).expect("the payload is JSON"),
+        serde_json::from_str::<serde_json::Value>(&hits[0].body).expect("JSON")
+    );
+    browser.screenshot("details-test").await;
+
+    // The receiver fails: a failed attempt; Resend sends it again, and it succeeds.
+    receiver.answer(&[500]);
+    click(c, "form[action$='/test'] button").await;
+    eventually(c, "the failed attempt", &first_attempt_is("500", "test")).await;
+    browser.screenshot("details-failed").await;
+    click(c, "tbody.attempt form[action$='/resend'] button").await;
+    eventually(c, "the resend with 200", &first_attempt_is("200", "resend")).await;
+    let hits = receiver.wait_for(3, WAIT).await;
+    assert_eq!(hits[2].header("webhook-id"), hits[1].header("webhook-id"), "a resend keeps its webhook-id");
+    browser.screenshot("details-resend").await;
+
+    // Edit: reveal the secret, then reset it; the receiver's check passes with the new one only.
+    click(c, &format!(".page-head a[href='{details}/edit']")).await;
+    on_page(c, &format!("{details}/edit")).await;
+    browser.screenshot("edit").await;
+    click(c, "#secret form button").await;
+    eventually(c, "the revealed secret", "return !!document.querySelector('#signing-secret');").await;
+    let old_secret = text(c, "#signing-secret").await;
+    assert!(verifies(&old_secret, &hits[0]), "the revealed secret signed the earlier deliveries");
+    browser.screenshot("edit-revealed").await;
+    click(c, "a[data-dialog=reset-dialog]").await;
+    eventually(c, "the Reset dialog", "return document.querySelector('#reset-dialog').open;").await;
+    c.find(Locator::Css("#reset-grace")).await.expect("grace").select_by_value("none").await.expect("pick");
+    browser.screenshot("reset-dialog").await;
+    click(c, "#reset-dialog button.btn-danger").await;
+    eventually(c, "the new secret", "return !!document.querySelector('dialog.reveal[open] #flash-secret');").await;
+    let new_secret = text(c, "#flash-secret").await;
+    assert_ne!(new_secret, old_secret);
+    browser.screenshot("reset-secret").await;
+    click(c, "dialog.reveal button[type=submit]").await;
+    c.goto(&format!("{}{details}", app.address)).await.expect("goto");
+    on_page(c, &details).await;
+    click(c, "form[action$='/test'] button").await;
+    let hits = receiver.wait_for(4, WAIT).await;
+    assert_eq!(hits.len(), 4);
+    assert!(verifies(&new_secret, &hits[3]), "the receiver's check passes with the new secret");
+    assert!(!verifies(&old_secret, &hits[3]), "the old secret no longer signs");
+
+    // Edit the event.
+    c.goto(&format!("{}{details}/edit", app.address)).await.expect("goto");
+    on_page(c, &format!("{details}/edit")).await;
+    c.find(Locator::Css("#event")).await.expect("event").select_by_value("NEW_CLIENT").await.expect("pick");
+    click(c, "form[action$='/edit'] button.btn-primary").await;
+    on_page(c, &details).await;
+    eventually(c, "the new event", "return document.querySelector('.summary code')?.textContent === 'NEW_CLIENT';")
+        .await;
+    browser.screenshot("details-edited").await;
+
+    // Delete from the three-dots menu.
+    c.goto(&format!("{}{list}", app.address)).await.expect("goto");
+    on_page(c, &list).await;
+    click(c, &format!("#webhook-{id} details.dots summary")).await;
+    click(c, &format!("a[data-dialog=delete-{id}]")).await;
+    eventually(c, "the Delete dialog", &format!("return document.querySelector('#delete-{id}').open;")).await;
+    browser.screenshot("delete-dialog").await;
+    click(c, &format!("#delete-{id} button.btn-danger")).await;
+    eventually(c, "the row gone", &format!("return !document.querySelector('#webhook-{id}');")).await;
+    browser.screenshot("list-after-delete").await;
+
+    // A second workspace in the dropdown shows its own webhooks only.
+    let keep = owner.post_form(&list, &list, &[("name", "Keep me"), ("url", LOCAL), ("event", "NEW_TAG")]).await;
+    assert_eq!(keep.status, reqwest::StatusCode::SEE_OTHER, "{}", keep.body);
+    let second = owner.create_workspace("Beta").await;
+    c.goto(&format!("{}{list}", app.address)).await.expect("goto");
+    on_page(c, &list).await;
+    c.find(Locator::Css("#webhooks-workspace")).await.expect("dropdown").select_by_label("Beta").await.expect("pick");
+    let beta_list = format!("/workspaces/{second}/webhooks");
+    on_page(c, &beta_list).await;
+    let rows = c.execute("return document.querySelectorAll('tr[id^=webhook-]').length;", vec![]).await.expect("js");
+    assert_eq!(rows.as_i64(), Some(0), "Beta has none of Acme's webhooks");
+    browser.screenshot("second-workspace").await;
+
+    // FREE: an event that needs PRO is created disabled with its reason; the fourth is refused.
+    create_in_dialog(c, "Expenses", LOCAL, "EXPENSE_CREATED").await;
+    submit_create(c).await;
+    eventually(c, "the Expenses row", "return !!document.querySelector('tr[id^=webhook-]');").await;
+    let expenses = row_id(c, "Expenses").await;
+    let state = text(c, &format!("#webhook-{expenses} .state")).await;
+    assert!(state.starts_with("Disabled by plan") && state.contains("PRO"), "{state}");
+    browser.screenshot("plan-disabled").await;
+    for name in ["Second", "Third"] {
+        owner.post_form(&beta_list, &beta_list, &[("name", name), ("url", LOCAL), ("event", "NEW_TAG")]).await;
+    }
+    c.goto(&format!("{}{beta_list}", app.address)).await.expect("goto");
+    on_page(c, &beta_list).await;
+    assert!(text(c, "#allowance").await.contains("3 of 3 webhooks on the FREE plan"));
+    create_in_dialog(c, "Fourth", LOCAL, "NEW_TAG").await;
+    submit_create(c).await;
+    eventually(c, "the limit", "return !!document.querySelector('#form-error');").await;
+    let refusal = text(c, "#form-error").await;
+    assert!(refusal.contains("FREE plan allows 3") && refusal.contains("BASIC"), "{refusal}");
+    browser.screenshot("plan-limit").await;
+
+    // A Regular member: no Webhooks section, and the URL answers 404.
+    click(c, ".user-menu summary").await;
+    click(c, ".user-menu button[type=submit]").await;
+    on_page(c, "/login").await;
+    fill(c, "#email", "rita@example.com").await;
+    fill(c, "#password", "member-password-1").await;
+    click(c, "button[type=submit]").await;
+    on_page(c, "/preferences").await;
+    c.goto(&format!("{}/preferences/advanced", app.address)).await.expect("goto");
+    on_page(c, "/preferences/advanced").await;
+    let section = c.execute("return !!document.querySelector('#webhooks-heading');", vec![]).await.expect("js");
+    assert_eq!(section.as_bool(), Some(false), "no Webhooks section for a Regular member");
+    browser.screenshot("regular-advanced").await;
+    c.goto(&format!("{}{list}", app.address)).await.expect("goto");
+    assert!(text(c, "h1").await.contains("Page not found"));
+    browser.screenshot("regular-404").await;
+    browser.close().await;
+}
