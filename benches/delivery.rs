@@ -14,14 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use base64::Engine;
-use common::{generate_key, median, ms, percentile, rss_kib, sign_in, start_with, Server};
-use diesel::prelude::*;
-use keyhook::crypto::SecretBox;
-use keyhook::db::schema::{users, workspaces};
-use keyhook::db::webhooks::{NewWebhook, Webhook};
-use keyhook::db::{DatabaseUrl, Db};
-use keyhook::domain::{new_public_id, EventType, SigningSecret};
+use common::seed::Bench;
+use common::{median, ms, percentile, rss_kib, Server};
+use keyhook::domain::EventType;
 use keyhook::services::{events, ServiceError};
 
 const DRAIN_LIMIT: Duration = Duration::from_secs(120);
@@ -74,74 +69,22 @@ async fn sink_ceiling(url: &str) -> f64 {
     (20_000 / 64 * 64) as f64 / started.elapsed().as_secs_f64()
 }
 
-struct Bench {
-    url: String,
-    dir: tempfile::TempDir,
-    env: Vec<(&'static str, String)>,
-    db: Db,
-    secrets: SecretBox,
-    workspace_id: i64,
-    user_id: i64,
+/// Appends `n` events (and their deliveries) through the outbox, 500 to a transaction.
+fn backlog(bench: &Bench, event: EventType, n: usize) -> anyhow::Result<()> {
+    let payload = keyhook::domain::sample_payload(event, "0123456789abcdef01234567");
+    let ws = bench.workspace_id;
+    for chunk in 0..n.div_ceil(500) {
+        let count = (n - chunk * 500).min(500);
+        let payload = payload.clone();
+        bench.db.write_blocking(move |conn| -> Result<(), ServiceError> {
+            for _ in 0..count {
+                events::emit(conn, ws, event, &payload)?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
-
-impl Bench {
-    fn serve(&self) -> Server {
-        let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        start_with(&self.url, self.dir.path(), &env).0
-    }
-
-    /// A webhook inserted directly (the API would rightly refuse 50 for one user).
-    fn webhook(&self, url: &str, event: EventType) -> anyhow::Result<Webhook> {
-        let secret = self.secrets.seal(SigningSecret::generate().expose())?;
-        let token = self.secrets.seal("bench-token")?;
-        let now = keyhook::services::now_ms();
-        let (ws, user) = (self.workspace_id, self.user_id);
-        let (url, event) = (url.to_owned(), event.as_str());
-        Ok(self.db.write_blocking(move |conn| -> Result<_, ServiceError> {
-            Ok(Webhook::insert(
-                conn,
-                &NewWebhook {
-                    public_id: &new_public_id(),
-                    workspace_id: ws,
-                    user_id: Some(user),
-                    name: "bench",
-                    url: &url,
-                    event_type: event,
-                    trigger_source_type: "WORKSPACE_ID",
-                    trigger_source: "[]",
-                    secret_sealed: &secret,
-                    auth_token_sealed: &token,
-                    enabled: true,
-                    plan_enabled: true,
-                    disabled_reason: None,
-                    disabled_at: None,
-                    kind: "USER_CREATED",
-                    created_at: now,
-                    updated_at: now,
-                    create_token: None,
-                },
-            )?)
-        })?)
-    }
-
-    /// Appends `n` events (and their deliveries) through the outbox, 500 to a transaction.
-    fn backlog(&self, event: EventType, n: usize) -> anyhow::Result<()> {
-        let payload = keyhook::domain::sample_payload(event, "0123456789abcdef01234567");
-        let ws = self.workspace_id;
-        for chunk in 0..n.div_ceil(500) {
-            let count = (n - chunk * 500).min(500);
-            let payload = payload.clone();
-            self.db.write_blocking(move |conn| -> Result<(), ServiceError> {
-                for _ in 0..count {
-                    events::emit(conn, ws, event, &payload)?;
-                }
-                Ok(())
-            })?;
-        }
-        Ok(())
-    }
-}
-
 async fn drain(sink: &Sink, server: &Server, expected: u64) -> (f64, u64) {
     let start_count = sink.count.load(Ordering::Relaxed);
     let started = Instant::now();
@@ -155,49 +98,12 @@ async fn drain(sink: &Sink, server: &Server, expected: u64) -> (f64, u64) {
 }
 
 async fn run(label: &str, url: String, sink: &Sink, sink_url: &str) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let engine = base64::engine::general_purpose::STANDARD;
-    let encryption = [7u8; 32];
-    let env = vec![
-        ("KEYHOOK_SESSION_KEY", engine.encode([9u8; 64])),
-        ("KEYHOOK_ENCRYPTION_KEY", engine.encode(encryption)),
-        ("KEYHOOK_ALLOW_PRIVATE_NETWORKS", "127.0.0.0/8".to_owned()),
-        ("KEYHOOK_API_RATE_LIMIT", "0".to_owned()),
-        ("KEYHOOK_LOG", "warn".to_owned()),
-    ];
-    let db = Db::connect(&DatabaseUrl::parse(&url)?, 4)?;
-    let mut bench = Bench { url, dir, env, db, secrets: SecretBox::new(&encryption)?, workspace_id: 0, user_id: 0 };
-
-    // Set up through the server, then look the ids up.
-    let server = bench.serve();
-    let (owner, workspace) = sign_in(&server).await;
-    let key = generate_key(&server, &owner, "bench").await;
-    drop(server);
-    let lookup = workspace.clone();
-    let (ws_id, user_id) = bench
-        .db
-        .read(move |conn| -> Result<_, ServiceError> {
-            let ws: i64 =
-                workspaces::table.filter(workspaces::public_id.eq(&lookup)).select(workspaces::id).first(conn)?;
-            let user: i64 = users::table.select(users::id).first(conn)?;
-            Ok((ws, user))
-        })
-        .await?;
-    bench.workspace_id = ws_id;
-    bench.user_id = user_id;
-    // A paid plan, so the API accepts the latency webhook beside the 51 inserted ones.
-    bench
-        .db
-        .write(move |conn| -> Result<(), ServiceError> {
-            keyhook::db::workspaces::Workspace::set_plan(conn, ws_id, "ENTERPRISE")?;
-            Ok(())
-        })
-        .await?;
-    let workspace_public = workspace;
+    let bench = Bench::new(url).await?;
+    let (key, workspace_public) = (bench.key.clone(), bench.workspace.clone());
 
     // 1 webhook, 20,000 deliveries.
-    let single = bench.webhook(&format!("{sink_url}/one"), EventType::NewTag)?;
-    bench.backlog(EventType::NewTag, 20_000)?;
+    let single = bench.webhook("bench", &format!("{sink_url}/one"), EventType::NewTag)?;
+    backlog(&bench, EventType::NewTag, 20_000)?;
     let server = bench.serve();
     let (rate, _) = drain(sink, &server, 20_000).await;
     println!("{label}: 20,000 deliveries to 1 webhook: {rate:.0}/s");
@@ -205,23 +111,23 @@ async fn run(label: &str, url: String, sink: &Sink, sink_url: &str) -> anyhow::R
 
     // 50 webhooks, 400 events each = 20,000 deliveries.
     for i in 0..50 {
-        bench.webhook(&format!("{sink_url}/many/{i}"), EventType::NewClient)?;
+        bench.webhook("bench", &format!("{sink_url}/many/{i}"), EventType::NewClient)?;
     }
-    bench.backlog(EventType::NewClient, 400)?;
+    backlog(&bench, EventType::NewClient, 400)?;
     let server = bench.serve();
     let (rate, _) = drain(sink, &server, 20_000).await;
     println!("{label}: 20,000 deliveries to 50 webhooks: {rate:.0}/s");
     drop(server);
 
     // A 100,000-delivery backlog: memory while it drains.
-    bench.backlog(EventType::NewClient, 2_000)?;
+    backlog(&bench, EventType::NewClient, 2_000)?;
     let server = bench.serve();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (rate, peak) = drain(sink, &server, 100_000).await;
     println!("{label}: 100,000-delivery backlog drained at {rate:.0}/s, peak RSS {:.1} MiB", peak as f64 / 1024.0);
 
     // Event-to-arrival latency at 100 events/s (test sends through the API: a transaction each).
-    let latency_hook = bench.webhook(&format!("{sink_url}/latency"), EventType::NewTag)?;
+    let latency_hook = bench.webhook("bench", &format!("{sink_url}/latency"), EventType::NewTag)?;
     let test =
         format!("{}/api/v1/workspaces/{workspace_public}/webhooks/{}/test", server.address, latency_hook.public_id);
     let client = reqwest::Client::new();
@@ -250,26 +156,7 @@ async fn run(label: &str, url: String, sink: &Sink, sink_url: &str) -> anyhow::R
     }
 
     // 1,000,000 attempts of one webhook: the newest 50, through the API.
-    let hook_id = single.id;
-    bench.db.write(move |conn| -> Result<(), ServiceError> {
-        let delivery: i64 = keyhook::db::schema::deliveries::table
-            .filter(keyhook::db::schema::deliveries::webhook_id.eq(hook_id))
-            .select(keyhook::db::schema::deliveries::id)
-            .first(conn)?;
-        let sql = format!(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) \
-             INSERT INTO attempts (public_id, delivery_id, webhook_id, trigger, attempted_at, duration_ms, succeeded, \
-               status_code, request_headers, request_body, response_body_base64) \
-             SELECT 'bench' || i, {delivery}, {hook_id}, 'EVENT', 1600000000000 + i * 1000, 3, TRUE, 200, '{{}}', '{{}}', FALSE FROM n"
-        );
-        diesel::sql_query(sql).execute(conn)?;
-        // As autovacuum would soon after such growth; measures the query, not stale statistics.
-        if matches!(conn, keyhook::db::DbConnection::Postgresql(_)) {
-            diesel::sql_query("ANALYZE attempts").execute(conn)?;
-        }
-        Ok(())
-    })
-    .await?;
+    bench.attempts(&single, 1_000_000, 1_600_000_000_000).await?;
     let logs = format!(
         "{}/api/v1/workspaces/{workspace_public}/webhooks/{}/logs?page-size=50",
         server.address, single.public_id

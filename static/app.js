@@ -38,6 +38,17 @@
       return;
     }
     event.preventDefault();
+    // A dialog shared by a list's rows: the link names the row's form action and its name.
+    var form = dialog.querySelector("form[method=post]");
+    if (form && opener.dataset.action) {
+      form.setAttribute("action", opener.dataset.action);
+    }
+    dialog.querySelectorAll("[data-fill]").forEach(function (slot) {
+      var value = opener.dataset[slot.getAttribute("data-fill")];
+      if (value !== undefined) {
+        slot.textContent = value;
+      }
+    });
     var menu = opener.closest("details");
     if (menu) {
       menu.removeAttribute("open");

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod seed;
+
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -45,7 +47,8 @@ pub fn start_with(database_url: &str, dir: &Path, env: &[(&str, &str)]) -> (Serv
         .env("KEYHOOK_BIND", format!("127.0.0.1:{port}"))
         .env("KEYHOOK_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        // KEYHOOK_BENCH_SERVER_LOG=1 shows the server's log (warnings and errors) while measuring.
+        .stderr(if std::env::var_os("KEYHOOK_BENCH_SERVER_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
         .spawn()
         .expect("keyhook starts");
     let address = format!("127.0.0.1:{port}");
@@ -108,6 +111,20 @@ pub async fn sign_in(server: &Server) -> (reqwest::Client, String) {
     let marker = "href=\"/workspaces/";
     let at = page.find(marker).expect("a workspace link") + marker.len();
     (client, page[at..at + 24].to_owned())
+}
+
+/// A client signed in as the Owner that [`sign_in`] set up.
+pub async fn log_in(server: &Server) -> reqwest::Client {
+    let client = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let page = client.get(format!("{}/login", server.address)).send().await.expect("login").text().await.expect("body");
+    let answer = client
+        .post(format!("{}/login", server.address))
+        .form(&[("csrf_token", csrf(&page).as_str()), ("email", "bench@example.com"), ("password", "bench-password-1")])
+        .send()
+        .await
+        .expect("log in");
+    assert!(answer.status().is_success(), "signed in: {}", answer.status());
+    client
 }
 
 pub fn csrf(page: &str) -> String {

@@ -2,8 +2,6 @@
 
 use diesel::prelude::*;
 
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
-
 use super::schema::{attempts, deliveries, events};
 use super::DbConnection;
 
@@ -80,23 +78,6 @@ pub struct LogRow {
     pub event_type: String,
 }
 
-/// One of a webhook's latest attempts, for the list's outcome bar.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct RecentAttempt {
-    #[diesel(sql_type = BigInt)]
-    pub webhook_id: i64,
-    #[diesel(sql_type = BigInt)]
-    pub attempted_at: i64,
-    #[diesel(sql_type = BigInt)]
-    pub id: i64,
-    #[diesel(sql_type = Bool)]
-    pub succeeded: bool,
-    #[diesel(sql_type = Nullable<Integer>)]
-    pub status_code: Option<i32>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub error_class: Option<String>,
-}
-
 impl Attempt {
     pub fn insert(conn: &mut DbConnection, new: &NewAttempt) -> QueryResult<()> {
         diesel::insert_into(attempts::table).values(new).execute(conn).map(drop)
@@ -127,13 +108,17 @@ impl Attempt {
         if let Some(to) = q.to {
             query = query.filter(attempts::attempted_at.le(to));
         }
+        // `(attempted_at, id) < (at, id)`, spelled with a plain bound first so that both
+        // planners read a range of the index instead of filtering the whole webhook's attempts.
         if let Some((at, id)) = q.before {
-            query =
-                query.filter(attempts::attempted_at.lt(at).or(attempts::attempted_at.eq(at).and(attempts::id.lt(id))));
+            query = query
+                .filter(attempts::attempted_at.le(at))
+                .filter(attempts::attempted_at.lt(at).or(attempts::id.lt(id)));
         }
         if let Some((at, id)) = q.after {
-            query =
-                query.filter(attempts::attempted_at.gt(at).or(attempts::attempted_at.eq(at).and(attempts::id.gt(id))));
+            query = query
+                .filter(attempts::attempted_at.ge(at))
+                .filter(attempts::attempted_at.gt(at).or(attempts::id.gt(id)));
         }
         // "Previous" reads upwards from its cursor, then turns the page newest first again.
         let ascending = !q.newest_first || q.after.is_some();
@@ -162,28 +147,6 @@ impl Attempt {
                 LogRow { attempt, message_id, event_type }
             })
             .collect())
-    }
-
-    /// The latest `per` attempts of each webhook, newest first: one statement of index range
-    /// reads (a window function would read every attempt of a busy webhook).
-    pub fn recent(conn: &mut DbConnection, webhook_ids: &[i64], per: u8) -> QueryResult<Vec<RecentAttempt>> {
-        if webhook_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Only integers are written into the statement.
-        let parts: Vec<String> = webhook_ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| {
-                format!(
-                    "SELECT * FROM (SELECT webhook_id, attempted_at, id, succeeded, status_code, error_class \
-                     FROM attempts WHERE webhook_id = {id} ORDER BY attempted_at DESC, id DESC LIMIT {per}) AS r{i}"
-                )
-            })
-            .collect();
-        let mut rows: Vec<RecentAttempt> = diesel::sql_query(parts.join(" UNION ALL ")).load(conn)?;
-        rows.sort_by(|a, b| (a.webhook_id, b.attempted_at, b.id).cmp(&(b.webhook_id, a.attempted_at, a.id)));
-        Ok(rows)
     }
 
     /// Deletes up to `batch` attempts older than `before`; answers how many went.

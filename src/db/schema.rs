@@ -86,6 +86,9 @@ diesel::table! {
         updated_at -> BigInt,
         deleted_at -> Nullable<BigInt>,
         create_token -> Nullable<Text>,
+        recent_outcomes -> Text,
+        last_status -> Nullable<Text>,
+        last_attempt_at -> Nullable<BigInt>,
     }
 }
 

@@ -36,6 +36,10 @@ pub struct Webhook {
     pub updated_at: i64,
     pub deleted_at: Option<i64>,
     pub create_token: Option<String>,
+    /// The last 20 attempts' outcomes, oldest first: `S` succeeded, `F` failed.
+    pub recent_outcomes: String,
+    pub last_status: Option<String>,
+    pub last_attempt_at: Option<i64>,
 }
 
 #[derive(Insertable)]
@@ -156,6 +160,26 @@ impl Webhook {
 
     pub fn rotate(conn: &mut DbConnection, id: i64, rotation: &SecretRotation) -> QueryResult<()> {
         diesel::update(webhooks::table.find(id)).set(rotation).execute(conn).map(drop)
+    }
+
+    /// Notes an attempt for the list: its outcome joins the last 20, and it becomes the latest.
+    pub fn note_attempt(conn: &mut DbConnection, id: i64, succeeded: bool, status: &str, at: i64) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Text};
+        // Keep the last 20 characters: `right` on PostgreSQL, a negative start on SQLite.
+        let kept = match conn {
+            DbConnection::Postgresql(_) => "right(recent_outcomes || $1, 20)",
+            DbConnection::Sqlite(_) => "substr(recent_outcomes || $1, -20)",
+        };
+        // Placeholders appear in numeric order: SQLite numbers `$N` by first appearance.
+        diesel::sql_query(format!(
+            "UPDATE webhooks SET recent_outcomes = {kept}, last_status = $2, last_attempt_at = $3 WHERE id = $4"
+        ))
+        .bind::<Text, _>(if succeeded { "S" } else { "F" })
+        .bind::<Text, _>(status)
+        .bind::<BigInt, _>(at)
+        .bind::<BigInt, _>(id)
+        .execute(conn)
+        .map(drop)
     }
 
     /// The webhook made by the create form with this one-time token, if it was posted before.

@@ -28,4 +28,4 @@ pub use preferences::{DateFormat, DisplayPrefs, TimeFormat, TimeZoneName};
 pub use role::Role;
 pub use samples::sample_payload;
 pub use signing::{new_auth_token, signature_header, SigningSecret};
-pub use webhook::{DisabledReason, EndpointUrl, TriggerSourceType, WebhookName};
+pub use webhook::{attempt_status, DisabledReason, EndpointUrl, TriggerSourceType, WebhookName};

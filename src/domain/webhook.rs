@@ -127,6 +127,16 @@ impl TriggerSourceType {
     }
 }
 
+/// An attempt's status as people read it: the HTTP code, or the class of error when there
+/// was no answer (`timeout`, `connect`, `dns`...).
+pub fn attempt_status(status_code: Option<i32>, error_class: Option<&str>) -> String {
+    match (status_code, error_class) {
+        (Some(code), _) => code.to_string(),
+        (None, Some(class)) => class.to_owned(),
+        (None, None) => "—".into(),
+    }
+}
+
 /// Why a webhook is not delivered to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DisabledReason {

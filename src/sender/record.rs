@@ -8,7 +8,7 @@ use crate::db::attempts::{Attempt, NewAttempt};
 use crate::db::deliveries::{AfterAttempt, Delivery};
 use crate::db::webhooks::{Webhook, WebhookState};
 use crate::db::DbConnection;
-use crate::domain::{new_public_id, DisabledReason};
+use crate::domain::{attempt_status, new_public_id, DisabledReason};
 use crate::services::ServiceResult;
 
 use super::http::Outcome;
@@ -58,6 +58,13 @@ pub fn record(
             response_body: outcome.response_body.clone(),
             response_body_base64: outcome.response_body_base64,
         },
+    )?;
+    Webhook::note_attempt(
+        conn,
+        webhook.id,
+        succeeded,
+        &attempt_status(outcome.status.map(i32::from), outcome.error_class),
+        attempted_at,
     )?;
     let attempts = delivery.attempts + 1;
     let gone = outcome.status == Some(410);

@@ -125,7 +125,8 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
     assert!(headers.contains("clockify-signature: [redacted]"), "the static token is redacted: {headers}");
     let list = owner.get(&list_url(&ws)).await;
     assert_eq!(list.text(&format!("{row} .last-status")).as_deref(), Some("200"));
-    assert_eq!(count(&list, &format!("{row} svg.outcomes rect.ok")), 1);
+    assert_eq!(list.text(&format!("{row} svg.outcomes title")).as_deref(), Some("Latest attempt: succeeded"));
+    assert_eq!(list.attr(&format!("{row} svg.outcomes path.ok"), "d").as_deref(), Some("M0 0h4v14h-4z"));
 
     // With htmx, Test answers the attempts list (refreshing itself until the attempt shows) and a toast.
     receiver.answer(&[500]);
@@ -389,7 +390,9 @@ async fn attempts_come_in_pages_of_fifty(app: TestApp) {
 
     // The list's bar shows the latest 20.
     let list = owner.get(&list_url(&ws)).await;
-    assert_eq!(count(&list, &format!("#webhook-{id} svg.outcomes rect")), 20);
+    let bar = format!("#webhook-{id} svg.outcomes");
+    assert_eq!(list.text(&format!("{bar} title")).as_deref(), Some("Latest 20 attempts: 0 failed"));
+    assert_eq!(list.attr(&format!("{bar} path.ok"), "d").map(|d| d.matches('M').count()), Some(20));
 }
 
 crate::on_both_backends!(

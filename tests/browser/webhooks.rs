@@ -174,10 +174,11 @@ async fn walk(label: &'static str, app: TestApp) {
     c.goto(&format!("{}{list}", app.address)).await.expect("goto");
     on_page(c, &list).await;
     click(c, &format!("#webhook-{id} details.dots summary")).await;
-    click(c, &format!("a[data-dialog=delete-{id}]")).await;
-    eventually(c, "the Delete dialog", &format!("return document.querySelector('#delete-{id}').open;")).await;
+    click(c, &format!("#webhook-{id} a[data-dialog=delete-dialog]")).await;
+    eventually(c, "the Delete dialog", "return document.querySelector('#delete-dialog').open;").await;
+    assert_eq!(text(c, "#delete-dialog [data-fill=name]").await, "Projects feed", "the dialog names the row");
     browser.screenshot("delete-dialog").await;
-    click(c, &format!("#delete-{id} button.btn-danger")).await;
+    click(c, "#delete-dialog button.btn-danger").await;
     eventually(c, "the row gone", &format!("return !document.querySelector('#webhook-{id}');")).await;
     browser.screenshot("list-after-delete").await;
 

@@ -1,7 +1,7 @@
 //! Reading webhooks: the list, one webhook (with its secrets opened), and its attempts.
 
 use crate::crypto::SecretBox;
-use crate::db::attempts::{Attempt, LogQuery, LogRow, RecentAttempt};
+use crate::db::attempts::{Attempt, LogQuery, LogRow};
 use crate::db::deliveries::Delivery;
 use crate::db::events::Event;
 use crate::db::users::User;
@@ -63,22 +63,14 @@ pub fn event(conn: &mut DbConnection, event_id: i64) -> ServiceResult<Option<Eve
     Ok(events::table.find(event_id).select(Event::as_select()).first(conn).optional()?)
 }
 
-/// What the Webhooks page shows: every webhook with its latest attempts, and the allowance.
+/// What the Webhooks page shows: every webhook (each carrying its latest outcomes), and the allowance.
 pub struct Overview {
     pub webhooks: Vec<Webhook>,
-    /// The latest attempts of each webhook, newest first, grouped by webhook.
-    pub recent: Vec<RecentAttempt>,
     pub allowance: Allowance,
 }
 
-/// How many attempts the list's outcome bar shows.
-pub const RECENT_ATTEMPTS: u8 = 20;
-
 pub fn overview(conn: &mut DbConnection, access: &WorkspaceAccess) -> ServiceResult<Overview> {
-    let webhooks = list(conn, access)?;
-    let ids: Vec<i64> = webhooks.iter().map(|w| w.id).collect();
-    let recent = Attempt::recent(conn, &ids, RECENT_ATTEMPTS)?;
-    Ok(Overview { webhooks, recent, allowance: Allowance::of(conn, access)? })
+    Ok(Overview { webhooks: list(conn, access)?, allowance: Allowance::of(conn, access)? })
 }
 
 /// What a webhook's Details and Edit pages show.

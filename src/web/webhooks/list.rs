@@ -81,8 +81,7 @@ pub async fn list(page: Page, state: web::Data<AppState>, ws: web::Path<String>)
     let prefs = page.prefs();
     let (mut user_rows, mut addon_rows) = (Vec::new(), Vec::new());
     for hook in &overview.webhooks {
-        let recent: Vec<_> = overview.recent.iter().filter(|a| a.webhook_id == hook.id).collect();
-        let row = WebhookRow::new(hook, &recent, &prefs);
+        let row = WebhookRow::new(hook, &prefs);
         if hook.kind == "ADDON" {
             addon_rows.push(row);
         } else {

@@ -1,9 +1,9 @@
 //! How webhooks and their attempts read on the pages: state labels, status labels, the outcome
 //! bar of the latest attempts, pretty payloads, and the event dropdown's options.
 
-use crate::db::attempts::{Attempt, LogRow, RecentAttempt};
+use crate::db::attempts::{Attempt, LogRow};
 use crate::db::webhooks::Webhook;
-use crate::domain::{DisplayPrefs, EventType, Plan};
+use crate::domain::{attempt_status, DisplayPrefs, EventType, Plan};
 
 /// An event in the Event dropdown; `needs` names the plan when the workspace's lacks it.
 pub struct EventOption {
@@ -50,22 +50,6 @@ pub fn state_label(webhook: &Webhook) -> String {
     format!("Disabled {reason}")
 }
 
-/// An attempt's status: its HTTP code, or the class of error when there was no answer.
-pub fn status_label(status_code: Option<i32>, error_class: Option<&str>) -> String {
-    match (status_code, error_class) {
-        (Some(code), _) => code.to_string(),
-        (None, Some(class)) => class.to_owned(),
-        (None, None) => "—".into(),
-    }
-}
-
-/// One mark of the outcome bar: where it sits and what its tooltip says.
-pub struct Tick {
-    pub x: usize,
-    pub succeeded: bool,
-    pub title: String,
-}
-
 /// A webhook as a row of the list.
 pub struct WebhookRow {
     pub id: String,
@@ -74,31 +58,17 @@ pub struct WebhookRow {
     pub url: String,
     pub enabled: bool,
     pub state: String,
-    pub last_status: Option<String>,
-    /// The latest attempts, oldest on the left, for the server-drawn SVG bar.
-    pub ticks: Vec<Tick>,
+    /// The latest attempt's status and time.
+    pub last_status: Option<(String, String)>,
+    /// The latest attempts' outcomes, oldest first (`S` or `F`), drawn as an SVG bar.
+    pub outcomes: String,
 }
 
 /// Width of one mark of the outcome bar, gap included (SVG user units).
 pub const TICK_STEP: usize = 6;
 
 impl WebhookRow {
-    /// `recent` holds this webhook's latest attempts, newest first.
-    pub fn new(webhook: &Webhook, recent: &[&RecentAttempt], prefs: &DisplayPrefs) -> Self {
-        let ticks = recent
-            .iter()
-            .rev()
-            .enumerate()
-            .map(|(i, a)| Tick {
-                x: i * TICK_STEP,
-                succeeded: a.succeeded,
-                title: format!(
-                    "{} · {}",
-                    prefs.format_instant(a.attempted_at),
-                    status_label(a.status_code, a.error_class.as_deref())
-                ),
-            })
-            .collect();
+    pub fn new(webhook: &Webhook, prefs: &DisplayPrefs) -> Self {
         Self {
             id: webhook.public_id.clone(),
             name: webhook.name.clone(),
@@ -106,14 +76,36 @@ impl WebhookRow {
             url: webhook.url.clone(),
             enabled: webhook.enabled && webhook.plan_enabled,
             state: state_label(webhook),
-            last_status: recent.first().map(|a| status_label(a.status_code, a.error_class.as_deref())),
-            ticks,
+            last_status: webhook.last_status.clone().zip(webhook.last_attempt_at.map(|at| prefs.format_instant(at))),
+            outcomes: webhook.recent_outcomes.clone(),
         }
     }
 
-    /// The SVG's width: one step per mark, at least one so an empty bar is still valid.
+    /// The bar's text alternative.
+    pub fn bar_title(&self) -> String {
+        let failed = self.outcomes.chars().filter(|o| *o == 'F').count();
+        match self.outcomes.len() {
+            0 => "No attempts yet".into(),
+            1 => format!("Latest attempt: {}", if failed == 0 { "succeeded" } else { "failed" }),
+            n => format!("Latest {n} attempts: {failed} failed"),
+        }
+    }
+
+    /// The bar's width: one step per attempt, at least one so an empty bar is still valid.
     pub fn bar_width(&self) -> usize {
-        (self.ticks.len() * TICK_STEP).max(1)
+        (self.outcomes.len() * TICK_STEP).max(1)
+    }
+
+    /// The SVG path of the marks for one outcome: a 4×14 rectangle per attempt. One path per
+    /// colour keeps a row's bar a few hundred bytes (a list has up to 100 of them).
+    pub fn bar_path(&self, succeeded: bool) -> String {
+        let wanted = if succeeded { 'S' } else { 'F' };
+        self.outcomes
+            .chars()
+            .enumerate()
+            .filter(|(_, o)| *o == wanted)
+            .map(|(i, _)| format!("M{} 0h4v14h-4z", i * TICK_STEP))
+            .collect()
     }
 }
 
@@ -148,7 +140,7 @@ impl AttemptRow {
             id: a.public_id.clone(),
             time: prefs.format_instant(a.attempted_at),
             succeeded: a.succeeded,
-            status: status_label(a.status_code, a.error_class.as_deref()),
+            status: attempt_status(a.status_code, a.error_class.as_deref()),
             trigger: a.trigger.to_lowercase(),
             event: row.event_type.clone(),
             duration: format!("{} ms", a.duration_ms),
@@ -185,9 +177,24 @@ mod tests {
     }
 
     #[test]
-    fn statuses_show_the_code_or_the_error_class() {
-        assert_eq!(status_label(Some(200), None), "200");
-        assert_eq!(status_label(None, Some("timeout")), "timeout");
+    fn the_bar_draws_one_mark_per_attempt_in_its_colour() {
+        let row = WebhookRow {
+            id: String::new(),
+            name: String::new(),
+            event: String::new(),
+            url: String::new(),
+            enabled: true,
+            state: String::new(),
+            last_status: None,
+            outcomes: "SSF".into(),
+        };
+        assert_eq!(row.bar_path(true), "M0 0h4v14h-4zM6 0h4v14h-4z");
+        assert_eq!(row.bar_path(false), "M12 0h4v14h-4z");
+        assert_eq!((row.bar_title().as_str(), row.bar_width()), ("Latest 3 attempts: 1 failed", 18));
+    }
+
+    #[test]
+    fn payloads_are_pretty_printed_when_they_are_json() {
         assert_eq!(pretty("{\"a\":1}"), "{\n  \"a\": 1\n}");
         assert_eq!(pretty("not json"), "not json");
     }
