@@ -2,9 +2,12 @@
 //! loopback, on SQLite and (with `KEYHOOK_BENCH_DATABASE_URL`, a PostgreSQL role with CREATEDB)
 //! PostgreSQL: the list of 100 webhooks (each with its bar of 20 latest attempts), and the
 //! Details and Edit pages of a webhook with 1,000,000 attempts (newest page, a page deep in
-//! the middle, the Failed filter). Latency is measured at the client, so it includes loopback
-//! and the client's share of the 2 cores: an upper bound of the server's render time.
+//! the middle, the Failed filter). Each page's time in the server comes from its
+//! `Server-Timing` header; the time at the client adds loopback and waiting for a core (the
+//! client shares the 2 cores with the server and the database).
 //! Prints figures; asserts nothing about speed. Load is bounded in count and time.
+//! For profiling: `KEYHOOK_BENCH_ONLY=list` measures only the pages whose name contains it,
+//! `KEYHOOK_BENCH_SQLITE_ONLY=1` skips PostgreSQL.
 
 mod common;
 
@@ -35,13 +38,14 @@ async fn run(label: &str, url: String) -> anyhow::Result<()> {
     bench.attempts(big, BIG, now - i64::try_from(BIG)? * 1000 - 60_000).await?;
     println!("{label}: stored 1,000,000 attempts in {:.1} s", seeding.elapsed().as_secs_f64());
 
-    let server = bench.serve();
+    let server = bench.serve_with(&[("KEYHOOK_SERVER_TIMING", "true")]);
     let owner = log_in(&server).await;
     let ws = &bench.workspace;
     let list = format!("/workspaces/{ws}/webhooks");
     let details = format!("{list}/{}", big.public_id);
     let middle = now - i64::try_from(BIG / 2)? * 1000;
     let pages = [
+        ("baseline: workspace settings", format!("/workspaces/{ws}/settings")),
         ("list, 100 webhooks", list.clone()),
         ("details, newest 50 of 1,000,000", details.clone()),
         ("details, 50 from the middle", format!("{details}?before={middle}.{}", i64::MAX)),
@@ -51,7 +55,9 @@ async fn run(label: &str, url: String) -> anyhow::Result<()> {
     // Warm-up: connections, caches, the database's pages.
     load_with(&server, &list, CLIENTS, Some(&owner), None).await;
     load_with(&server, &details, CLIENTS, Some(&owner), None).await;
-    for (name, path) in pages {
+    // KEYHOOK_BENCH_ONLY=list measures only the pages whose name contains it (for profiling).
+    let only = std::env::var("KEYHOOK_BENCH_ONLY").unwrap_or_default();
+    for (name, path) in pages.into_iter().filter(|(name, _)| name.contains(only.as_str())) {
         let size = owner.get(format!("{}{path}", server.address)).send().await?.bytes().await?.len();
         let measured = load_with(&server, &path, CLIENTS, Some(&owner), None).await;
         report(&format!("{label}: {name} ({} KiB)", size / 1024), &measured);

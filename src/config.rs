@@ -92,6 +92,11 @@ pub struct Settings {
     #[arg(long, env = "KEYHOOK_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,
 
+    /// Add a `Server-Timing` header (time spent in keyhook) to every answer: for browsers'
+    /// developer tools and the benchmarks. Off by default.
+    #[arg(long, env = "KEYHOOK_SERVER_TIMING", global = true)]
+    pub server_timing: bool,
+
     /// Log lines as human-readable text or JSON.
     #[arg(long, env = "KEYHOOK_LOG_FORMAT", value_enum, default_value = "human", global = true)]
     pub log_format: LogFormat,

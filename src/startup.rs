@@ -61,6 +61,7 @@ impl Application {
         let state = web::Data::new(AppState::new(db, &settings, secrets, network, metrics));
         let session_key = Key::from(keys.session.expose());
         let secure_cookies = settings.secure_cookies;
+        let server_timing = settings.server_timing;
         let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
 
         let server = HttpServer::new(move || {
@@ -80,6 +81,7 @@ impl Application {
                 .wrap(sessions)
                 .wrap(pages::security_headers())
                 .wrap(from_fn(log_request))
+                .app_data(web::Data::new(ServerTiming(server_timing)))
                 .route("/metrics", web::get().to(crate::metrics::endpoint))
                 .configure(api::routes)
                 .configure(pages::routes)
@@ -146,10 +148,21 @@ async fn log_request(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let (method, path) = (req.method().clone(), loggable_path(req.path()));
-    let response = next.call(req).await?;
-    tracing::debug!(%method, %path, status = response.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
+    let timing = req.app_data::<web::Data<ServerTiming>>().is_some_and(|t| t.0);
+    let mut response = next.call(req).await?;
+    let took = started.elapsed();
+    tracing::debug!(%method, %path, status = response.status().as_u16(), micros = took.as_micros() as u64, "request");
+    if timing {
+        let value = format!("app;dur={:.3}", took.as_secs_f64() * 1000.0);
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(actix_web::http::header::HeaderName::from_static("server-timing"), value);
+        }
+    }
     Ok(response)
 }
+
+/// Whether answers carry `Server-Timing` (the `server_timing` setting).
+struct ServerTiming(bool);
 
 /// The path as it may be logged: an invitation link's token is a secret.
 fn loggable_path(path: &str) -> String {

@@ -137,7 +137,16 @@ pub struct Load {
     pub requests: usize,
     pub elapsed: Duration,
     pub latencies: Vec<Duration>,
+    /// The server's own time per request, from `Server-Timing` when it sends one.
+    pub server: Vec<Duration>,
     pub peak_rss_kib: u64,
+}
+
+/// The `app;dur=` of a `Server-Timing` header.
+fn server_time(response: &reqwest::Response) -> Option<Duration> {
+    let value = response.headers().get("server-timing")?.to_str().ok()?;
+    let ms: f64 = value.split("dur=").nth(1)?.split([';', ',']).next()?.trim().parse().ok()?;
+    Some(Duration::from_secs_f64(ms / 1000.0))
 }
 
 /// `CLIENTS` clients, each sending `REQUESTS_PER_CLIENT` GETs of `path` one after another.
@@ -178,6 +187,7 @@ pub async fn load_with(
         let api_key = api_key.map(str::to_owned);
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(REQUESTS_PER_CLIENT);
+            let mut server = Vec::with_capacity(REQUESTS_PER_CLIENT);
             for _ in 0..REQUESTS_PER_CLIENT {
                 if started.elapsed() > LOAD_LIMIT {
                     break;
@@ -189,28 +199,45 @@ pub async fn load_with(
                 }
                 let response = request.send().await.expect("GET");
                 assert!(response.status().is_success(), "{}", response.status());
+                server.extend(server_time(&response));
                 response.bytes().await.expect("body");
                 latencies.push(sent.elapsed());
             }
-            latencies
+            (latencies, server)
         }));
     }
-    let mut latencies = Vec::new();
+    let (mut latencies, mut server) = (Vec::new(), Vec::new());
     for task in tasks {
-        latencies.extend(task.await.expect("client task"));
+        let (client_side, server_side) = task.await.expect("client task");
+        latencies.extend(client_side);
+        server.extend(server_side);
     }
     let elapsed = started.elapsed();
     sampler.abort();
     latencies.sort();
+    server.sort();
     Load {
         requests: latencies.len(),
         elapsed,
         latencies,
+        server,
         peak_rss_kib: peak.load(std::sync::atomic::Ordering::Relaxed),
     }
 }
 
 pub fn report(name: &str, load: &Load) {
+    if !load.server.is_empty() {
+        println!(
+            "{name}: {} req, {:.0} req/s; in the server p50 {} p99 {}; at the client p50 {} p99 {}",
+            load.requests,
+            load.requests as f64 / load.elapsed.as_secs_f64(),
+            ms(percentile(&load.server, 0.50)),
+            ms(percentile(&load.server, 0.99)),
+            ms(percentile(&load.latencies, 0.50)),
+            ms(percentile(&load.latencies, 0.99)),
+        );
+        return;
+    }
     println!(
         "{name:<34} {:>6} req in {:>6.2} s = {:>8.0} req/s   p50 {:>9}   p99 {:>9}   peak RSS {:>5.1} MiB",
         load.requests,
@@ -272,8 +299,21 @@ pub async fn wrong_keys(server: &Server, count: usize) -> usize {
 /// A new database on the PostgreSQL server `admin_url` points at (a role with CREATEDB).
 pub fn fresh_postgres(admin_url: &str) -> String {
     use diesel::connection::SimpleConnection;
-    use diesel::Connection;
+    use diesel::{Connection, RunQueryDsl};
     let mut admin = diesel::PgConnection::establish(admin_url).expect("connect to KEYHOOK_BENCH_DATABASE_URL");
+    // Earlier runs' databases (benchmarks run one at a time): a 1,000,000-attempt database is big.
+    #[derive(diesel::QueryableByName)]
+    struct Leftover {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let leftovers: Vec<Leftover> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'kh\\_bench\\_%'")
+            .load::<Leftover>(&mut admin)
+            .unwrap_or_default();
+    for old in leftovers {
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", old.datname));
+    }
     let name = format!("kh_bench_{}", keyhook::domain::new_public_id());
     admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the bench database");
     let (base, _) = admin_url.rsplit_once('/').expect("a database in the URL");

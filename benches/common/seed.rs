@@ -73,7 +73,13 @@ impl Bench {
     }
 
     pub fn serve(&self) -> Server {
-        let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.serve_with(&[])
+    }
+
+    /// The server with more settings.
+    pub fn serve_with(&self, extra: &[(&str, &str)]) -> Server {
+        let mut env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        env.extend_from_slice(extra);
         start_with(&self.url, self.dir.path(), &env).0
     }
 

@@ -5,9 +5,12 @@ use diesel::prelude::*;
 use super::schema::{attempts, deliveries, webhooks};
 use super::DbConnection;
 
-/// The webhooks that are not deleted (a deleted one is kept only for its attempts).
-fn live() -> webhooks::BoxedQuery<'static, crate::db::MultiBackend> {
-    webhooks::table.filter(webhooks::deleted_at.is_null()).into_boxed()
+type Live = diesel::dsl::Filter<webhooks::table, diesel::dsl::IsNull<webhooks::deleted_at>>;
+
+/// The webhooks that are not deleted (a deleted one is kept only for its attempts). Not boxed:
+/// a statically typed query is prepared once per connection and cached.
+fn live() -> Live {
+    webhooks::table.filter(webhooks::deleted_at.is_null())
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -391,6 +391,35 @@ async fn old_attempts_are_pruned_in_batches(app: TestApp) {
         .expect("prune");
     assert_eq!(pruned, [1, 1, 0], "a batch at a time, only the old ones");
     assert_eq!(left, 1);
+
+    // A deleted webhook stays while it has attempts, and goes with its last one.
+    let (status, _) = s.owner.api("DELETE", &format!("{}/{id}", s.hooks()), &s.key, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = s.owner.api("GET", &format!("{}/{id}", s.hooks()), &s.key, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "deleted for everyone at once");
+    let rows = |conn: &mut keyhook::db::DbConnection| -> Result<(i64, i64), keyhook::services::ServiceError> {
+        use keyhook::db::schema::webhooks;
+        Ok((webhooks::table.count().get_result(conn)?, attempts::table.count().get_result(conn)?))
+    };
+    let kept = app
+        .db()
+        .write(move |conn| -> Result<_, keyhook::services::ServiceError> {
+            let kept = keyhook::db::webhooks::Webhook::purge(conn)?;
+            Ok((kept, rows(conn)?))
+        })
+        .await
+        .expect("purge");
+    assert_eq!(kept, (0, (1, 1)), "kept for its attempt");
+    let purged = app
+        .db()
+        .write(move |conn| -> Result<_, keyhook::services::ServiceError> {
+            keyhook::db::attempts::Attempt::prune(conn, keyhook::services::now_ms() + 1, 10)?;
+            let purged = keyhook::db::webhooks::Webhook::purge(conn)?;
+            Ok((purged, rows(conn)?))
+        })
+        .await
+        .expect("purge");
+    assert_eq!(purged, (1, (0, 0)), "gone with its last attempt");
 }
 
 crate::on_both_backends!(with local_and_fast:

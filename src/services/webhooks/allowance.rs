@@ -30,12 +30,22 @@ pub struct Allowance {
 
 impl Allowance {
     pub fn of(conn: &mut DbConnection, access: &WorkspaceAccess) -> ServiceResult<Self> {
-        let plan = plan_of(access);
         let in_workspace = Webhook::count_in(conn, access.workspace.id)?;
         let by_caller = Webhook::count_by_user(conn, access.workspace.id, access.user_id)?;
+        Ok(Self::new(access, in_workspace, by_caller))
+    }
+
+    /// The same, counted from the workspace's webhooks already read (the list has them all).
+    pub fn among(access: &WorkspaceAccess, webhooks: &[Webhook]) -> Self {
+        let by_caller = webhooks.iter().filter(|w| w.user_id == Some(access.user_id)).count();
+        Self::new(access, webhooks.len() as i64, by_caller as i64)
+    }
+
+    fn new(access: &WorkspaceAccess, in_workspace: i64, by_caller: i64) -> Self {
+        let plan = plan_of(access);
         let (workspace_limit, caller_limit) =
             if plan == Plan::Free { (FREE_PER_WORKSPACE, None) } else { (PAID_PER_WORKSPACE, Some(PAID_PER_USER)) };
-        Ok(Self { plan, in_workspace, workspace_limit, by_caller, caller_limit })
+        Self { plan, in_workspace, workspace_limit, by_caller, caller_limit }
     }
 
     /// Why one more webhook is refused, naming the limit and what raises it; `None` if it fits.

@@ -70,7 +70,9 @@ pub struct Overview {
 }
 
 pub fn overview(conn: &mut DbConnection, access: &WorkspaceAccess) -> ServiceResult<Overview> {
-    Ok(Overview { webhooks: list(conn, access)?, allowance: Allowance::of(conn, access)? })
+    let webhooks = list(conn, access)?;
+    let allowance = Allowance::among(access, &webhooks);
+    Ok(Overview { webhooks, allowance })
 }
 
 /// What a webhook's Details and Edit pages show.
