@@ -167,13 +167,23 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
     assert_eq!(page.text("tbody.attempt .trigger").as_deref(), Some("resend"));
     assert_eq!(page.text("tbody.attempt .status").as_deref(), Some("200"));
 
+    // Recover failed: the delivery that failed for good is sent again (the resend was a new one).
+    let recovered =
+        owner.post_form(&details_url, &format!("{details_url}/recover"), &[("since", "2020-01-01T00:00")]).await;
+    assert_eq!(recovered.status, StatusCode::SEE_OTHER, "{}", recovered.body);
+    assert_eq!(owner.get(&details_url).await.text("#toast").as_deref(), Some("1 failed delivery is being sent again."));
+    let hits = receiver.wait_for(4, WAIT).await;
+    assert_eq!(hits[3].headers.get("webhook-id"), hits[1].headers.get("webhook-id"));
+    let page = details_until(&owner, &details_url, |p| count(p, "tbody.attempt") == 4).await;
+    assert_eq!(page.text("tbody.attempt .trigger").as_deref(), Some("resend"));
+
     // Edit: change the event; the details show it.
     let edit_url = format!("{details_url}/edit");
     let edit = owner.get(&edit_url).await;
     assert_eq!(edit.attr("#name", "value").as_deref(), Some("Projects <feed>"));
     assert!(edit.attr("#enabled", "checked").is_some());
     assert!(edit.text("#signing-secret").is_none(), "the secret is hidden until Reveal");
-    assert_eq!(count(&edit, "tbody.attempt"), 3, "the edit page lists the attempts too");
+    assert_eq!(count(&edit, "tbody.attempt"), 4, "the edit page lists the attempts too");
     let fields = [("name", "Clients feed"), ("url", receiver.url.as_str()), ("event", "NEW_CLIENT"), ("enabled", "on")];
     let saved = owner.post_form(&edit_url, &edit_url, &fields).await;
     assert_eq!((saved.status, saved.location()), (StatusCode::SEE_OTHER, details_url.as_str()), "{}", saved.body);
@@ -202,6 +212,7 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
     assert_ne!(new_secret, secret);
     assert!(shown.text("#reveal-message").unwrap_or_default().contains("The old secret no longer signs."));
     let again = owner.post_form(&edit_url, &format!("{details_url}/secret/reveal"), &[]).await;
+    assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.text("#signing-secret"), Some(new_secret));
 
     // Delete: gone from the list and the API, its attempts kept for the audit.
@@ -227,7 +238,7 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
         })
         .await
         .expect("count");
-    assert_eq!(kept, 3, "attempts stay after the webhook is deleted");
+    assert_eq!(kept, 4, "attempts stay after the webhook is deleted");
 }
 
 async fn bad_input_is_refused_next_to_the_field(app: TestApp) {
@@ -395,8 +406,98 @@ async fn attempts_come_in_pages_of_fifty(app: TestApp) {
     assert_eq!(list.attr(&format!("{bar} path.ok"), "d").map(|d| d.matches('M').count()), Some(20));
 }
 
+/// Attempt times follow the user's own date format, time format and zone.
+async fn attempt_times_follow_the_users_preferences(app: TestApp) {
+    let owner = app.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    let receiver = Receiver::start().await;
+    create(&owner, &ws, "Timed", &receiver.url, "NEW_TAG").await;
+    let id = id_of(&owner, &ws, "Timed").await;
+    let details_url = format!("{}/{id}", list_url(&ws));
+    owner.post_form(&details_url, &format!("{details_url}/test"), &[]).await;
+    let page = details_until(&owner, &details_url, |p| count(p, "tbody.attempt") == 1).await;
+    let default = page.text(".attempt-time").expect("a time");
+    assert!(default.ends_with(" AM") || default.ends_with(" PM"), "12-hour MM/DD/YYYY by default: {default}");
+    let prefs = [("time_zone", "Asia/Kolkata"), ("date_format", "YYYY-MM-DD"), ("time_format", "HOUR24")];
+    owner.post_form("/preferences", "/preferences", &prefs).await;
+    let shown = owner.get(&details_url).await.text(".attempt-time").expect("a time");
+    let parsed = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", &shown).expect("YYYY-MM-DD 24-hour");
+    let utc = jiff::civil::DateTime::strptime("%m/%d/%Y %I:%M:%S %p", &default).expect("the default format");
+    let offset = parsed.to_zoned(jiff::tz::TimeZone::UTC).expect("zoned").timestamp()
+        - utc.to_zoned(jiff::tz::TimeZone::UTC).expect("zoned").timestamp();
+    assert_eq!(offset.get_seconds(), 5 * 3600 + 1800, "Kolkata is UTC+5:30: {default} then {shown}");
+}
+
+/// Add-on webhooks are listed apart, read-only: Details only, no Resend, no Edit.
+async fn addon_webhooks_are_read_only(app: TestApp) {
+    let owner = app.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    let receiver = Receiver::start().await;
+    create(&owner, &ws, "Marketplace", &receiver.url, "NEW_TAG").await;
+    let id = id_of(&owner, &ws, "Marketplace").await;
+    let details_url = format!("{}/{id}", list_url(&ws));
+    owner.post_form(&details_url, &format!("{details_url}/test"), &[]).await;
+    details_until(&owner, &details_url, |p| count(p, "tbody.attempt") == 1).await;
+    let hook = id.clone();
+    app.db()
+        .write(move |conn| {
+            diesel::update(webhooks::table.filter(webhooks::public_id.eq(&hook)))
+                .set(webhooks::kind.eq("ADDON"))
+                .execute(conn)
+                .map_err(anyhow::Error::from)
+        })
+        .await
+        .expect("an add-on webhook");
+    let list = owner.get(&list_url(&ws)).await;
+    assert_eq!(list.text("#addon-hooks").as_deref(), Some("Add-on webhooks"));
+    assert_eq!(count(&list, "table.webhooks tr[id^=webhook-] details.dots"), 0, "no Edit or Delete menu");
+    assert_eq!(list.text(&format!("#webhook-{id} .actions a")).as_deref(), Some("Details"));
+    let details = owner.get(&details_url).await;
+    assert_eq!(count(&details, "tbody.attempt"), 1, "its attempts are visible");
+    assert_eq!(count(&details, "form[action$='/resend']"), 0, "no Resend button");
+    assert_eq!(count(&details, &format!("a[href='{details_url}/edit']")), 0, "no Edit button");
+    assert_eq!(owner.get(&format!("{details_url}/edit")).await.status, StatusCode::FORBIDDEN);
+    let attempt = details.attr("tbody.attempt", "id").expect("attempt").trim_start_matches("attempt-").to_owned();
+    let resend = owner.post_form(&details_url, &format!("{details_url}/attempts/{attempt}/resend"), &[]).await;
+    assert_eq!(resend.status, StatusCode::FORBIDDEN);
+    let delete = owner.post_form(&details_url, &format!("{details_url}/delete"), &[]).await;
+    assert_eq!(delete.status, StatusCode::FORBIDDEN);
+}
+
+/// Deleting a webhook drops its queued deliveries: a retry due later is never sent.
+async fn deleting_drops_queued_deliveries(app: TestApp) {
+    use keyhook::db::schema::deliveries;
+    let owner = app.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    let receiver = Receiver::start().await;
+    receiver.answer(&[500]);
+    create(&owner, &ws, "Invites", &receiver.url, "USERS_INVITED_TO_WORKSPACE").await;
+    let id = id_of(&owner, &ws, "Invites").await;
+    owner.invite(&ws, "new@example.com", "REGULAR").await;
+    receiver.wait_for(1, WAIT).await;
+    let details_url = format!("{}/{id}", list_url(&ws));
+    details_until(&owner, &details_url, |p| count(p, "tbody.attempt") == 1).await;
+    let db = app.db();
+    let states = || {
+        db.read(|conn| deliveries::table.select(deliveries::state).load::<String>(conn).map_err(anyhow::Error::from))
+    };
+    assert_eq!(states().await.expect("states"), ["PENDING"], "a retry waits an hour");
+    let deleted = owner.post_form(&list_url(&ws), &format!("{details_url}/delete"), &[]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert_eq!(states().await.expect("states"), ["CANCELLED"]);
+}
+
+fn local_with_slow_retries(settings: &mut Settings) {
+    local(settings);
+    settings.retry_schedule = "1h".parse().expect("schedule");
+}
+
+crate::on_both_backends!(with local_with_slow_retries: deleting_drops_queued_deliveries);
+
 crate::on_both_backends!(
     with local:
+    attempt_times_follow_the_users_preferences,
+    addon_webhooks_are_read_only,
     the_whole_walk_from_create_to_delete,
     bad_input_is_refused_next_to_the_field,
     other_roles_and_workspaces_see_nothing,
