@@ -27,6 +27,11 @@ impl WorkspaceAccess {
         }
     }
 
+    /// The workspace's plan (FREE if the stored one is unknown to this build).
+    pub fn plan(&self) -> Plan {
+        Plan::parse(&self.workspace.plan).unwrap_or(Plan::Free)
+    }
+
     pub fn require_owner(&self) -> ServiceResult<()> {
         if self.role == Role::Owner {
             Ok(())

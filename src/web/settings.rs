@@ -30,7 +30,7 @@ impl GeneralTab {
             frame,
             ws: access.workspace.public_id.clone(),
             name,
-            plan: Plan::parse(&access.workspace.plan).unwrap_or(Plan::Free),
+            plan: access.plan(),
             is_owner: access.role == Role::Owner,
             errors,
         }

@@ -12,10 +12,6 @@ pub const FREE_PER_WORKSPACE: i64 = 3;
 pub const PAID_PER_WORKSPACE: i64 = 100;
 pub const PAID_PER_USER: i64 = 10;
 
-pub(super) fn plan_of(access: &WorkspaceAccess) -> Plan {
-    Plan::parse(&access.workspace.plan).unwrap_or(Plan::Free)
-}
-
 /// How many webhooks the workspace and the caller have, against what the plan allows: the
 /// Webhooks page's counter and the limit [`create`] enforces.
 #[derive(Debug, Clone, Copy)]
@@ -42,7 +38,7 @@ impl Allowance {
     }
 
     fn new(access: &WorkspaceAccess, in_workspace: i64, by_caller: i64) -> Self {
-        let plan = plan_of(access);
+        let plan = access.plan();
         let (workspace_limit, caller_limit) =
             if plan == Plan::Free { (FREE_PER_WORKSPACE, None) } else { (PAID_PER_WORKSPACE, Some(PAID_PER_USER)) };
         Self { plan, in_workspace, workspace_limit, by_caller, caller_limit }

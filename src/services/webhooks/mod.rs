@@ -16,7 +16,6 @@ mod allowance;
 mod reads;
 mod sends;
 
-use allowance::plan_of;
 pub use allowance::{Allowance, FREE_PER_WORKSPACE, PAID_PER_USER, PAID_PER_WORKSPACE};
 pub use reads::*;
 pub use sends::*;
@@ -144,7 +143,7 @@ pub fn update(
         },
     )?;
     // A new event may be one the plan lacks (or no longer lacks).
-    let allowed = input.event.allowed_on(plan_of(access));
+    let allowed = input.event.allowed_on(access.plan());
     if allowed != webhook.plan_enabled {
         set_plan_enabled(conn, &webhook, allowed, now)?;
     }

@@ -7,11 +7,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::attempts::{load, AttemptsQuery, AttemptsView};
-use super::list::{Form, FormPage};
+use super::form_page::{confirm_page, Form};
 use super::view::{event_options, state_label, EventOption};
 use super::{form_errors, from_htmx, grace_ms, hook_url, WebhookForm, SECRET_GRACES};
 use crate::db::webhooks::Webhook;
-use crate::domain::Plan;
 use crate::error::AppError;
 use crate::services::webhooks as service;
 use crate::services::workspaces::WorkspaceAccess;
@@ -65,7 +64,7 @@ async fn show(
     let page = EditPage {
         frame: page.frame,
         state: state_label(&hook),
-        events: event_options(Plan::parse(&access.workspace.plan).unwrap_or(Plan::Free)),
+        events: event_options(access.plan()),
         graces: SECRET_GRACES,
         name: &name,
         url: &url,
@@ -150,24 +149,7 @@ pub async fn reset_form(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let (ws, id) = path.into_inner();
-    let access = page.hidden_admin_access(&ws)?;
-    let target = access.clone();
-    let hook = state.db.read(move |conn| service::find(conn, &target, &id)).await?;
-    let confirm = FormPage {
-        frame: page.frame,
-        ws,
-        form: Form::Reset,
-        form_token: "",
-        hook_id: &hook.public_id,
-        name: &hook.name,
-        url: "",
-        event: "",
-        events: Vec::new(),
-        graces: SECRET_GRACES,
-        errors: FieldErrors::default(),
-    };
-    render(StatusCode::OK, &confirm)
+    confirm_page(page, &state, path.into_inner(), Form::Reset).await
 }
 
 #[derive(Debug, Default, Deserialize)]

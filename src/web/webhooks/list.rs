@@ -5,12 +5,12 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
+use super::form_page::{confirm_page, create_page, Form};
 use super::view::{event_options, EventOption, WebhookRow};
-use super::{form_errors, hooks_url, WebhookForm, SECRET_GRACES};
-use crate::domain::{random_token, Plan};
+use super::{form_errors, hooks_url, WebhookForm};
+use crate::domain::random_token;
 use crate::error::AppError;
 use crate::services::webhooks::{self as service, Allowance};
-use crate::services::workspaces::WorkspaceAccess;
 use crate::state::AppState;
 use crate::web::forms::FieldErrors;
 use crate::web::session::{set_flash, Frame, Page, WorkspaceChoice};
@@ -36,44 +36,6 @@ impl ListPage {
     }
 }
 
-/// Which form a page of its own shows (without JavaScript).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Form {
-    Create,
-    Delete,
-    Reset,
-}
-
-#[derive(Template)]
-#[template(path = "webhooks/form_page.html")]
-pub(super) struct FormPage<'a> {
-    pub frame: Frame,
-    pub ws: String,
-    pub form: Form,
-    pub form_token: &'a str,
-    pub hook_id: &'a str,
-    pub name: &'a str,
-    pub url: &'a str,
-    pub event: &'a str,
-    pub events: Vec<EventOption>,
-    pub graces: [(&'static str, &'static str, i64); 3],
-    pub errors: FieldErrors,
-}
-
-impl FormPage<'_> {
-    fn title(&self) -> &'static str {
-        match self.form {
-            Form::Create => "Create webhook",
-            Form::Delete => "Delete webhook",
-            Form::Reset => "Reset signing secret",
-        }
-    }
-}
-
-fn plan_of(access: &WorkspaceAccess) -> Plan {
-    Plan::parse(&access.workspace.plan).unwrap_or(Plan::Free)
-}
-
 pub async fn list(page: Page, state: web::Data<AppState>, ws: web::Path<String>) -> Result<HttpResponse, AppError> {
     let access = page.hidden_admin_access(&ws)?;
     let target = access.clone();
@@ -96,26 +58,10 @@ pub async fn list(page: Page, state: web::Data<AppState>, ws: web::Path<String>)
             allowance: overview.allowance,
             user_rows,
             addon_rows,
-            events: event_options(plan_of(&access)),
+            events: event_options(access.plan()),
             form_token: random_token(),
         },
     )
-}
-
-fn create_page<'a>(page: Page, access: &WorkspaceAccess, form: &'a WebhookForm, errors: FieldErrors) -> FormPage<'a> {
-    FormPage {
-        frame: page.frame,
-        ws: access.workspace.public_id.clone(),
-        form: Form::Create,
-        form_token: &form.form_token,
-        hook_id: "",
-        name: &form.name,
-        url: &form.url,
-        event: &form.event,
-        events: event_options(plan_of(access)),
-        graces: SECRET_GRACES,
-        errors,
-    }
 }
 
 /// The Create form on a page of its own (without JavaScript).
@@ -163,18 +109,7 @@ pub async fn delete_form(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let (ws, id) = path.into_inner();
-    let access = page.hidden_admin_access(&ws)?;
-    let target = access.clone();
-    let hook = state.db.read(move |conn| service::find(conn, &target, &id)).await?;
-    let form = WebhookForm::default();
-    let confirm = FormPage {
-        form: Form::Delete,
-        hook_id: &hook.public_id,
-        name: &hook.name,
-        ..create_page(page, &access, &form, FieldErrors::default())
-    };
-    render(StatusCode::OK, &confirm)
+    confirm_page(page, &state, path.into_inner(), Form::Delete).await
 }
 
 pub async fn delete(

@@ -9,6 +9,7 @@
 mod attempts;
 mod details;
 mod edit;
+mod form_page;
 mod list;
 mod view;
 
