@@ -4,7 +4,9 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::db::clients::Client;
 use crate::db::memberships::Membership;
+use crate::db::tags::Tag;
 use crate::db::users::User;
 use crate::db::workspaces::Workspace;
 use crate::domain::Role;
@@ -197,4 +199,58 @@ pub struct LogDto {
 /// UTC ISO-8601 (`2022-11-30T02:06:04Z`) for Unix milliseconds.
 pub fn iso(unix_ms: i64) -> String {
     jiff::Timestamp::from_millisecond(unix_ms).map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default()
+}
+
+/// A client, as Clockify's `ClientWithCurrencyDtoV1` (keyhook has no currencies: always USD).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientDto {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub note: Option<String>,
+    pub archived: bool,
+    pub cc_emails: Vec<String>,
+    pub currency_id: String,
+    pub currency_code: String,
+}
+
+impl ClientDto {
+    pub fn new(client: &Client, workspace: &str) -> Self {
+        Self {
+            id: client.public_id.clone(),
+            workspace_id: workspace.to_owned(),
+            name: client.name.clone(),
+            email: client.email.clone(),
+            address: client.address.clone(),
+            note: client.note.clone(),
+            archived: client.archived,
+            cc_emails: Vec::new(),
+            currency_id: String::new(),
+            currency_code: "USD".into(),
+        }
+    }
+}
+
+/// A tag, as Clockify's `TagDtoV1`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TagDto {
+    pub id: String,
+    pub name: String,
+    pub workspace_id: String,
+    pub archived: bool,
+}
+
+impl TagDto {
+    pub fn new(tag: &Tag, workspace: &str) -> Self {
+        Self {
+            id: tag.public_id.clone(),
+            name: tag.name.clone(),
+            workspace_id: workspace.to_owned(),
+            archived: tag.archived,
+        }
+    }
 }

@@ -3,11 +3,14 @@
 //! the test that checks the OpenAPI document describes each one.
 
 mod auth;
+mod clients;
 mod error;
 pub mod key_cache;
 mod last_used;
 mod openapi;
 mod rate_limit;
+mod support;
+mod tags;
 mod users;
 mod webhooks;
 mod workspaces;
@@ -68,6 +71,10 @@ api_routes! {
     "/v1/user" => { get: users::current_user },
     "/v1/workspaces" => { get: workspaces::list },
     "/v1/workspaces/{workspaceId}/users" => { get: workspaces::users },
+    "/v1/workspaces/{workspaceId}/clients" => { get: clients::list, post: clients::create },
+    "/v1/workspaces/{workspaceId}/clients/{id}" => { get: clients::get, put: clients::update, delete: clients::delete },
+    "/v1/workspaces/{workspaceId}/tags" => { get: tags::list, post: tags::create },
+    "/v1/workspaces/{workspaceId}/tags/{id}" => { get: tags::get, put: tags::update, delete: tags::delete },
     "/v1/workspaces/{workspaceId}/webhooks" => { get: webhooks::list, post: webhooks::create },
     "/v1/workspaces/{workspaceId}/webhooks/{webhookId}" => {
         get: webhooks::get,

@@ -6,7 +6,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
-    ErrorDto, LogDto, MembershipDto, RateDto, UserDto, UserSettingsDto, WebhookDto, WebhookListDto, WorkspaceDto,
+    ClientDto, ErrorDto, LogDto, MembershipDto, RateDto, TagDto, UserDto, UserSettingsDto, WebhookDto, WebhookListDto,
+    WorkspaceDto,
 };
 
 #[derive(OpenApi)]
@@ -16,6 +17,16 @@ use crate::dto::{
         super::users::current_user,
         super::workspaces::list,
         super::workspaces::users,
+        super::clients::list,
+        super::clients::create,
+        super::clients::get,
+        super::clients::update,
+        super::clients::delete,
+        super::tags::list,
+        super::tags::create,
+        super::tags::get,
+        super::tags::update,
+        super::tags::delete,
         super::webhooks::list,
         super::webhooks::create,
         super::webhooks::get,
@@ -39,6 +50,10 @@ use crate::dto::{
         WebhookDto,
         WebhookListDto,
         LogDto,
+        ClientDto,
+        TagDto,
+        super::clients::ClientBody,
+        super::tags::TagBody,
         super::webhooks::WebhookBody,
         super::webhooks::EnabledBody,
         super::webhooks::LogsBody,

@@ -4,51 +4,21 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiCaller;
 use super::error::ApiError;
+use super::support::{json_body, write_as};
 use crate::db::attempts::{Attempt, LogQuery, Outcome};
 use crate::db::webhooks::Webhook;
 use crate::domain::{EventType, TriggerSourceType, WebhookName};
 use crate::dto::{iso, ErrorDto, LogDto, WebhookDto, WebhookListDto};
 use crate::services::webhooks::{self as service, WebhookInput, WebhookSecrets};
-use crate::services::workspaces::{self, WorkspaceAccess};
+use crate::services::workspaces::WorkspaceAccess;
 use crate::services::ServiceResult;
 use crate::state::AppState;
-
-/// Parses a JSON body, naming the field of a type error (`name: invalid type ...`).
-fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." || path.is_empty() {
-            ApiError::bad_request(format!("The body is not valid JSON: {inner}"))
-        } else {
-            ApiError::bad_request(format!("{path}: {inner}"))
-        }
-    })
-}
-
-/// Runs a webhook service as the caller, inside one transaction.
-async fn as_caller<T, F>(state: &AppState, caller: &ApiCaller, workspace: String, f: F) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut crate::db::DbConnection, &WorkspaceAccess) -> ServiceResult<T> + Send + 'static,
-{
-    let user_id = caller.user_id;
-    Ok(state
-        .db
-        .write(move |conn| {
-            let access = workspaces::access(conn, user_id, &workspace)?;
-            f(conn, &access)
-        })
-        .await?)
-}
 
 /// What a webhook service answers: the webhook, alone or with its secrets.
 trait HasWebhook {
@@ -67,7 +37,7 @@ impl HasWebhook for WebhookSecrets {
     }
 }
 
-/// [`as_caller`] for services that answer a webhook, with its creator's public id.
+/// [`write_as`] for services that answer a webhook, with its creator's public id.
 async fn with_creator<T, F>(
     state: &AppState,
     caller: &ApiCaller,
@@ -78,7 +48,7 @@ where
     T: HasWebhook + Send + 'static,
     F: FnOnce(&mut crate::db::DbConnection, &WorkspaceAccess) -> ServiceResult<T> + Send + 'static,
 {
-    as_caller(state, caller, workspace, move |conn, access| {
+    write_as(state, caller, workspace, move |conn, access| {
         let answer = f(conn, access)?;
         let creator = service::creator(conn, answer.webhook())?;
         Ok((answer, creator))
@@ -170,7 +140,7 @@ pub async fn list(
         return Err(ApiError::bad_request(format!("type: {kind:?} is not USER_CREATED or ADDON")));
     }
     let kind = query.kind.clone();
-    let (hooks, owners) = as_caller(&state, &caller, ws.clone(), move |conn, access| {
+    let (hooks, owners) = write_as(&state, &caller, ws.clone(), move |conn, access| {
         let hooks = service::list(conn, access)?;
         let owners = crate::db::memberships::Membership::members_of(conn, access.workspace.id)?;
         Ok((hooks, owners))
@@ -393,7 +363,7 @@ async fn logs_page(
 ) -> Result<HttpResponse, ApiError> {
     let limit = query.limit;
     let hook = id.clone();
-    let rows = as_caller(state, caller, ws, move |conn, access| service::logs(conn, access, &id, query)).await?;
+    let rows = write_as(state, caller, ws, move |conn, access| service::logs(conn, access, &id, query)).await?;
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| format!("{}.{}", r.attempt.attempted_at, r.attempt.id)))
         .flatten();
@@ -490,7 +460,7 @@ pub async fn test(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (ws, id) = path.into_inner();
-    let message_id = as_caller(&state, &caller, ws, move |conn, access| service::test(conn, access, &id)).await?;
+    let message_id = write_as(&state, &caller, ws, move |conn, access| service::test(conn, access, &id)).await?;
     Ok(HttpResponse::build(StatusCode::ACCEPTED).json(json!({ "messageId": message_id })))
 }
 
@@ -505,7 +475,7 @@ pub async fn resend(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (ws, id, log) = path.into_inner();
-    as_caller(&state, &caller, ws, move |conn, access| service::resend(conn, access, &id, &log)).await?;
+    write_as(&state, &caller, ws, move |conn, access| service::resend(conn, access, &id, &log)).await?;
     Ok(HttpResponse::build(StatusCode::ACCEPTED).json(json!({ "queued": 1 })))
 }
 
@@ -529,6 +499,6 @@ pub async fn recover(
     let since = json_body::<RecoverBody>(&body)?.since;
     let since = instant("since", since.as_deref())?.ok_or_else(|| ApiError::bad_request("since: must not be null"))?;
     let (ws, id) = path.into_inner();
-    let queued = as_caller(&state, &caller, ws, move |conn, access| service::recover(conn, access, &id, since)).await?;
+    let queued = write_as(&state, &caller, ws, move |conn, access| service::recover(conn, access, &id, since)).await?;
     Ok(HttpResponse::build(StatusCode::ACCEPTED).json(json!({ "queued": queued })))
 }

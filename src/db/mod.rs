@@ -6,11 +6,14 @@
 pub mod api_keys;
 pub mod attempts;
 pub mod audit_log;
+pub mod clients;
 pub mod deliveries;
 pub mod events;
 pub mod invitations;
+pub mod listing;
 pub mod memberships;
 pub mod schema;
+pub mod tags;
 pub mod users;
 pub mod webhooks;
 pub mod workspaces;

@@ -157,6 +157,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    clients (id) {
+        id -> BigInt,
+        public_id -> Text,
+        workspace_id -> BigInt,
+        name -> Text,
+        email -> Nullable<Text>,
+        address -> Nullable<Text>,
+        note -> Nullable<Text>,
+        archived -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        public_id -> Text,
+        workspace_id -> BigInt,
+        name -> Text,
+        archived -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
@@ -177,5 +204,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     webhooks,
     deliveries,
-    attempts
+    attempts,
+    clients,
+    tags
 );

@@ -10,12 +10,14 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod clients;
 pub mod directory;
 pub mod events;
 pub mod login_throttle;
 pub mod members;
 pub mod passwords;
 pub mod preferences;
+pub mod tags;
 pub mod webhooks;
 pub mod workspaces;
 
@@ -52,6 +54,21 @@ impl From<diesel::result::Error> for ServiceError {
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// A unique name index refusing a write (a concurrent create with the same name) as the
+/// user's mistake it is; any other database error as it is.
+pub fn unique_name(error: diesel::result::Error, kind: &str) -> ServiceError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => name_taken(kind),
+        other => other.into(),
+    }
+}
+
+/// Clockify's answer to a duplicate name; `kind` is "Client", "Tag"...
+pub fn name_taken(kind: &str) -> ServiceError {
+    ServiceError::invalid("name", format!("{kind} with this name already exists"))
+}
 
 /// Now, as Unix milliseconds: the one clock the services read.
 pub fn now_ms() -> i64 {

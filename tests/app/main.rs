@@ -4,6 +4,7 @@ mod helpers;
 
 mod api_auth;
 mod api_keys;
+mod clients_tags;
 mod csrf;
 mod events;
 mod first_run;

@@ -301,24 +301,38 @@ fn check_trigger(conn: &mut DbConnection, access: &WorkspaceAccess, input: &Webh
             }
         }
         TriggerSourceType::User => {
-            if input.trigger_ids.is_empty() {
-                return Err(ServiceError::invalid("triggerSource", "Name at least one user id."));
-            }
             let members = Membership::members_of(conn, access.workspace.id)?;
-            for id in &input.trigger_ids {
-                if !members.iter().any(|(_, u)| &u.public_id == id) {
-                    return Err(ServiceError::invalid(
-                        "triggerSource",
-                        format!("{id} is not a member of this workspace."),
-                    ));
-                }
-            }
+            require_ids(input, |id| Ok(members.iter().any(|(_, u)| u.public_id == id)), "member")?;
+        }
+        TriggerSourceType::Tag => {
+            let ws = access.workspace.id;
+            require_ids(input, |id| Ok(crate::db::tags::Tag::find_in(conn, ws, id)?.is_some()), "tag")?;
         }
         other => {
             return Err(ServiceError::invalid(
                 "triggerSourceType",
-                format!("{} needs entities keyhook does not store yet; use WORKSPACE_ID or USER_ID.", other.as_str()),
+                format!(
+                    "{} needs entities keyhook does not store yet; use WORKSPACE_ID, USER_ID or TAG_ID.",
+                    other.as_str()
+                ),
             ))
+        }
+    }
+    Ok(())
+}
+
+/// The trigger ids are at least one, and each names a `kind` of this workspace.
+fn require_ids(
+    input: &WebhookInput,
+    mut exists: impl FnMut(&str) -> ServiceResult<bool>,
+    kind: &str,
+) -> ServiceResult<()> {
+    if input.trigger_ids.is_empty() {
+        return Err(ServiceError::invalid("triggerSource", format!("Name at least one {kind} id.")));
+    }
+    for id in &input.trigger_ids {
+        if !exists(id)? {
+            return Err(ServiceError::invalid("triggerSource", format!("{id} is not a {kind} of this workspace.")));
         }
     }
     Ok(())

@@ -1,0 +1,97 @@
+//! What the resource handlers share: reading a JSON body (naming the field of a type error),
+//! running a service as the caller inside one workspace, and the list endpoints' query.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::auth::ApiCaller;
+use super::error::ApiError;
+use crate::db::listing::Listing;
+use crate::db::DbConnection;
+use crate::services::workspaces::{self, WorkspaceAccess};
+use crate::services::ServiceResult;
+use crate::state::AppState;
+
+/// Parses a JSON body, naming the field of a type error (`name: invalid type ...`). Unknown
+/// fields are ignored and `null` is taken as absent, as Clockify's clients expect.
+pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." || path.is_empty() {
+            ApiError::bad_request(format!("The body is not valid JSON: {inner}"))
+        } else {
+            ApiError::bad_request(format!("{path}: {inner}"))
+        }
+    })
+}
+
+/// Runs a service that writes as the caller, in the workspace `workspace`, in one transaction.
+pub async fn write_as<T, F>(state: &AppState, caller: &ApiCaller, workspace: String, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection, &WorkspaceAccess) -> ServiceResult<T> + Send + 'static,
+{
+    let user_id = caller.user_id;
+    Ok(state
+        .db
+        .write(move |conn| {
+            let access = workspaces::access(conn, user_id, &workspace)?;
+            f(conn, &access)
+        })
+        .await?)
+}
+
+/// Runs a service that only reads as the caller, in the workspace `workspace`.
+pub async fn read_as<T, F>(state: &AppState, caller: &ApiCaller, workspace: String, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection, &WorkspaceAccess) -> ServiceResult<T> + Send + 'static,
+{
+    let user_id = caller.user_id;
+    Ok(state
+        .db
+        .read(move |conn| {
+            let access = workspaces::access(conn, user_id, &workspace)?;
+            f(conn, &access)
+        })
+        .await?)
+}
+
+/// The query of Clockify's list endpoints keyhook honours (others, like `sort-column`, are
+/// accepted and ignored: lists are by name).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Names containing this, case-insensitively.
+    name: Option<String>,
+    /// `true`: archived only; `false`: active only; absent: both.
+    archived: Option<bool>,
+    /// 1-based page number (default 1).
+    page: Option<i64>,
+    /// Items per page, 1 to 5000 (default 50).
+    #[serde(rename = "page-size")]
+    #[param(rename = "page-size")]
+    page_size: Option<i64>,
+}
+
+impl ListQuery {
+    pub fn listing(&self) -> Result<Listing, ApiError> {
+        let page = self.page.unwrap_or(1);
+        let page_size = self.page_size.unwrap_or(50);
+        if page < 1 {
+            return Err(ApiError::bad_request("page: use 1 or more"));
+        }
+        if !(1..=5000).contains(&page_size) {
+            return Err(ApiError::bad_request("page-size: use 1 to 5000"));
+        }
+        Ok(Listing { name: self.name.clone(), archived: self.archived, page, page_size })
+    }
+}
+
+/// A page of a list: a bare JSON array, with `Last-Page` saying whether more follow.
+pub fn page<T: serde::Serialize>(items: &[T], last: bool) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().insert_header(("Last-Page", last.to_string())).json(items)
+}
