@@ -6,7 +6,9 @@ use utoipa::ToSchema;
 
 use crate::db::clients::Client;
 use crate::db::memberships::Membership;
+use crate::db::projects::Project;
 use crate::db::tags::Tag;
+use crate::db::tasks::Task;
 use crate::db::users::User;
 use crate::db::workspaces::Workspace;
 use crate::domain::Role;
@@ -251,6 +253,105 @@ impl TagDto {
             name: tag.name.clone(),
             workspace_id: workspace.to_owned(),
             archived: tag.archived,
+        }
+    }
+}
+
+/// A project's time estimate.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EstimateDto {
+    pub estimate: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// A project, as Clockify's `ProjectDtoImplV1` (rates, memberships and estimates are not kept:
+/// they answer as empty; `duration` is the tracked time, none yet).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectDto {
+    pub id: String,
+    pub name: String,
+    pub workspace_id: String,
+    pub client_id: Option<String>,
+    pub client_name: Option<String>,
+    pub color: String,
+    pub billable: bool,
+    pub archived: bool,
+    pub public: bool,
+    pub is_public: bool,
+    pub template: bool,
+    pub note: String,
+    pub duration: String,
+    pub estimate: EstimateDto,
+    pub memberships: Vec<MembershipDto>,
+    pub hourly_rate: Option<RateDto>,
+    pub cost_rate: Option<RateDto>,
+}
+
+impl ProjectDto {
+    pub fn new(project: &Project, client: Option<&Client>, workspace: &str) -> Self {
+        Self {
+            id: project.public_id.clone(),
+            name: project.name.clone(),
+            workspace_id: workspace.to_owned(),
+            client_id: client.map(|c| c.public_id.clone()),
+            client_name: client.map(|c| c.name.clone()),
+            color: project.color.clone(),
+            billable: project.billable,
+            archived: project.archived,
+            public: project.is_public,
+            is_public: project.is_public,
+            template: false,
+            note: project.note.clone(),
+            duration: "PT0S".into(),
+            estimate: EstimateDto { estimate: "PT0S".into(), kind: "AUTO".into() },
+            memberships: Vec::new(),
+            hourly_rate: None,
+            cost_rate: None,
+        }
+    }
+}
+
+/// A task, as Clockify's `TaskDtoV1`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskDto {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub workspace_id: String,
+    /// `ACTIVE` or `DONE`.
+    pub status: String,
+    pub assignee_ids: Vec<String>,
+    pub assignee_id: Option<String>,
+    pub user_group_ids: Vec<String>,
+    pub estimate: String,
+    pub duration: String,
+    pub billable: bool,
+    pub budget_estimate: i64,
+    pub hourly_rate: Option<RateDto>,
+    pub cost_rate: Option<RateDto>,
+}
+
+impl TaskDto {
+    pub fn new(task: &Task, project: &str, workspace: &str) -> Self {
+        let assignee_ids: Vec<String> = serde_json::from_str(&task.assignee_ids).unwrap_or_default();
+        Self {
+            id: task.public_id.clone(),
+            name: task.name.clone(),
+            project_id: project.to_owned(),
+            workspace_id: workspace.to_owned(),
+            status: task.status.clone(),
+            assignee_id: assignee_ids.first().cloned(),
+            assignee_ids,
+            user_group_ids: Vec::new(),
+            estimate: task.estimate.clone().unwrap_or_else(|| "PT0S".into()),
+            duration: "PT0S".into(),
+            billable: task.billable,
+            budget_estimate: 0,
+            hourly_rate: None,
+            cost_rate: None,
         }
     }
 }

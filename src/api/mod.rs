@@ -8,9 +8,11 @@ mod error;
 pub mod key_cache;
 mod last_used;
 mod openapi;
+mod projects;
 mod rate_limit;
 mod support;
 mod tags;
+mod tasks;
 mod users;
 mod webhooks;
 mod workspaces;
@@ -73,6 +75,18 @@ api_routes! {
     "/v1/workspaces/{workspaceId}/users" => { get: workspaces::users },
     "/v1/workspaces/{workspaceId}/clients" => { get: clients::list, post: clients::create },
     "/v1/workspaces/{workspaceId}/clients/{id}" => { get: clients::get, put: clients::update, delete: clients::delete },
+    "/v1/workspaces/{workspaceId}/projects" => { get: projects::list, post: projects::create },
+    "/v1/workspaces/{workspaceId}/projects/{projectId}" => {
+        get: projects::get,
+        put: projects::update,
+        delete: projects::delete,
+    },
+    "/v1/workspaces/{workspaceId}/projects/{projectId}/tasks" => { get: tasks::list, post: tasks::create },
+    "/v1/workspaces/{workspaceId}/projects/{projectId}/tasks/{taskId}" => {
+        get: tasks::get,
+        put: tasks::update,
+        delete: tasks::delete,
+    },
     "/v1/workspaces/{workspaceId}/tags" => { get: tags::list, post: tags::create },
     "/v1/workspaces/{workspaceId}/tags/{id}" => { get: tags::get, put: tags::update, delete: tags::delete },
     "/v1/workspaces/{workspaceId}/webhooks" => { get: webhooks::list, post: webhooks::create },

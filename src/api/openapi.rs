@@ -6,8 +6,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
-    ClientDto, ErrorDto, LogDto, MembershipDto, RateDto, TagDto, UserDto, UserSettingsDto, WebhookDto, WebhookListDto,
-    WorkspaceDto,
+    ClientDto, ErrorDto, EstimateDto, LogDto, MembershipDto, ProjectDto, RateDto, TagDto, TaskDto, UserDto,
+    UserSettingsDto, WebhookDto, WebhookListDto, WorkspaceDto,
 };
 
 #[derive(OpenApi)]
@@ -22,6 +22,16 @@ use crate::dto::{
         super::clients::get,
         super::clients::update,
         super::clients::delete,
+        super::projects::list,
+        super::projects::create,
+        super::projects::get,
+        super::projects::update,
+        super::projects::delete,
+        super::tasks::list,
+        super::tasks::create,
+        super::tasks::get,
+        super::tasks::update,
+        super::tasks::delete,
         super::tags::list,
         super::tags::create,
         super::tags::get,
@@ -54,6 +64,11 @@ use crate::dto::{
         TagDto,
         super::clients::ClientBody,
         super::tags::TagBody,
+        ProjectDto,
+        EstimateDto,
+        TaskDto,
+        super::projects::ProjectBody,
+        super::tasks::TaskBody,
         super::webhooks::WebhookBody,
         super::webhooks::EnabledBody,
         super::webhooks::LogsBody,

@@ -184,6 +184,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    projects (id) {
+        id -> BigInt,
+        public_id -> Text,
+        workspace_id -> BigInt,
+        client_id -> Nullable<BigInt>,
+        name -> Text,
+        note -> Text,
+        color -> Text,
+        billable -> Bool,
+        is_public -> Bool,
+        archived -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    tasks (id) {
+        id -> BigInt,
+        public_id -> Text,
+        project_id -> BigInt,
+        name -> Text,
+        status -> Text,
+        estimate -> Nullable<Text>,
+        billable -> Bool,
+        assignee_ids -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::joinable!(projects -> clients (client_id));
+diesel::joinable!(tasks -> projects (project_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
@@ -206,5 +240,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     attempts,
     clients,
-    tags
+    tags,
+    projects,
+    tasks
 );

@@ -19,7 +19,7 @@ mod webhook;
 
 pub use api_key::{ApiKeySecret, MalformedKey, KEY_LEN};
 pub use email::Email;
-pub use entity::{long_text, EntityName};
+pub use entity::{long_text, Color, EntityName, IsoDuration, TaskStatus};
 pub use event_type::EventType;
 pub use ids::{is_public_id, new_public_id, random_token};
 pub use key_lifetimes::{GracePeriod, KeyExpiry};

@@ -17,7 +17,9 @@ pub mod login_throttle;
 pub mod members;
 pub mod passwords;
 pub mod preferences;
+pub mod projects;
 pub mod tags;
+pub mod tasks;
 pub mod webhooks;
 pub mod workspaces;
 

@@ -12,35 +12,42 @@ use crate::receiver::{Hit, Receiver};
 
 const WAIT: Duration = Duration::from_secs(5);
 
-fn local(settings: &mut Settings) {
+pub fn local(settings: &mut Settings) {
     settings.allow_private_networks = "127.0.0.0/8,::1/128".into();
     settings.retry_schedule = "20ms".parse().expect("schedule");
 }
 
-struct Script {
-    owner: Client,
-    key: String,
-    ws: String,
+pub struct Script {
+    pub owner: Client,
+    pub key: String,
+    pub ws: String,
 }
 
 impl Script {
-    async fn new(app: &TestApp) -> Self {
+    pub async fn new(app: &TestApp) -> Self {
         let owner = app.setup_owner().await;
         let ws = owner.active_workspace().await;
         let key = owner.generate_key("script", "never").await.secret;
         Self { owner, key, ws }
     }
 
-    fn url(&self, rest: &str) -> String {
+    /// A paid plan (the Owner's choice on the settings page): FREE allows three webhooks.
+    pub async fn upgrade(&self) {
+        let plan = format!("/workspaces/{}/settings/plan", self.ws);
+        let answer = self.owner.post_form("/preferences", &plan, &[("plan", "PRO")]).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    }
+
+    pub fn url(&self, rest: &str) -> String {
         format!("/api/v1/workspaces/{}/{rest}", self.ws)
     }
 
-    async fn call(&self, method: &str, rest: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(&self, method: &str, rest: &str, body: Option<Value>) -> (StatusCode, Value) {
         self.owner.api(method, &self.url(rest), &self.key, body).await
     }
 
     /// A webhook for `event` to the receiver, with an optional trigger source.
-    async fn subscribe(&self, receiver: &Receiver, event: &str, trigger: Option<(&str, Vec<&str>)>) -> Value {
+    pub async fn subscribe(&self, receiver: &Receiver, event: &str, trigger: Option<(&str, Vec<&str>)>) -> Value {
         let mut body =
             json!({"name": event.to_lowercase().replace('_', " "), "url": receiver.url, "webhookEvent": event});
         if let Some((kind, ids)) = trigger {
@@ -53,28 +60,18 @@ impl Script {
     }
 }
 
-fn verifies(secret: &str, hit: &Hit) -> bool {
+pub fn verifies(secret: &str, hit: &Hit) -> bool {
     standardwebhooks::Webhook::new(secret).expect("secret").verify(hit.body.as_bytes(), &hit.headers).is_ok()
 }
 
-fn body_of(hit: &Hit) -> Value {
+pub fn body_of(hit: &Hit) -> Value {
     serde_json::from_str(&hit.body).expect("a JSON payload")
 }
 
 async fn clients_are_managed_and_each_change_is_delivered(app: TestApp) {
     let s = Script::new(&app).await;
     let receiver = Receiver::start().await;
-    // A paid plan: FREE allows three webhooks.
-    app.db()
-        .write(|conn| -> Result<(), keyhook::services::ServiceError> {
-            use diesel::prelude::*;
-            diesel::update(keyhook::db::schema::workspaces::table)
-                .set(keyhook::db::schema::workspaces::plan.eq("PRO"))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
-        .expect("plan");
+    s.upgrade().await;
     let mut secrets = Vec::new();
     for event in ["NEW_CLIENT", "CLIENT_UPDATED", "CLIENT_DELETED"] {
         let hook = s.subscribe(&receiver, event, None).await;

@@ -13,6 +13,7 @@ mod login;
 mod members;
 mod preferences;
 mod processes;
+mod projects_tasks;
 mod receiver;
 mod roles_and_isolation;
 mod webhook_pages;

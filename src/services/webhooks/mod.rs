@@ -308,11 +308,19 @@ fn check_trigger(conn: &mut DbConnection, access: &WorkspaceAccess, input: &Webh
             let ws = access.workspace.id;
             require_ids(input, |id| Ok(crate::db::tags::Tag::find_in(conn, ws, id)?.is_some()), "tag")?;
         }
+        TriggerSourceType::Project => {
+            let ws = access.workspace.id;
+            require_ids(input, |id| Ok(crate::db::projects::Project::find_in(conn, ws, id)?.is_some()), "project")?;
+        }
+        TriggerSourceType::Task => {
+            let ws = access.workspace.id;
+            require_ids(input, |id| Ok(crate::db::tasks::Task::exists_in_workspace(conn, ws, id)?), "task")?;
+        }
         other => {
             return Err(ServiceError::invalid(
                 "triggerSourceType",
                 format!(
-                    "{} needs entities keyhook does not store yet; use WORKSPACE_ID, USER_ID or TAG_ID.",
+                    "{} needs entities keyhook does not store yet; use WORKSPACE_ID, USER_ID, PROJECT_ID, TAG_ID or TASK_ID.",
                     other.as_str()
                 ),
             ))
