@@ -9,6 +9,7 @@ use crate::db::memberships::Membership;
 use crate::db::projects::Project;
 use crate::db::tags::Tag;
 use crate::db::tasks::Task;
+use crate::db::time_entries::TimeEntry;
 use crate::db::users::User;
 use crate::db::workspaces::Workspace;
 use crate::domain::Role;
@@ -353,5 +354,119 @@ impl TaskDto {
             hourly_rate: None,
             cost_rate: None,
         }
+    }
+}
+
+/// Milliseconds as an ISO-8601 duration, as Clockify writes them (`PT1H30M`, `PT0S`).
+pub fn iso_duration(ms: i64) -> String {
+    let seconds = ms.max(0) / 1000;
+    let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+    let mut out = String::from("PT");
+    if h > 0 {
+        out.push_str(&format!("{h}H"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}M"));
+    }
+    if s > 0 || (h == 0 && m == 0) {
+        out.push_str(&format!("{s}S"));
+    }
+    out
+}
+
+/// When an entry ran: `end` and `duration` are `null` while its timer runs.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TimeIntervalDto {
+    pub start: String,
+    pub end: Option<String>,
+    pub duration: Option<String>,
+}
+
+/// Who tracked an entry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EntryUserDto {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// A time entry as Clockify's `TimeEntryWithRatesDtoV1`, hydrated as its webhooks are: with its
+/// `project`, `task`, `user` and `tags` beside their ids.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeEntryDto {
+    pub id: String,
+    pub description: String,
+    pub user_id: String,
+    pub workspace_id: String,
+    pub project_id: Option<String>,
+    pub task_id: Option<String>,
+    pub tag_ids: Vec<String>,
+    pub billable: bool,
+    pub is_locked: bool,
+    /// Always `REGULAR`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub kiosk_id: Option<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub custom_field_values: Vec<serde_json::Value>,
+    pub time_interval: TimeIntervalDto,
+    pub hourly_rate: Option<RateDto>,
+    pub cost_rate: Option<RateDto>,
+    pub project: Option<ProjectDto>,
+    pub task: Option<TaskDto>,
+    pub user: EntryUserDto,
+    pub tags: Vec<TagDto>,
+}
+
+impl TimeEntryDto {
+    pub fn new(
+        entry: &TimeEntry,
+        workspace: &str,
+        user: &User,
+        project: Option<(&Project, Option<&Client>)>,
+        task: Option<&Task>,
+        tags: &[Tag],
+    ) -> Self {
+        let project_dto = project.map(|(p, client)| ProjectDto::new(p, client, workspace));
+        Self {
+            id: entry.public_id.clone(),
+            description: entry.description.clone(),
+            user_id: user.public_id.clone(),
+            workspace_id: workspace.to_owned(),
+            project_id: project_dto.as_ref().map(|p| p.id.clone()),
+            task_id: task.map(|t| t.public_id.clone()),
+            tag_ids: tags.iter().map(|t| t.public_id.clone()).collect(),
+            billable: entry.billable,
+            is_locked: false,
+            kind: "REGULAR".into(),
+            kiosk_id: None,
+            custom_field_values: Vec::new(),
+            time_interval: TimeIntervalDto {
+                start: iso(entry.start_at),
+                end: entry.end_at.map(iso),
+                duration: entry.end_at.map(|end| iso_duration(end - entry.start_at)),
+            },
+            hourly_rate: None,
+            cost_rate: None,
+            task: task.zip(project_dto.as_ref()).map(|(t, p)| TaskDto::new(t, &p.id, workspace)),
+            project: project_dto,
+            user: EntryUserDto { id: user.public_id.clone(), name: user.name.clone(), email: user.email.clone() },
+            tags: tags.iter().map(|t| TagDto::new(t, workspace)).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iso_duration;
+
+    #[test]
+    fn durations_read_as_clockify_writes_them() {
+        assert_eq!(iso_duration(0), "PT0S");
+        assert_eq!(iso_duration(16_000), "PT16S");
+        assert_eq!(iso_duration(5_400_000), "PT1H30M");
+        assert_eq!(iso_duration(3_723_999), "PT1H2M3S");
+        assert_eq!(iso_duration(-5), "PT0S");
     }
 }

@@ -13,6 +13,7 @@ mod rate_limit;
 mod support;
 mod tags;
 mod tasks;
+mod time_entries;
 mod users;
 mod webhooks;
 mod workspaces;
@@ -86,6 +87,17 @@ api_routes! {
         get: tasks::get,
         put: tasks::update,
         delete: tasks::delete,
+    },
+    "/v1/workspaces/{workspaceId}/time-entries" => { post: time_entries::create },
+    "/v1/workspaces/{workspaceId}/time-entries/status/in-progress" => { get: time_entries::in_progress },
+    "/v1/workspaces/{workspaceId}/time-entries/{id}" => {
+        get: time_entries::get,
+        put: time_entries::update,
+        delete: time_entries::delete,
+    },
+    "/v1/workspaces/{workspaceId}/user/{userId}/time-entries" => {
+        get: time_entries::of_user,
+        patch: time_entries::stop,
     },
     "/v1/workspaces/{workspaceId}/tags" => { get: tags::list, post: tags::create },
     "/v1/workspaces/{workspaceId}/tags/{id}" => { get: tags::get, put: tags::update, delete: tags::delete },

@@ -6,8 +6,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
-    ClientDto, ErrorDto, EstimateDto, LogDto, MembershipDto, ProjectDto, RateDto, TagDto, TaskDto, UserDto,
-    UserSettingsDto, WebhookDto, WebhookListDto, WorkspaceDto,
+    ClientDto, EntryUserDto, ErrorDto, EstimateDto, LogDto, MembershipDto, ProjectDto, RateDto, TagDto, TaskDto,
+    TimeEntryDto, TimeIntervalDto, UserDto, UserSettingsDto, WebhookDto, WebhookListDto, WorkspaceDto,
 };
 
 #[derive(OpenApi)]
@@ -32,6 +32,13 @@ use crate::dto::{
         super::tasks::get,
         super::tasks::update,
         super::tasks::delete,
+        super::time_entries::create,
+        super::time_entries::get,
+        super::time_entries::update,
+        super::time_entries::delete,
+        super::time_entries::in_progress,
+        super::time_entries::of_user,
+        super::time_entries::stop,
         super::tags::list,
         super::tags::create,
         super::tags::get,
@@ -69,6 +76,11 @@ use crate::dto::{
         TaskDto,
         super::projects::ProjectBody,
         super::tasks::TaskBody,
+        TimeEntryDto,
+        TimeIntervalDto,
+        EntryUserDto,
+        super::time_entries::EntryBody,
+        super::time_entries::StopBody,
         super::webhooks::WebhookBody,
         super::webhooks::EnabledBody,
         super::webhooks::LogsBody,

@@ -3,22 +3,17 @@
 //! `services::projects`.
 
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::auth::ApiCaller;
 use super::error::ApiError;
-use super::support::{json_body, page, read_as, write_as, ListQuery};
+use super::support::{json_body, nullable, page, read_as, write_as, ListQuery};
 use crate::db::projects::WithClient;
 use crate::domain::{long_text, Color, EntityName};
 use crate::dto::{ErrorDto, ProjectDto};
 use crate::services::projects::{self as service, ProjectInput};
 use crate::state::AppState;
-
-/// A field that tells "absent" (`None`) from `null` (`Some(None)`): `"clientId": null` clears the client.
-fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
 
 /// The body of create and update; absent (or, but for `clientId`, `null`) fields keep what is stored.
 #[derive(Debug, Default, Deserialize, ToSchema)]

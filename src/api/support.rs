@@ -2,7 +2,7 @@
 //! running a service as the caller inside one workspace, and the list endpoints' query.
 
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
 use super::auth::ApiCaller;
@@ -26,6 +26,19 @@ pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             ApiError::bad_request(format!("{path}: {inner}"))
         }
     })
+}
+
+/// For `#[serde(default, deserialize_with = "nullable")]`: tells an absent field (`None`, keep
+/// what is stored) from `null` (`Some(None)`, clear it), as `"clientId": null` clears a client.
+pub fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// A UTC ISO-8601 instant (`2020-01-01T00:00:00Z`) as Unix ms, or a 400 naming `field`.
+pub fn instant(field: &str, text: &str) -> Result<i64, ApiError> {
+    text.parse::<jiff::Timestamp>()
+        .map(|t| t.as_millisecond())
+        .map_err(|_| ApiError::bad_request(format!("{field}: use UTC ISO-8601 like 2020-01-01T00:00:00Z")))
 }
 
 /// Runs a service that writes as the caller, in the workspace `workspace`, in one transaction.

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiCaller;
 use super::error::ApiError;
-use super::support::{json_body, write_as};
+use super::support::{self, json_body, write_as};
 use crate::db::attempts::{Attempt, LogQuery, Outcome};
 use crate::db::webhooks::Webhook;
 use crate::domain::{EventType, TriggerSourceType, WebhookName};
@@ -320,12 +320,7 @@ pub struct LogsBody {
 }
 
 fn instant(field: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
-    text.map(|t| {
-        t.parse::<jiff::Timestamp>()
-            .map(|ts| ts.as_millisecond())
-            .map_err(|_| ApiError::bad_request(format!("{field}: use UTC ISO-8601 like 2024-01-31T00:00:00Z")))
-    })
-    .transpose()
+    text.map(|t| support::instant(field, t)).transpose()
 }
 
 fn outcome(text: Option<&str>) -> Result<Outcome, ApiError> {

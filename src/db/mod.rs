@@ -16,6 +16,7 @@ pub mod projects;
 pub mod schema;
 pub mod tags;
 pub mod tasks;
+pub mod time_entries;
 pub mod users;
 pub mod webhooks;
 pub mod workspaces;

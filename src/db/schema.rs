@@ -216,6 +216,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    time_entries (id) {
+        id -> BigInt,
+        public_id -> Text,
+        workspace_id -> BigInt,
+        user_id -> BigInt,
+        project_id -> Nullable<BigInt>,
+        task_id -> Nullable<BigInt>,
+        description -> Text,
+        tag_ids -> Text,
+        billable -> Bool,
+        start_at -> BigInt,
+        end_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(projects -> clients (client_id));
 diesel::joinable!(tasks -> projects (project_id));
 diesel::joinable!(api_keys -> users (user_id));
@@ -242,5 +260,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     clients,
     tags,
     projects,
-    tasks
+    tasks,
+    time_entries
 );

@@ -20,6 +20,7 @@ pub mod preferences;
 pub mod projects;
 pub mod tags;
 pub mod tasks;
+pub mod time_entries;
 pub mod webhooks;
 pub mod workspaces;
 

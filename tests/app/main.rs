@@ -16,6 +16,7 @@ mod processes;
 mod projects_tasks;
 mod receiver;
 mod roles_and_isolation;
+mod time_entries;
 mod webhook_pages;
 mod webhooks;
 mod workspaces;
