@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::auth::ApiCaller;
 use super::error::ApiError;
-use super::support::{json_body, page, read_as, write_as, ListQuery};
+use super::support::{json_body, page, read_as, write_as, Body, ListQuery};
 use crate::domain::{long_text, Email, EntityName};
 use crate::dto::{ClientDto, ErrorDto};
 use crate::services::clients::{self as service, ClientInput};
@@ -74,9 +74,9 @@ pub async fn create(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     workspace: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let input = json_body::<ClientBody>(&body)?.parse()?;
+    let input = json_body::<ClientBody>(&body.0)?.parse()?;
     let ws = workspace.into_inner();
     let client =
         write_as(&state, &caller, ws.clone(), move |conn, access| service::create(conn, access, &input)).await?;
@@ -107,9 +107,9 @@ pub async fn update(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let input = json_body::<ClientBody>(&body)?.parse()?;
+    let input = json_body::<ClientBody>(&body.0)?.parse()?;
     let (ws, id) = path.into_inner();
     let client =
         write_as(&state, &caller, ws.clone(), move |conn, access| service::update(conn, access, &id, &input)).await?;

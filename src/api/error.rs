@@ -69,6 +69,10 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, 501, message)
     }
 
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, 413, message)
+    }
+
     pub fn internal(cause: anyhow::Error) -> Self {
         Self {
             cause: Some(cause),

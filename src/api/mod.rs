@@ -5,6 +5,7 @@
 mod auth;
 mod clients;
 mod error;
+mod events;
 pub mod key_cache;
 mod last_used;
 mod openapi;
@@ -99,6 +100,7 @@ api_routes! {
         get: time_entries::of_user,
         patch: time_entries::stop,
     },
+    "/v1/workspaces/{workspaceId}/events" => { post: events::publish },
     "/v1/workspaces/{workspaceId}/tags" => { get: tags::list, post: tags::create },
     "/v1/workspaces/{workspaceId}/tags/{id}" => { get: tags::get, put: tags::update, delete: tags::delete },
     "/v1/workspaces/{workspaceId}/webhooks" => { get: webhooks::list, post: webhooks::create },
@@ -118,6 +120,7 @@ api_routes! {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let scope = web::scope("/api")
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad_request(e.to_string()).into()))
+        .app_data(web::PayloadConfig::new(support::MAX_BODY_BYTES))
         .app_data(web::JsonConfig::default().error_handler(|e, _| ApiError::bad_request(e.to_string()).into()))
         .route("/openapi.json", web::get().to(openapi::document));
     cfg.service(register(scope).default_service(web::to(unknown_route)));

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::auth::ApiCaller;
 use super::error::ApiError;
-use super::support::{json_body, nullable, page, read_as, write_as, ListQuery};
+use super::support::{json_body, nullable, page, read_as, write_as, Body, ListQuery};
 use crate::db::projects::WithClient;
 use crate::domain::{long_text, Color, EntityName};
 use crate::dto::{ErrorDto, ProjectDto};
@@ -79,9 +79,9 @@ pub async fn create(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     workspace: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let input = json_body::<ProjectBody>(&body)?.parse()?;
+    let input = json_body::<ProjectBody>(&body.0)?.parse()?;
     let ws = workspace.into_inner();
     let project =
         write_as(&state, &caller, ws.clone(), move |conn, access| service::create(conn, access, &input)).await?;
@@ -112,9 +112,9 @@ pub async fn update(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let input = json_body::<ProjectBody>(&body)?.parse()?;
+    let input = json_body::<ProjectBody>(&body.0)?.parse()?;
     let (ws, id) = path.into_inner();
     let project =
         write_as(&state, &caller, ws.clone(), move |conn, access| service::update(conn, access, &id, &input)).await?;

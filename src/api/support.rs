@@ -13,6 +13,31 @@ use crate::services::workspaces::{self, WorkspaceAccess};
 use crate::services::ServiceResult;
 use crate::state::AppState;
 
+/// The largest request body the API reads.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A request's raw body, at most [`MAX_BODY_BYTES`]; a larger or broken one is a JSON error
+/// (the framework's own answer would be plain text).
+pub struct Body(pub actix_web::web::Bytes);
+
+impl actix_web::FromRequest for Body {
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &actix_web::HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let bytes = actix_web::web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            bytes.await.map(Body).map_err(|e| {
+                if e.to_string().contains("size limit") {
+                    ApiError::too_large(format!("The body is larger than {} KiB.", MAX_BODY_BYTES / 1024))
+                } else {
+                    ApiError::bad_request(format!("The body could not be read: {e}"))
+                }
+            })
+        })
+    }
+}
+
 /// Parses a JSON body, naming the field of a type error (`name: invalid type ...`). Unknown
 /// fields are ignored and `null` is taken as absent, as Clockify's clients expect.
 pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {

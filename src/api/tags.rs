@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::auth::ApiCaller;
 use super::error::ApiError;
-use super::support::{json_body, page, read_as, write_as, ListQuery};
+use super::support::{json_body, page, read_as, write_as, Body, ListQuery};
 use crate::domain::EntityName;
 use crate::dto::{ErrorDto, TagDto};
 use crate::services::tags::{self as service, TagInput};
@@ -58,9 +58,9 @@ pub async fn create(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     workspace: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let input = json_body::<TagBody>(&body)?.parse()?;
+    let input = json_body::<TagBody>(&body.0)?.parse()?;
     let ws = workspace.into_inner();
     let tag = write_as(&state, &caller, ws.clone(), move |conn, access| service::create(conn, access, &input)).await?;
     Ok(HttpResponse::Created().json(dto(&tag, &ws)))
@@ -90,9 +90,9 @@ pub async fn update(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let input = json_body::<TagBody>(&body)?.parse()?;
+    let input = json_body::<TagBody>(&body.0)?.parse()?;
     let (ws, id) = path.into_inner();
     let tag =
         write_as(&state, &caller, ws.clone(), move |conn, access| service::update(conn, access, &id, &input)).await?;

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::auth::ApiCaller;
 use super::error::ApiError;
-use super::support::{json_body, page, read_as, write_as, ListQuery};
+use super::support::{json_body, page, read_as, write_as, Body, ListQuery};
 use crate::db::tasks::Task;
 use crate::domain::{EntityName, IsoDuration, TaskStatus};
 use crate::dto::{ErrorDto, TaskDto};
@@ -74,9 +74,9 @@ pub async fn create(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let input = json_body::<TaskBody>(&body)?.parse()?;
+    let input = json_body::<TaskBody>(&body.0)?.parse()?;
     let (ws, project) = path.into_inner();
     let of = project.clone();
     let task =
@@ -110,9 +110,9 @@ pub async fn update(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     path: web::Path<(String, String, String)>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let input = json_body::<TaskBody>(&body)?.parse()?;
+    let input = json_body::<TaskBody>(&body.0)?.parse()?;
     let (ws, project, id) = path.into_inner();
     let of = project.clone();
     let task =

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiCaller;
 use super::error::ApiError;
-use super::support::{instant, json_body, nullable, page, read_as, write_as};
+use super::support::{instant, json_body, nullable, page, read_as, write_as, Body};
 use crate::domain::long_text;
 use crate::dto::{ErrorDto, TimeEntryDto};
 use crate::services::time_entries::{self as service, EntryFilter, EntryInput};
@@ -109,9 +109,9 @@ pub async fn create(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     workspace: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let input = json_body::<EntryBody>(&body)?.parse()?;
+    let input = json_body::<EntryBody>(&body.0)?.parse()?;
     let entry =
         write_as(&state, &caller, workspace.into_inner(), move |conn, access| service::create(conn, access, &input))
             .await?;
@@ -142,9 +142,9 @@ pub async fn update(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let input = json_body::<EntryBody>(&body)?.parse()?;
+    let input = json_body::<EntryBody>(&body.0)?.parse()?;
     let (ws, id) = path.into_inner();
     let entry = write_as(&state, &caller, ws, move |conn, access| service::update(conn, access, &id, &input)).await?;
     Ok(HttpResponse::Ok().json(entry))
@@ -211,9 +211,9 @@ pub async fn stop(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let end = json_body::<StopBody>(&body)?.end.ok_or_else(|| ApiError::bad_request("end: must not be null"))?;
+    let end = json_body::<StopBody>(&body.0)?.end.ok_or_else(|| ApiError::bad_request("end: must not be null"))?;
     let end = instant("end", &end)?;
     let (ws, user) = path.into_inner();
     let entry = write_as(&state, &caller, ws, move |conn, access| service::stop(conn, access, &user, end)).await?;

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiCaller;
 use super::error::ApiError;
-use super::support::{self, json_body, write_as};
+use super::support::{self, json_body, write_as, Body};
 use crate::db::attempts::{Attempt, LogQuery, Outcome};
 use crate::db::webhooks::Webhook;
 use crate::domain::{EventType, TriggerSourceType, WebhookName};
@@ -167,9 +167,9 @@ pub async fn create(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     workspace: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let input = json_body::<WebhookBody>(&body)?.parse(&state).await?;
+    let input = json_body::<WebhookBody>(&body.0)?.parse(&state).await?;
     let ws = workspace.into_inner();
     let secrets = state.secrets.clone();
     let (created, creator) = with_creator(&state, &caller, ws.clone(), move |conn, access| {
@@ -206,9 +206,9 @@ pub async fn replace(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let input = json_body::<WebhookBody>(&body)?.parse(&state).await?;
+    let input = json_body::<WebhookBody>(&body.0)?.parse(&state).await?;
     let (ws, id) = path.into_inner();
     let (updated, creator) =
         with_creator(&state, &caller, ws.clone(), move |conn, access| service::update(conn, access, &id, &input))
@@ -246,10 +246,10 @@ pub async fn set_enabled(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let enabled =
-        json_body::<EnabledBody>(&body)?.enabled.ok_or_else(|| ApiError::bad_request("enabled: must not be null"))?;
+        json_body::<EnabledBody>(&body.0)?.enabled.ok_or_else(|| ApiError::bad_request("enabled: must not be null"))?;
     let (ws, id) = path.into_inner();
     let (changed, creator) =
         with_creator(&state, &caller, ws.clone(), move |conn, access| service::set_enabled(conn, access, &id, enabled))
@@ -422,9 +422,9 @@ pub async fn logs_post(
     caller: web::ReqData<ApiCaller>,
     path: web::Path<(String, String)>,
     query: web::Query<LogsQuery>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let filters: LogsBody = if body.is_empty() { LogsBody::default() } else { json_body(&body)? };
+    let filters: LogsBody = if body.0.is_empty() { LogsBody::default() } else { json_body(&body.0)? };
     let size = page_size(query.page_size)?;
     let page = query.page.unwrap_or(1);
     if !(1..=10_000).contains(&page) {
@@ -489,9 +489,9 @@ pub async fn recover(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let since = json_body::<RecoverBody>(&body)?.since;
+    let since = json_body::<RecoverBody>(&body.0)?.since;
     let since = instant("since", since.as_deref())?.ok_or_else(|| ApiError::bad_request("since: must not be null"))?;
     let (ws, id) = path.into_inner();
     let queued = write_as(&state, &caller, ws, move |conn, access| service::recover(conn, access, &id, since)).await?;

@@ -9,6 +9,7 @@ pub mod audit_log;
 pub mod clients;
 pub mod deliveries;
 pub mod events;
+pub mod idempotency_keys;
 pub mod invitations;
 pub mod listing;
 pub mod memberships;

@@ -234,6 +234,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        idempotency_key -> Text,
+        response -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(projects -> clients (client_id));
 diesel::joinable!(tasks -> projects (project_id));
 diesel::joinable!(api_keys -> users (user_id));
@@ -261,5 +271,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     tags,
     projects,
     tasks,
-    time_entries
+    time_entries,
+    idempotency_keys
 );

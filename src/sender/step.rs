@@ -254,8 +254,14 @@ impl Sender {
                 .await?;
             total += removed;
             if removed < 1000 {
-                // Deleted webhooks go with their last attempt.
-                self.db.write(|conn| -> Result<_, ServiceError> { Ok(Webhook::purge(conn)?) }).await?;
+                // Deleted webhooks go with their last attempt; idempotency keys after their window.
+                let keys_before = now_ms() - crate::services::publish::IDEMPOTENCY_WINDOW_MS;
+                self.db
+                    .write(move |conn| -> Result<_, ServiceError> {
+                        Webhook::purge(conn)?;
+                        Ok(crate::db::idempotency_keys::IdempotencyKey::prune(conn, keys_before)?)
+                    })
+                    .await?;
                 return Ok(total);
             }
         }

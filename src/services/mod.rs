@@ -18,6 +18,7 @@ pub mod members;
 pub mod passwords;
 pub mod preferences;
 pub mod projects;
+pub mod publish;
 pub mod tags;
 pub mod tasks;
 pub mod time_entries;

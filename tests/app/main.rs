@@ -14,6 +14,7 @@ mod members;
 mod preferences;
 mod processes;
 mod projects_tasks;
+mod published_events;
 mod receiver;
 mod roles_and_isolation;
 mod time_entries;

@@ -1,0 +1,106 @@
+//! The event publishing endpoint: events of modules keyhook does not implement are delivered
+//! like any other; plan gating, idempotency keys, roles and bad input, on both backends.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::clients_tags::{body_of, local, verifies, Script};
+use crate::helpers::TestApp;
+use crate::receiver::Receiver;
+
+const WAIT: Duration = Duration::from_secs(5);
+
+async fn publish(s: &Script, body: Value, key: Option<&str>) -> (StatusCode, Option<String>, Value) {
+    let mut request =
+        s.owner.http.post(format!("{}{}", s.owner.address, s.url("events"))).header("X-Api-Key", &s.key).json(&body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    let response = request.send().await.expect("POST");
+    let status = response.status();
+    let replayed = response.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let text = response.text().await.expect("body");
+    (status, replayed, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+async fn published_events_are_delivered_once_per_key(app: TestApp) {
+    let s = Script::new(&app).await;
+    let receiver = Receiver::start().await;
+
+    // FREE lacks expenses: refused, naming the plan that has them.
+    let expense = json!({"id": "6a1b2c3d4e5f60718293a4b5", "amount": 4200, "currency": "USD", "note": "Taxi"});
+    let (status, _, refused) = publish(&s, json!({"event": "EXPENSE_CREATED", "payload": expense}), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert!(refused["message"].as_str().unwrap_or("").contains("needs PRO"), "{refused}");
+
+    s.upgrade().await;
+    let hook = s.subscribe(&receiver, "EXPENSE_CREATED", None).await;
+    let secret = hook["signingSecret"].as_str().expect("secret").to_owned();
+    let (status, replayed, first) =
+        publish(&s, json!({"event": "EXPENSE_CREATED", "payload": expense}), Some("expense-42")).await;
+    assert_eq!((status, replayed), (StatusCode::ACCEPTED, None), "{first}");
+    assert_eq!(first["event"], "EXPENSE_CREATED");
+    let hits = receiver.wait_for(1, WAIT).await;
+    assert_eq!(hits[0].header("clockify-webhook-event-type"), "EXPENSE_CREATED");
+    assert!(verifies(&secret, &hits[0]));
+    assert_eq!(body_of(&hits[0]), expense, "the payload as published");
+
+    // The same key again: the first answer, and nothing new is sent.
+    let (status, replayed, again) =
+        publish(&s, json!({"event": "EXPENSE_CREATED", "payload": {"other": true}}), Some("expense-42")).await;
+    assert_eq!((status, replayed.as_deref()), (StatusCode::ACCEPTED, Some("true")));
+    assert_eq!(again, first);
+    let (_, _, other) = publish(&s, json!({"event": "EXPENSE_CREATED", "payload": expense}), Some("expense-43")).await;
+    assert_ne!(other["id"], first["id"]);
+    assert_eq!(receiver.wait_for(3, Duration::from_millis(700)).await.len(), 2, "one delivery per key");
+
+    // A Regular member's key may not publish.
+    let member = app.add_member(&s.owner, &s.ws, "rita@example.com", "REGULAR").await;
+    let key = member.generate_key("rita", "never").await.secret;
+    let (status, _) =
+        member.api("POST", &s.url("events"), &key, Some(json!({"event": "NEW_TAG", "payload": {}}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn bad_publications_are_refused(app: TestApp) {
+    let s = Script::new(&app).await;
+    let big = "x".repeat(256 * 1024);
+    for (body, field) in [
+        (json!({"event": "EXPENSE_EXPLODED", "payload": {}}), "event"),
+        (json!({"payload": {}}), "event"),
+        (json!({"event": "NEW_TAG"}), "payload"),
+        (json!({"event": "NEW_TAG", "payload": [1, 2]}), "payload"),
+        (json!({"event": "NEW_TAG", "payload": "text"}), "payload"),
+        (json!({"event": "NEW_TAG", "payload": {"blob": big}}), "payload"),
+        (json!({"event": 7, "payload": {}}), "event"),
+    ] {
+        let (status, _, answer) = publish(&s, body.clone(), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        assert!(answer["message"].as_str().unwrap_or("").starts_with(field), "{answer}");
+    }
+    // Past the API's 1 MiB body limit: still a JSON error.
+    let huge = json!({"event": "NEW_TAG", "payload": {"blob": "x".repeat(1100 * 1024)}});
+    let (status, _, answer) = publish(&s, huge, None).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(answer["message"].as_str().unwrap_or("").contains("larger than"), "{answer}");
+    let long = "k".repeat(256);
+    let (status, _, _) = publish(&s, json!({"event": "NEW_TAG", "payload": {}}), Some(&long)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, answer) = s
+        .owner
+        .api(
+            "POST",
+            "/api/v1/workspaces/0123456789abcdef01234567/events",
+            &s.key,
+            Some(json!({"event": "NEW_TAG", "payload": {}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+}
+
+crate::on_both_backends!(with local:
+    published_events_are_delivered_once_per_key,
+    bad_publications_are_refused,
+);
