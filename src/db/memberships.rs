@@ -28,7 +28,18 @@ pub struct NewMembership<'a> {
     pub created_at: i64,
 }
 
+/// The status of a deactivated member: kept in the workspace's member list, but without access.
+pub const INACTIVE: &str = "INACTIVE";
+
 impl Membership {
+    pub fn set_status(conn: &mut DbConnection, id: i64, status: &str) -> QueryResult<()> {
+        diesel::update(memberships::table.find(id)).set(memberships::status.eq(status)).execute(conn).map(drop)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status != INACTIVE
+    }
+
     pub fn insert(conn: &mut DbConnection, new: &NewMembership) -> QueryResult<Membership> {
         diesel::insert_into(memberships::table).values(new).returning(memberships::all_columns).get_result(conn)
     }
@@ -43,11 +54,12 @@ impl Membership {
             .optional()
     }
 
-    /// Every workspace the user belongs to, by name.
+    /// Every workspace the user belongs to and is active in, by name.
     pub fn workspaces_of(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<(Membership, Workspace)>> {
         memberships::table
             .inner_join(workspaces::table)
             .filter(memberships::user_id.eq(user_id))
+            .filter(memberships::status.ne(INACTIVE))
             .order((workspaces::name.asc(), workspaces::id.asc()))
             .select((Membership::as_select(), Workspace::as_select()))
             .load(conn)

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::db::invitations::{Invitation, NewInvitation};
-use crate::db::memberships::{Membership, NewMembership};
+use crate::db::memberships::{Membership, NewMembership, INACTIVE};
 use crate::db::users::User;
 use crate::db::workspaces::Workspace;
 use crate::db::DbConnection;
@@ -176,6 +176,37 @@ pub fn remove(conn: &mut DbConnection, access: &WorkspaceAccess, member_public_i
     Ok(())
 }
 
+/// Deactivates a member (they keep their place and their data but lose access to the
+/// workspace) or activates them again. Not the Owner, and not oneself.
+pub fn set_active(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    member_public_id: &str,
+    active: bool,
+) -> ServiceResult<()> {
+    access.require_admin()?;
+    let (membership, user) = find_member(conn, access, member_public_id)?;
+    if membership.role == Role::Owner.as_str() {
+        return Err(ServiceError::forbidden("The Owner cannot be deactivated."));
+    }
+    if membership.user_id == access.user_id {
+        return Err(ServiceError::forbidden("You cannot deactivate yourself."));
+    }
+    if membership.is_active() == active {
+        return Ok(());
+    }
+    let (status, event) = if active {
+        ("ACTIVE", EventType::UserActivatedOnWorkspace)
+    } else {
+        (INACTIVE, EventType::UserDeactivatedOnWorkspace)
+    };
+    Membership::set_status(conn, membership.id, status)?;
+    let role = Role::parse(&membership.role).unwrap_or(Role::Regular);
+    let payload = member_payload_with(&user, &access.workspace, role, status);
+    events::emit(conn, access.workspace.id, event, &payload)?;
+    Ok(())
+}
+
 /// Makes another member the Owner; the previous Owner becomes an Admin.
 pub fn transfer_ownership(
     conn: &mut DbConnection,
@@ -214,14 +245,18 @@ fn find_member(
         .ok_or(ServiceError::NotFound)
 }
 
-/// The member as the REST API shows a user, with their membership of this workspace.
+/// The member as the REST API shows a user, with their (active) membership of this workspace.
 pub fn member_payload(user: &User, workspace: &Workspace, role: Role) -> Value {
+    member_payload_with(user, workspace, role, "ACTIVE")
+}
+
+fn member_payload_with(user: &User, workspace: &Workspace, role: Role, status: &str) -> Value {
     let membership = Membership {
         id: 0,
         workspace_id: workspace.id,
         user_id: user.id,
         role: role.as_str().to_owned(),
-        status: "ACTIVE".to_owned(),
+        status: status.to_owned(),
         created_at: 0,
     };
     let dto =

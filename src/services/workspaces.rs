@@ -42,13 +42,16 @@ impl WorkspaceAccess {
 }
 
 /// The caller's access to the workspace with this public id. Answers `NotFound` alike for a
-/// malformed id, a missing workspace and a workspace the caller does not belong to.
+/// malformed id, a missing workspace and a workspace the caller does not belong to (or was
+/// deactivated in).
 pub fn access(conn: &mut DbConnection, user_id: i64, public_id: &str) -> ServiceResult<WorkspaceAccess> {
     if !is_public_id(public_id) {
         return Err(ServiceError::NotFound);
     }
     let workspace = Workspace::find_by_public_id(conn, public_id)?.ok_or(ServiceError::NotFound)?;
-    let membership = Membership::find(conn, workspace.id, user_id)?.ok_or(ServiceError::NotFound)?;
+    // A deactivated member keeps their place in the list but loses access, as one who left.
+    let membership =
+        Membership::find(conn, workspace.id, user_id)?.filter(Membership::is_active).ok_or(ServiceError::NotFound)?;
     let role = Role::parse(&membership.role)
         .map_err(|_| anyhow::anyhow!("membership {} has unknown role {:?}", membership.id, membership.role))?;
     Ok(WorkspaceAccess { user_id, workspace, role })

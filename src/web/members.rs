@@ -155,6 +155,33 @@ pub async fn remove(
     Ok(back(&access))
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ActiveForm {
+    active: String,
+}
+
+/// Deactivate (keeps the member and their data, without access) or Activate again.
+pub async fn set_active(
+    page: Page,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: web::Form<ActiveForm>,
+) -> Result<HttpResponse, AppError> {
+    let (ws, member) = path.into_inner();
+    let access = page.admin_access(&ws)?;
+    let active = match form.active.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(AppError::BadRequest("Choose Activate or Deactivate.".into())),
+    };
+    let target = access.clone();
+    state.db.write(move |conn| members::set_active(conn, &target, &member, active)).await?;
+    let message = if active { "Member activated." } else { "Member deactivated: they no longer have access." };
+    set_flash(&page.session, message, None);
+    Ok(back(&access))
+}
+
 pub async fn transfer(
     page: Page,
     state: web::Data<AppState>,

@@ -61,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/workspaces/{ws}/members/{user}/role", web::post().to(members::change_role))
         .route("/workspaces/{ws}/members/{user}/remove", web::post().to(members::remove))
         .route("/workspaces/{ws}/members/{user}/transfer", web::post().to(members::transfer))
+        .route("/workspaces/{ws}/members/{user}/active", web::post().to(members::set_active))
         .route("/workspaces/{ws}/invitations/{id}/revoke", web::post().to(members::revoke_invitation))
         .route("/workspaces/{ws}/webhooks", web::get().to(webhooks::list))
         .route("/workspaces/{ws}/webhooks", web::post().to(webhooks::create))

@@ -10,6 +10,7 @@ mod events;
 mod first_run;
 mod frame;
 mod login;
+mod member_events;
 mod members;
 mod preferences;
 mod processes;
