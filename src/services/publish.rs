@@ -57,7 +57,13 @@ pub fn publish(
         "createdAt": iso(row.created_at),
     });
     if let Some(key) = idempotency_key {
-        IdempotencyKey::remember(conn, access.workspace.id, key, &answer.to_string(), now)?;
+        IdempotencyKey::remember(conn, access.workspace.id, key, &answer.to_string(), now).map_err(|e| match e {
+            // The same key in a request running at this moment: this one is rolled back.
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+                ServiceError::invalid("Idempotency-Key", "a request with this key is in progress; retry it")
+            }
+            other => other.into(),
+        })?;
     }
     Ok(Publication { answer, replayed: false })
 }
