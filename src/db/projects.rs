@@ -73,6 +73,17 @@ impl Project {
             .optional()
     }
 
+    /// A project of the workspace by its row id, with its client.
+    pub fn with_client(conn: &mut DbConnection, workspace_id: i64, id: i64) -> QueryResult<Option<WithClient>> {
+        projects::table
+            .left_join(clients::table)
+            .filter(projects::workspace_id.eq(workspace_id))
+            .filter(projects::id.eq(id))
+            .select((Project::as_select(), Option::<Client>::as_select()))
+            .first(conn)
+            .optional()
+    }
+
     pub fn named(conn: &mut DbConnection, workspace_id: i64, name: &str) -> QueryResult<Option<Project>> {
         projects::table
             .filter(projects::workspace_id.eq(workspace_id))

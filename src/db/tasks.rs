@@ -52,6 +52,10 @@ impl Task {
         diesel::insert_into(tasks::table).values(new).returning(tasks::all_columns).get_result(conn)
     }
 
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Task>> {
+        tasks::table.find(id).select(Task::as_select()).first(conn).optional()
+    }
+
     /// A task of the project; another project's is not found.
     pub fn find_in(conn: &mut DbConnection, project_id: i64, public_id: &str) -> QueryResult<Option<Task>> {
         tasks::table

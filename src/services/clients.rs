@@ -9,7 +9,7 @@ use crate::domain::{is_public_id, new_public_id, Email, EntityName, EventType};
 use crate::dto::ClientDto;
 
 use super::workspaces::WorkspaceAccess;
-use super::{events, name_taken, now_ms, unique_name, ServiceError, ServiceResult};
+use super::{ensure_name_free, events, now_ms, unique_name, ServiceError, ServiceResult};
 
 /// A client's fields as a request gives them: `None` keeps what is stored (empty on create).
 #[derive(Debug, Clone, Default)]
@@ -96,22 +96,17 @@ pub fn delete(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str
     Ok(client)
 }
 
-/// Names are unique in a workspace: say so next to the name rather than fail on the index.
 fn ensure_free(
     conn: &mut DbConnection,
     access: &WorkspaceAccess,
     name: &EntityName,
     except: Option<i64>,
 ) -> ServiceResult<()> {
-    match Client::named(conn, access.workspace.id, name.as_str())? {
-        Some(other) if Some(other.id) != except => Err(name_taken("Client")),
-        _ => Ok(()),
-    }
+    let holder = Client::named(conn, access.workspace.id, name.as_str())?.map(|c| c.id);
+    ensure_name_free(holder, except, "Client")
 }
 
 fn emit(conn: &mut DbConnection, access: &WorkspaceAccess, event: EventType, client: &Client) -> ServiceResult<()> {
-    let payload =
-        serde_json::to_value(ClientDto::new(client, &access.workspace.public_id)).map_err(anyhow::Error::from)?;
-    events::emit(conn, access.workspace.id, event, &payload)?;
+    events::emit_dto(conn, access.workspace.id, event, &ClientDto::new(client, &access.workspace.public_id))?;
     Ok(())
 }

@@ -64,6 +64,17 @@ pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payloa
     Ok(event_row)
 }
 
+/// [`emit`] with an API shape (a DTO) as the payload.
+pub fn emit_dto<T: serde::Serialize>(
+    conn: &mut DbConnection,
+    workspace_id: i64,
+    event: EventType,
+    dto: &T,
+) -> ServiceResult<Event> {
+    let payload = serde_json::to_value(dto).map_err(anyhow::Error::from)?;
+    emit(conn, workspace_id, event, &payload)
+}
+
 /// Queues one delivery of an existing event (a test or a resend), tried once.
 pub fn enqueue_once(
     conn: &mut DbConnection,

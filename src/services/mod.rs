@@ -69,6 +69,15 @@ pub fn unique_name(error: diesel::result::Error, kind: &str) -> ServiceError {
     }
 }
 
+/// Names are unique in their scope: `holder` is the entity that has the name now (if any), and
+/// `except` the one being renamed. Said next to the name rather than failed on the index.
+pub fn ensure_name_free(holder: Option<i64>, except: Option<i64>, kind: &str) -> ServiceResult<()> {
+    match holder {
+        Some(id) if Some(id) != except => Err(name_taken(kind)),
+        _ => Ok(()),
+    }
+}
+
 /// Clockify's answer to a duplicate name; `kind` is "Client", "Tag"...
 pub fn name_taken(kind: &str) -> ServiceError {
     ServiceError::invalid("name", format!("{kind} with this name already exists"))

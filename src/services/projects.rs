@@ -11,7 +11,7 @@ use crate::domain::{is_public_id, new_public_id, Color, EntityName, EventType};
 use crate::dto::ProjectDto;
 
 use super::workspaces::WorkspaceAccess;
-use super::{events, name_taken, now_ms, unique_name, ServiceError, ServiceResult};
+use super::{ensure_name_free, events, now_ms, unique_name, ServiceError, ServiceResult};
 
 /// A new project's colour when none is given (Clockify's light blue).
 const DEFAULT_COLOR: &str = "#03A9F4";
@@ -133,10 +133,8 @@ fn ensure_free(
     name: &EntityName,
     except: Option<i64>,
 ) -> ServiceResult<()> {
-    match Project::named(conn, access.workspace.id, name.as_str())? {
-        Some(other) if Some(other.id) != except => Err(name_taken("Project")),
-        _ => Ok(()),
-    }
+    let holder = Project::named(conn, access.workspace.id, name.as_str())?.map(|p| p.id);
+    ensure_name_free(holder, except, "Project")
 }
 
 fn emit(
@@ -146,6 +144,6 @@ fn emit(
     project: &WithClient,
 ) -> ServiceResult<()> {
     let dto = ProjectDto::new(&project.0, project.1.as_ref(), &access.workspace.public_id);
-    events::emit(conn, access.workspace.id, event, &serde_json::to_value(dto).map_err(anyhow::Error::from)?)?;
+    events::emit_dto(conn, access.workspace.id, event, &dto)?;
     Ok(())
 }

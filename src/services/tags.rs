@@ -9,7 +9,7 @@ use crate::domain::{is_public_id, new_public_id, EntityName, EventType};
 use crate::dto::TagDto;
 
 use super::workspaces::WorkspaceAccess;
-use super::{events, name_taken, now_ms, unique_name, ServiceError, ServiceResult};
+use super::{ensure_name_free, events, now_ms, unique_name, ServiceError, ServiceResult};
 
 /// A tag's fields as a request gives them: `None` keeps what is stored.
 #[derive(Debug, Clone, Default)]
@@ -85,14 +85,11 @@ fn ensure_free(
     name: &EntityName,
     except: Option<i64>,
 ) -> ServiceResult<()> {
-    match Tag::named(conn, access.workspace.id, name.as_str())? {
-        Some(other) if Some(other.id) != except => Err(name_taken("Tag")),
-        _ => Ok(()),
-    }
+    let holder = Tag::named(conn, access.workspace.id, name.as_str())?.map(|t| t.id);
+    ensure_name_free(holder, except, "Tag")
 }
 
 fn emit(conn: &mut DbConnection, access: &WorkspaceAccess, event: EventType, tag: &Tag) -> ServiceResult<()> {
-    let payload = serde_json::to_value(TagDto::new(tag, &access.workspace.public_id)).map_err(anyhow::Error::from)?;
-    events::emit(conn, access.workspace.id, event, &payload)?;
+    events::emit_dto(conn, access.workspace.id, event, &TagDto::new(tag, &access.workspace.public_id))?;
     Ok(())
 }

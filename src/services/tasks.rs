@@ -12,7 +12,7 @@ use crate::domain::{is_public_id, new_public_id, EntityName, EventType, IsoDurat
 use crate::dto::TaskDto;
 
 use super::workspaces::WorkspaceAccess;
-use super::{events, name_taken, now_ms, projects, unique_name, ServiceError, ServiceResult};
+use super::{ensure_name_free, events, now_ms, projects, unique_name, ServiceError, ServiceResult};
 
 /// A task's fields as a request gives them: `None` keeps what is stored (defaults on create).
 #[derive(Debug, Clone, Default)]
@@ -145,10 +145,8 @@ fn ensure_free(
     name: &EntityName,
     except: Option<i64>,
 ) -> ServiceResult<()> {
-    match Task::named(conn, project.id, name.as_str())? {
-        Some(other) if Some(other.id) != except => Err(name_taken("Task")),
-        _ => Ok(()),
-    }
+    let holder = Task::named(conn, project.id, name.as_str())?.map(|t| t.id);
+    ensure_name_free(holder, except, "Task")
 }
 
 fn emit(
@@ -159,6 +157,6 @@ fn emit(
     project: &Project,
 ) -> ServiceResult<()> {
     let dto = TaskDto::new(task, &project.public_id, &access.workspace.public_id);
-    events::emit(conn, access.workspace.id, event, &serde_json::to_value(dto).map_err(anyhow::Error::from)?)?;
+    events::emit_dto(conn, access.workspace.id, event, &dto)?;
     Ok(())
 }

@@ -280,26 +280,22 @@ fn task_public_id(conn: &mut DbConnection, entry: &TimeEntry) -> ServiceResult<O
     Ok(tasks::table.find(id).select(tasks::public_id).first(conn).optional()?)
 }
 
-/// The entry's API JSON, its references read from storage.
+/// The entry's API JSON, its references read from storage (one deleted since is left out).
 fn hydrate(conn: &mut DbConnection, access: &WorkspaceAccess, entry: &TimeEntry) -> ServiceResult<TimeEntryDto> {
-    let project = project_public_id(conn, entry)?;
-    let task = task_public_id(conn, entry)?;
-    let tags: Vec<String> = serde_json::from_str(&entry.tag_ids).unwrap_or_default();
-    // Stored references are this workspace's; one deleted since is left out.
     let ws = access.workspace.id;
-    let project = match project {
-        Some(id) => Project::find_in(conn, ws, &id)?,
+    let project = match entry.project_id {
+        Some(id) => Project::with_client(conn, ws, id)?,
         None => None,
     };
-    let task = match (&project, task) {
-        (Some((p, _)), Some(id)) => Task::find_in(conn, p.id, &id)?,
-        _ => None,
+    let task = match entry.task_id {
+        Some(id) => Task::find(conn, id)?,
+        None => None,
     };
-    let mut found = Vec::new();
-    for id in tags {
-        found.extend(Tag::find_in(conn, ws, &id)?);
+    let mut tags = Vec::new();
+    for id in serde_json::from_str::<Vec<String>>(&entry.tag_ids).unwrap_or_default() {
+        tags.extend(Tag::find_in(conn, ws, &id)?);
     }
-    dto(conn, access, entry, Refs { project, task, tags: found })
+    dto(conn, access, entry, Refs { project, task, tags })
 }
 
 fn dto(
@@ -314,6 +310,6 @@ fn dto(
 }
 
 fn emit(conn: &mut DbConnection, access: &WorkspaceAccess, event: EventType, dto: &TimeEntryDto) -> ServiceResult<()> {
-    events::emit(conn, access.workspace.id, event, &serde_json::to_value(dto).map_err(anyhow::Error::from)?)?;
+    events::emit_dto(conn, access.workspace.id, event, dto)?;
     Ok(())
 }

@@ -193,6 +193,15 @@ async fn timers_lists_and_bad_input(app: TestApp) {
         assert!(answer["message"].as_str().unwrap_or("").starts_with(field), "{body}: {answer}");
     }
     assert_eq!(s.call("GET", "time-entries/0123456789abcdef01234567", None).await.0, StatusCode::NOT_FOUND);
+
+    // A tag deleted since is left out of the entries that had it.
+    let (_, tag) = s.call("POST", "tags", Some(json!({"name": "temporary"}))).await;
+    let body = json!({"start": "2026-11-28T13:00:00Z", "end": "2026-11-28T13:05:00Z", "tagIds": [id(&tag)]});
+    let (_, tagged) = s.call("POST", "time-entries", Some(body)).await;
+    assert_eq!(tagged["tags"][0]["name"], "temporary");
+    s.call("DELETE", &format!("tags/{}", id(&tag)), None).await;
+    let (_, now) = s.call("GET", &format!("time-entries/{}", id(&tagged)), None).await;
+    assert_eq!((now["tags"].clone(), now["tagIds"].clone()), (json!([]), json!([])));
     assert_eq!(s.call("GET", "user/0123456789abcdef01234567/time-entries", None).await.0, StatusCode::NOT_FOUND);
 
     // A Regular member tracks their own time; the Owner's is not theirs to see.
