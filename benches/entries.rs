@@ -52,7 +52,9 @@ async fn run(label: &str, url: String, receiver: &str, arrivals: &Arrivals) -> a
     let server = bench.serve();
     let client = reqwest::Client::new();
     let api = format!("{}/api/v1/workspaces/{}", server.address, bench.workspace);
-    for i in 0..WEBHOOKS {
+    // KEYHOOK_BENCH_WEBHOOKS=0 measures the API alone.
+    let webhooks: usize = std::env::var("KEYHOOK_BENCH_WEBHOOKS").ok().and_then(|n| n.parse().ok()).unwrap_or(WEBHOOKS);
+    for i in 0..webhooks {
         let body = serde_json::json!({"name": format!("entries {i}"), "url": format!("{receiver}/{i}"), "webhookEvent": "NEW_TIME_ENTRY"});
         let answer = client.post(format!("{api}/webhooks")).header("X-Api-Key", &bench.key).json(&body).send().await?;
         anyhow::ensure!(answer.status().is_success(), "webhook: {}", answer.text().await?);
@@ -88,7 +90,7 @@ async fn run(label: &str, url: String, receiver: &str, arrivals: &Arrivals) -> a
         done.extend(task.await?);
     }
     let elapsed = started.elapsed();
-    let expected = done.len() * WEBHOOKS;
+    let expected = done.len() * webhooks;
     let drain = Instant::now();
     loop {
         let arrived: usize = arrivals.lock().expect("arrivals").values().map(Vec::len).sum();
