@@ -79,7 +79,14 @@ pub fn create(conn: &mut DbConnection, access: &WorkspaceAccess, input: &EntryIn
             created_at: now,
             updated_at: now,
         },
-    )?;
+    )
+    .map_err(|e| match e {
+        // Another timer of this user started in a request running at this very moment.
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+            ServiceError::invalid("end", "another timer of yours started at the same moment; retry")
+        }
+        other => other.into(),
+    })?;
     let dto = dto(conn, access, &entry, refs)?;
     let event = if input.end.is_some() { EventType::NewTimeEntry } else { EventType::NewTimerStarted };
     emit(conn, access, event, &dto)?;
