@@ -17,18 +17,21 @@ impl IdempotencyKey {
             .optional()
     }
 
-    /// Stores the first answer for `key`, replacing one older than the window.
+    /// Stores the first answer for `key`, replacing one from before `expired_before` (only such
+    /// a one: a fresh row of a concurrent request must make this insert fail, not be replaced).
     pub fn remember(
         conn: &mut DbConnection,
         workspace_id: i64,
         key: &str,
         response: &str,
         now: i64,
+        expired_before: i64,
     ) -> QueryResult<()> {
         diesel::delete(
             idempotency_keys::table
                 .filter(idempotency_keys::workspace_id.eq(workspace_id))
-                .filter(idempotency_keys::idempotency_key.eq(key)),
+                .filter(idempotency_keys::idempotency_key.eq(key))
+                .filter(idempotency_keys::created_at.lt(expired_before)),
         )
         .execute(conn)?;
         diesel::insert_into(idempotency_keys::table)

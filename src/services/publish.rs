@@ -31,8 +31,9 @@ pub fn publish(
 ) -> ServiceResult<Publication> {
     access.require_admin()?;
     let now = now_ms();
+    let window_start = now - IDEMPOTENCY_WINDOW_MS;
     if let Some(key) = idempotency_key {
-        if let Some(first) = IdempotencyKey::answer(conn, access.workspace.id, key, now - IDEMPOTENCY_WINDOW_MS)? {
+        if let Some(first) = IdempotencyKey::answer(conn, access.workspace.id, key, window_start)? {
             let answer = serde_json::from_str(&first).map_err(anyhow::Error::from)?;
             return Ok(Publication { answer, replayed: true });
         }
@@ -57,13 +58,15 @@ pub fn publish(
         "createdAt": iso(row.created_at),
     });
     if let Some(key) = idempotency_key {
-        IdempotencyKey::remember(conn, access.workspace.id, key, &answer.to_string(), now).map_err(|e| match e {
-            // The same key in a request running at this moment: this one is rolled back.
-            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-                ServiceError::invalid("Idempotency-Key", "a request with this key is in progress; retry it")
-            }
-            other => other.into(),
-        })?;
+        IdempotencyKey::remember(conn, access.workspace.id, key, &answer.to_string(), now, window_start).map_err(
+            |e| match e {
+                // The same key in a request running at this moment: this one is rolled back.
+                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+                    ServiceError::invalid("Idempotency-Key", "a request with this key is in progress; retry it")
+                }
+                other => other.into(),
+            },
+        )?;
     }
     Ok(Publication { answer, replayed: false })
 }

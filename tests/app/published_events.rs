@@ -56,6 +56,43 @@ async fn published_events_are_delivered_once_per_key(app: TestApp) {
     assert_ne!(other["id"], first["id"]);
     assert_eq!(receiver.wait_for(3, Duration::from_millis(700)).await.len(), 2, "one delivery per key");
 
+    // The same new key sent eight times at once: one publication; the others replay it or, if
+    // they ran at the same moment, answer 400 "retry" (never a 500).
+    let url = format!("{}{}", s.owner.address, s.url("events"));
+    let sends: Vec<_> = (0..8)
+        .map(|_| {
+            let request = s.owner.http.post(&url).header("X-Api-Key", &s.key).header("Idempotency-Key", "burst-1");
+            let body = json!({"event": "EXPENSE_CREATED", "payload": {"id": "burst"}});
+            tokio::spawn(async move {
+                let answer = request.json(&body).send().await.expect("POST");
+                (answer.status(), answer.text().await.unwrap_or_default())
+            })
+        })
+        .collect();
+    for send in sends {
+        let (status, answer) = send.await.expect("request");
+        assert!(status == StatusCode::ACCEPTED || status == StatusCode::BAD_REQUEST, "{status}: {answer}");
+    }
+    let hits = receiver.wait_for(4, Duration::from_millis(700)).await;
+    assert_eq!(hits.iter().filter(|h| body_of(h)["id"] == "burst").count(), 1, "published once");
+
+    // After 24 hours a key is new again.
+    app.db()
+        .write(|conn| -> Result<usize, keyhook::services::ServiceError> {
+            use diesel::prelude::*;
+            use keyhook::db::schema::idempotency_keys;
+            let day_ago = keyhook::services::now_ms() - 25 * 3_600_000;
+            Ok(diesel::update(idempotency_keys::table.filter(idempotency_keys::idempotency_key.eq("expense-42")))
+                .set(idempotency_keys::created_at.eq(day_ago))
+                .execute(conn)?)
+        })
+        .await
+        .expect("age the key");
+    let (status, replayed, later) =
+        publish(&s, json!({"event": "EXPENSE_CREATED", "payload": expense}), Some("expense-42")).await;
+    assert_eq!((status, replayed), (StatusCode::ACCEPTED, None));
+    assert_ne!(later["id"], first["id"], "published anew");
+
     // A Regular member's key may not publish.
     let member = app.add_member(&s.owner, &s.ws, "rita@example.com", "REGULAR").await;
     let key = member.generate_key("rita", "never").await.secret;

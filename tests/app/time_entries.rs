@@ -204,6 +204,26 @@ async fn timers_lists_and_bad_input(app: TestApp) {
     assert_eq!((now["tags"].clone(), now["tagIds"].clone()), (json!([]), json!([])));
     assert_eq!(s.call("GET", "user/0123456789abcdef01234567/time-entries", None).await.0, StatusCode::NOT_FOUND);
 
+    // Timers started at once: each answers 201 or 400 ("retry"), never a 500, and one runs.
+    let url = format!("{}{}", s.owner.address, s.url("time-entries"));
+    let starts: Vec<_> = (0..8)
+        .map(|i| {
+            let request = s.owner.http.post(&url).header("X-Api-Key", &s.key);
+            let body = json!({"start": format!("2026-11-28T14:0{i}:00Z")});
+            tokio::spawn(async move {
+                let answer = request.json(&body).send().await.expect("POST");
+                (answer.status(), answer.text().await.unwrap_or_default())
+            })
+        })
+        .collect();
+    for start in starts {
+        let (status, answer) = start.await.expect("request");
+        assert!(status == StatusCode::CREATED || status == StatusCode::BAD_REQUEST, "{status}: {answer}");
+    }
+    let (_, running) = s.call("GET", &format!("{stop}?in-progress=true"), None).await;
+    assert_eq!(running.as_array().map(Vec::len), Some(1), "one running timer");
+    s.call("PATCH", &stop, Some(json!({"end": "2026-11-28T15:00:00Z"}))).await;
+
     // A Regular member tracks their own time; the Owner's is not theirs to see.
     let member = app.add_member(&s.owner, &s.ws, "rita@example.com", "REGULAR").await;
     let key = member.generate_key("rita", "never").await.secret;
