@@ -459,7 +459,124 @@ impl TimeEntryDto {
 
 #[cfg(test)]
 mod tests {
-    use super::iso_duration;
+    use super::*;
+    use crate::domain::{sample_payload, EventType};
+
+    /// Keys of a JSON object, sorted.
+    fn keys(value: &serde_json::Value) -> Vec<String> {
+        let mut keys: Vec<String> = value.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+        keys.sort();
+        keys
+    }
+
+    fn json<T: Serialize>(dto: &T) -> serde_json::Value {
+        serde_json::to_value(dto).expect("JSON")
+    }
+
+    /// "Test" sends a sample; it must have the shape the real event will have.
+    #[test]
+    fn samples_have_the_shape_of_the_real_payloads() {
+        let ws = "0123456789abcdef01234567";
+        let client = Client {
+            id: 1,
+            public_id: "c".into(),
+            workspace_id: 1,
+            name: "C".into(),
+            email: None,
+            address: None,
+            note: None,
+            archived: false,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let tag = Tag {
+            id: 1,
+            public_id: "t".into(),
+            workspace_id: 1,
+            name: "T".into(),
+            archived: false,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let project = Project {
+            id: 1,
+            public_id: "p".into(),
+            workspace_id: 1,
+            client_id: Some(1),
+            name: "P".into(),
+            note: String::new(),
+            color: "#000000".into(),
+            billable: true,
+            is_public: false,
+            archived: false,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let task = Task {
+            id: 1,
+            public_id: "k".into(),
+            project_id: 1,
+            name: "K".into(),
+            status: "ACTIVE".into(),
+            estimate: None,
+            billable: true,
+            assignee_ids: "[]".into(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        let user = User {
+            id: 1,
+            public_id: "u".into(),
+            email: "u@example.com".into(),
+            name: "U".into(),
+            password_hash: String::new(),
+            time_zone: "UTC".into(),
+            date_format: "MM/DD/YYYY".into(),
+            time_format: "HOUR12".into(),
+            active_workspace_id: None,
+            created_at: 0,
+        };
+        let entry = TimeEntry {
+            id: 1,
+            public_id: "e".into(),
+            workspace_id: 1,
+            user_id: 1,
+            project_id: Some(1),
+            task_id: Some(1),
+            description: String::new(),
+            tag_ids: "[]".into(),
+            billable: true,
+            start_at: 0,
+            end_at: Some(16_000),
+            created_at: 0,
+            updated_at: 0,
+        };
+        let time_entry = json(&TimeEntryDto::new(
+            &entry,
+            ws,
+            &user,
+            Some((&project, Some(&client))),
+            Some(&task),
+            std::slice::from_ref(&tag),
+        ));
+        for (event, real) in [
+            (EventType::NewClient, json(&ClientDto::new(&client, ws))),
+            (EventType::NewTag, json(&TagDto::new(&tag, ws))),
+            (EventType::NewProject, json(&ProjectDto::new(&project, Some(&client), ws))),
+            (EventType::NewTask, json(&TaskDto::new(&task, "p", ws))),
+            (EventType::NewTimeEntry, time_entry.clone()),
+            (EventType::NewTimerStarted, time_entry),
+            (EventType::UserJoinedWorkspace, json(&UserDto::new(&user, None, Vec::new()))),
+        ] {
+            let sample = sample_payload(event, ws);
+            assert_eq!(keys(&sample), keys(&real), "{event:?}");
+            for nested in ["timeInterval", "project", "task", "user", "settings"] {
+                if real[nested].is_object() {
+                    assert_eq!(keys(&sample[nested]), keys(&real[nested]), "{event:?}.{nested}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn durations_read_as_clockify_writes_them() {

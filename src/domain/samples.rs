@@ -8,9 +8,21 @@ use super::EventType;
 /// The sample for `event` in the workspace with this public id.
 pub fn sample_payload(event: EventType, workspace: &str) -> Value {
     use EventType as E;
-    let user = json!({"id": "5f6c023d6bf23143e1a97822", "name": "Sample User", "status": "ACTIVE"});
-    let project =
-        json!({"id": "63247a7eb5edfe7856eae093", "name": "Sample project", "color": "#8BC34A", "billable": true});
+    let user = json!({"id": "5f6c023d6bf23143e1a97822", "name": "Sample User", "email": "sample.user@example.com"});
+    let estimate = json!({"estimate": "PT0S", "type": "AUTO"});
+    let project = json!({
+        "id": "63247a7eb5edfe7856eae093", "name": "Sample project", "workspaceId": workspace,
+        "clientId": "64c7777bd3fcab07cfbb2069", "clientName": "Sample client", "color": "#8BC34A", "billable": true,
+        "archived": false, "public": true, "isPublic": true, "template": false, "note": "", "duration": "PT0S",
+        "estimate": estimate, "memberships": [], "hourlyRate": null, "costRate": null,
+    });
+    let task = json!({
+        "id": "57a687e29ae1f428e7ebe107", "name": "Sample task", "projectId": project["id"], "workspaceId": workspace,
+        "status": "ACTIVE", "assigneeIds": [], "assigneeId": null, "userGroupIds": [], "estimate": "PT0S",
+        "duration": "PT0S", "billable": true, "budgetEstimate": 0, "hourlyRate": null, "costRate": null,
+    });
+    let tag =
+        json!({"id": "64c777ddd3fcab07cfbb210c", "name": "Sample tag", "workspaceId": workspace, "archived": false});
     match event {
         E::NewTimerStarted
         | E::TimerStopped
@@ -22,32 +34,24 @@ pub fn sample_payload(event: EventType, workspace: &str) -> Value {
             let running = event == E::NewTimerStarted;
             json!({
                 "id": "6386ba8ebf21f2037287906e", "description": "Sample time entry", "userId": user["id"],
-                "billable": true, "projectId": project["id"], "workspaceId": workspace,
+                "workspaceId": workspace, "projectId": project["id"], "taskId": task["id"], "tagIds": [tag["id"]],
+                "billable": true, "isLocked": false, "type": "REGULAR", "kioskId": null, "customFieldValues": [],
                 "timeInterval": {
                     "start": "2022-11-30T02:06:04Z",
                     "end": if running { Value::Null } else { json!("2022-11-30T02:06:20Z") },
                     "duration": if running { Value::Null } else { json!("PT16S") },
                 },
-                "tagIds": [], "taskId": null, "type": "REGULAR", "currentlyRunning": running,
-                "project": project, "user": user, "tags": [],
+                "hourlyRate": null, "costRate": null,
+                "project": project, "task": task, "user": user, "tags": [tag],
             })
         }
-        E::NewTag | E::TagUpdated | E::TagDeleted => {
-            json!({"id": "64c777ddd3fcab07cfbb210c", "name": "Sample tag", "workspaceId": workspace, "archived": false})
-        }
+        E::NewTag | E::TagUpdated | E::TagDeleted => tag,
         E::NewClient | E::ClientUpdated | E::ClientDeleted => json!({
             "id": "64c7777bd3fcab07cfbb2069", "name": "Sample client", "workspaceId": workspace, "email": null,
-            "address": null, "note": null, "archived": false, "currencyId": null, "currencyCode": "USD",
+            "address": null, "note": null, "archived": false, "ccEmails": [], "currencyId": "", "currencyCode": "USD",
         }),
-        E::NewProject | E::ProjectUpdated | E::ProjectDeleted => json!({
-            "id": project["id"], "name": project["name"], "workspaceId": workspace, "clientId": "", "clientName": "",
-            "color": project["color"], "billable": true, "archived": false, "public": true, "template": false,
-            "note": "", "duration": "PT0S", "memberships": [],
-        }),
-        E::NewTask | E::TaskUpdated | E::TaskDeleted => json!({
-            "id": "57a687e29ae1f428e7ebe107", "name": "Sample task", "projectId": project["id"],
-            "status": "ACTIVE", "assigneeIds": [], "estimate": "PT0S", "billable": true, "duration": "PT0S",
-        }),
+        E::NewProject | E::ProjectUpdated | E::ProjectDeleted => project,
+        E::NewTask | E::TaskUpdated | E::TaskDeleted => task,
         E::UserJoinedWorkspace
         | E::UsersInvitedToWorkspace
         | E::LimitedUsersAddedToWorkspace
@@ -56,10 +60,12 @@ pub fn sample_payload(event: EventType, workspace: &str) -> Value {
         | E::UserDeactivatedOnWorkspace
         | E::UserUpdated
         | E::UserEmailChanged => json!({
-            "id": user["id"], "email": "sample.user@example.com", "name": user["name"], "status": "ACTIVE",
-            "activeWorkspace": workspace, "defaultWorkspace": workspace,
+            "id": user["id"], "email": user["email"], "name": user["name"], "profilePicture": "", "status": "ACTIVE",
+            "activeWorkspace": workspace, "defaultWorkspace": workspace, "customFields": [],
             "settings": {"timeZone": "Europe/Berlin", "dateFormat": "DD.MM.YYYY", "timeFormat": "HOUR24", "weekStart": "MONDAY"},
-            "memberships": [{"userId": user["id"], "targetId": workspace, "membershipType": "WORKSPACE", "membershipStatus": "ACTIVE"}],
+            "memberships": [{"userId": user["id"], "targetId": workspace, "membershipType": "WORKSPACE",
+                "membershipStatus": if event == E::UserDeactivatedOnWorkspace { "INACTIVE" } else { "ACTIVE" },
+                "hourlyRate": null, "costRate": null, "role": "REGULAR"}],
         }),
         E::UserGroupCreated | E::UserGroupUpdated | E::UserGroupDeleted => {
             json!({"id": "5f6c0b8e8f6e5c2a1d3b4c5d", "name": "Sample group", "workspaceId": workspace, "userIds": [user["id"]]})
