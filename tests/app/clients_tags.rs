@@ -164,6 +164,29 @@ async fn bad_client_and_tag_input_is_refused(app: TestApp) {
         s.call("PUT", &format!("tags/{}", other["id"].as_str().unwrap_or("")), Some(json!({"name": "urgent"}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
+    // The same new name sent eight times at once: one tag; the rest are refused by name
+    // (by the check, or by the unique index when they ran at the same moment), never a 500.
+    let url = format!("{}{}", s.owner.address, s.url("tags"));
+    let sends: Vec<_> = (0..8)
+        .map(|_| {
+            let request = s.owner.http.post(&url).header("X-Api-Key", &s.key).json(&json!({"name": "burst"}));
+            tokio::spawn(async move {
+                let answer = request.send().await.expect("POST");
+                (answer.status(), answer.text().await.unwrap_or_default())
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for send in sends {
+        let (status, answer) = send.await.expect("request");
+        match status {
+            StatusCode::CREATED => created += 1,
+            StatusCode::BAD_REQUEST => assert!(answer.contains("Tag with this name already exists"), "{answer}"),
+            other => panic!("{other}: {answer}"),
+        }
+    }
+    assert_eq!(created, 1);
+
     // Unknown and foreign ids are 404; bad paging is 400.
     for rest in ["clients/0123456789abcdef01234567", "tags/not-an-id", "clients/"] {
         let (status, answer) = s.call("GET", rest, None).await;
@@ -183,7 +206,7 @@ async fn bad_client_and_tag_input_is_refused(app: TestApp) {
     let member = app.add_member(&s.owner, &s.ws, "rita@example.com", "REGULAR").await;
     let their_key = member.generate_key("rita", "never").await.secret;
     let (status, tags) = member.api("GET", &s.url("tags"), &their_key, None).await;
-    assert_eq!((status, tags.as_array().map(Vec::len)), (StatusCode::OK, Some(2)));
+    assert_eq!((status, tags.as_array().map(Vec::len)), (StatusCode::OK, Some(3)), "urgent, later and burst");
     let (status, refused) = member.api("POST", &s.url("tags"), &their_key, Some(json!({"name": "mine"}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
 }
