@@ -166,6 +166,23 @@ pub struct WebhookDto {
     pub signing_secret: Option<String>,
 }
 
+/// An installed add-on with its webhooks. The install answer alone carries `authToken` (the
+/// `X-Addon-Token`) and the webhooks' secrets.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddonDto {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+    pub base_url: String,
+    pub workspace_id: String,
+    /// UTC ISO-8601.
+    pub installed_at: String,
+    pub webhooks: Vec<WebhookDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_token: Option<String>,
+}
+
 /// `GET /webhooks`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -58,7 +58,7 @@ impl Application {
         let listener =
             TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(db, &settings, secrets, network, metrics));
+        let state = web::Data::new(AppState::new(db, &settings, secrets, network, metrics)?);
         let session_key = Key::from(keys.session.expose());
         let secure_cookies = settings.secure_cookies;
         let server_timing = settings.server_timing;

@@ -12,6 +12,7 @@ use crate::db::Db;
 use crate::metrics::Metrics;
 use crate::sender::network_policy::NetworkPolicy;
 use crate::services::accounts;
+use crate::services::addons::Reach;
 use crate::services::login_throttle::LoginThrottle;
 use crate::services::ServiceError;
 
@@ -23,6 +24,8 @@ pub struct AppState {
     pub secrets: SecretBox,
     /// Where webhooks may point (the SSRF guard).
     pub network: Arc<NetworkPolicy>,
+    /// Reaches add-ons (lifecycle requests) through the SSRF guard, as the sender reaches webhooks.
+    pub outbound: reqwest::Client,
     /// Attempt counters the sender keeps; read by `/metrics`.
     pub metrics: Arc<Metrics>,
     /// How long a rotated-out signing secret keeps signing, unless the request says otherwise.
@@ -39,8 +42,9 @@ impl AppState {
         secrets: SecretBox,
         network: Arc<NetworkPolicy>,
         metrics: Arc<Metrics>,
-    ) -> Self {
-        Self {
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            outbound: crate::sender::http::client(network.clone(), settings.send_timeout.0)?,
             metrics,
             secrets,
             network,
@@ -53,7 +57,12 @@ impl AppState {
             ),
             api: ApiState::new(settings.api_rate_limit),
             set_up: AtomicBool::new(false),
-        }
+        })
+    }
+
+    /// What installing and uninstalling add-ons needs.
+    pub fn reach(&self) -> Reach<'_> {
+        Reach { db: &self.db, secrets: &self.secrets, network: &self.network, client: &self.outbound }
     }
 
     /// Whether keyhook still waits for its first account.

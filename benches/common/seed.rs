@@ -112,6 +112,7 @@ impl Bench {
                     created_at: now,
                     updated_at: now,
                     create_token: None,
+                    addon_id: None,
                 },
             )?)
         })?)

@@ -1,6 +1,8 @@
-//! `X-Api-Key` authentication and the per-key rate limit, in front of every `/api/v1` route.
-//! A key is checked for shape and checksum before anything else, then looked up through a
-//! short-lived cache; the caller then acts as the key's user, with that user's roles.
+//! Authentication and the per-credential rate limit, in front of every `/api/v1` route: an
+//! `X-Api-Key` (a user's key: the caller acts as that user, with their roles) or an
+//! `X-Addon-Token` (an add-on installation: the caller acts as an Admin of that one workspace).
+//! A credential is checked for shape before anything else; keys are looked up through a
+//! short-lived cache.
 
 use std::time::Instant;
 
@@ -12,21 +14,58 @@ use actix_web::{web, HttpMessage};
 
 use super::error::ApiError;
 use super::rate_limit::Allowance;
-use crate::domain::ApiKeySecret;
+use crate::db::addons::Addon;
+use crate::db::DbConnection;
+use crate::domain::{AddonToken, ApiKeySecret};
 use crate::services::api_keys::{self, Verdict};
-use crate::services::{now_ms, ServiceError};
+use crate::services::workspaces::{self, WorkspaceAccess};
+use crate::services::{now_ms, ServiceError, ServiceResult};
 use crate::state::AppState;
 
 pub const API_KEY_HEADER: &str = "X-Api-Key";
-const ADDON_TOKEN_HEADER: &str = "X-Addon-Token";
+pub const ADDON_TOKEN_HEADER: &str = "X-Addon-Token";
 /// Query parameters that would carry a key in the address, where logs and proxies keep it.
 const KEY_PARAMS: [&str; 5] = ["api-key", "api_key", "apikey", "x-api-key", "key"];
 
-/// Who is calling: the key and the user it acts as. Handlers take it as `web::ReqData`.
+/// Who is calling: the credential and the user it acts as. Handlers take it as `web::ReqData`.
 #[derive(Debug, Clone, Copy)]
 pub struct ApiCaller {
     pub user_id: i64,
-    pub key_id: i64,
+    pub credential: Credential,
+}
+
+/// What authenticated the request; rate limits are per credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Credential {
+    ApiKey(i64),
+    /// An add-on installation, bound to its workspace. It acts as the workspace's Owner's user
+    /// (whose time entries it writes) with an Admin's role.
+    Addon {
+        addon_id: i64,
+        workspace_id: i64,
+    },
+}
+
+impl ApiCaller {
+    /// The caller's access to the workspace with this public id (not found if out of reach:
+    /// for an add-on, every workspace but its own).
+    pub fn access(&self, conn: &mut DbConnection, workspace: &str) -> ServiceResult<WorkspaceAccess> {
+        match self.credential {
+            Credential::ApiKey(_) => workspaces::access(conn, self.user_id, workspace),
+            Credential::Addon { workspace_id, .. } => {
+                workspaces::addon_access(conn, workspace_id, self.user_id, workspace)
+            }
+        }
+    }
+
+    /// The user behind an API key, for the routes about a user rather than a workspace
+    /// (`/v1/user`, `/v1/workspaces`), which add-on tokens may not use, as on Clockify.
+    pub fn own_user(&self) -> Result<i64, ApiError> {
+        match self.credential {
+            Credential::ApiKey(_) => Ok(self.user_id),
+            Credential::Addon { .. } => Err(ApiError::addon_not_allowed()),
+        }
+    }
 }
 
 pub async fn require_api_key(
@@ -40,13 +79,17 @@ pub async fn require_api_key(
     if key_in_query(req.query_string()) {
         return Err(ApiError::key_in_query().into());
     }
-    let secret = presented_key(req.headers())?;
-    let caller = authenticate(&state, &secret).await?;
-    let allowance = state.api.limiter.check(caller.key_id, Instant::now());
+    let caller = match presented(req.headers())? {
+        Presented::Key(secret) => authenticate(&state, &secret).await?,
+        Presented::Addon(token) => authenticate_addon(&state, &token).await?,
+    };
+    let allowance = state.api.limiter.check(caller.credential, Instant::now());
     if let Allowance::Limited { limit, retry_after_secs } = allowance {
         return Err(ApiError::too_many_requests(limit, retry_after_secs).into());
     }
-    record_use(&state, caller.key_id);
+    if let Credential::ApiKey(key_id) = caller.credential {
+        record_use(&state, key_id);
+    }
     req.extensions_mut().insert(caller);
     let mut response = next.call(req).await?;
     if let Allowance::Allowed { limit, remaining } = allowance {
@@ -64,18 +107,38 @@ fn key_in_query(query: &str) -> bool {
         .any(|name| KEY_PARAMS.iter().any(|k| name.eq_ignore_ascii_case(k)))
 }
 
-/// Exactly one `X-Api-Key` header, well-formed. Two credentials, or none, are refused as
+enum Presented {
+    Key(ApiKeySecret),
+    Addon(AddonToken),
+}
+
+/// Exactly one credential header, once, well-formed. Two credentials, or none, are refused as
 /// Clockify refuses them (code 1000).
-fn presented_key(headers: &HeaderMap) -> Result<ApiKeySecret, ApiError> {
+fn presented(headers: &HeaderMap) -> Result<Presented, ApiError> {
     let mut keys = headers.get_all(API_KEY_HEADER);
-    let (Some(key), None) = (keys.next(), keys.next()) else {
-        return Err(ApiError::no_credentials());
-    };
-    if headers.contains_key(ADDON_TOKEN_HEADER) {
-        return Err(ApiError::no_credentials());
+    let mut tokens = headers.get_all(ADDON_TOKEN_HEADER);
+    match (keys.next(), keys.next(), tokens.next(), tokens.next()) {
+        (Some(key), None, None, None) => {
+            let key = key.to_str().map_err(|_| ApiError::malformed_key())?;
+            ApiKeySecret::parse(key.trim()).map(Presented::Key).map_err(|_| ApiError::malformed_key())
+        }
+        (None, None, Some(token), None) => {
+            let token = token.to_str().ok().and_then(|t| AddonToken::parse(t.trim()));
+            token.map(Presented::Addon).ok_or_else(ApiError::invalid_addon_token)
+        }
+        _ => Err(ApiError::no_credentials()),
     }
-    let key = key.to_str().map_err(|_| ApiError::malformed_key())?;
-    ApiKeySecret::parse(key.trim()).map_err(|_| ApiError::malformed_key())
+}
+
+/// An installed add-on's token; an unknown or uninstalled one is refused (Clockify's 4017).
+async fn authenticate_addon(state: &AppState, token: &AddonToken) -> Result<ApiCaller, ApiError> {
+    let hash = token.hash();
+    let found = state.db.read(move |conn| -> ServiceResult<_> { Ok(Addon::credential(conn, &hash)?) }).await?;
+    let found = found.ok_or_else(ApiError::invalid_addon_token)?;
+    Ok(ApiCaller {
+        user_id: found.acts_as,
+        credential: Credential::Addon { addon_id: found.addon_id, workspace_id: found.workspace_id },
+    })
 }
 
 /// The verdict on a well-formed key: from the cache when fresh, else one query.
@@ -94,7 +157,7 @@ pub async fn authenticate(state: &AppState, secret: &ApiKeySecret) -> Result<Api
         }
     };
     match api_keys::verdict(row.as_ref(), &hash, now_ms()) {
-        Verdict::Valid { key_id, user_id, .. } => Ok(ApiCaller { user_id, key_id }),
+        Verdict::Valid { key_id, user_id, .. } => Ok(ApiCaller { user_id, credential: Credential::ApiKey(key_id) }),
         Verdict::Expired => Err(ApiError::expired_key()),
         Verdict::Unknown => Err(ApiError::unknown_key()),
     }

@@ -30,7 +30,11 @@ impl ApiError {
     }
 
     pub fn no_credentials() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, 1000, "Multiple or none auth tokens present. Send one X-Api-Key header.")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            1000,
+            "Multiple or none auth tokens present. Send one X-Api-Key (or X-Addon-Token) header.",
+        )
     }
 
     pub fn malformed_key() -> Self {
@@ -43,6 +47,18 @@ impl ApiError {
 
     pub fn expired_key() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, 4003, "The API key has expired.")
+    }
+
+    pub fn invalid_addon_token() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, 4017, "Token is not valid: the add-on token is unknown or was uninstalled.")
+    }
+
+    pub fn addon_not_allowed() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            403,
+            "An add-on token acts in its own workspace only; this endpoint needs an X-Api-Key.",
+        )
     }
 
     pub fn key_in_query() -> Self {

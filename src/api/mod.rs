@@ -1,7 +1,9 @@
-//! The REST API under `/api/v1`: JSON only, authenticated with `X-Api-Key`, Clockify-shaped.
+//! The REST API under `/api/v1`: JSON only, authenticated with `X-Api-Key` (or an add-on's
+//! `X-Addon-Token`), Clockify-shaped.
 //! Its routes are listed once in [`api_routes!`], which both registers them and lists them for
 //! the test that checks the OpenAPI document describes each one.
 
+mod addons;
 mod auth;
 mod clients;
 mod error;
@@ -24,7 +26,7 @@ use std::time::Duration;
 use actix_web::middleware::from_fn;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-pub use auth::ApiCaller;
+pub use auth::{ApiCaller, Credential};
 pub use error::ApiError;
 
 /// In-memory state of the API: the key cache, rate limits, and last-use batching.
@@ -50,7 +52,7 @@ impl ApiState {
     /// A key was deleted, revoked or regenerated here: stop honouring it on this instance now.
     pub fn forget_key(&self, key_id: i64) {
         self.keys.forget(key_id);
-        self.limiter.forget(key_id);
+        self.limiter.forget(auth::Credential::ApiKey(key_id));
         self.last_used.forget(key_id);
     }
 }
@@ -101,6 +103,9 @@ api_routes! {
         patch: time_entries::stop,
     },
     "/v1/workspaces/{workspaceId}/events" => { post: events::publish },
+    "/v1/workspaces/{workspaceId}/addons" => { get: addons::list, post: addons::install },
+    "/v1/workspaces/{workspaceId}/addons/{addonId}" => { get: addons::get, delete: addons::uninstall },
+    "/v1/workspaces/{workspaceId}/addons/{addonId}/webhooks" => { get: addons::webhooks },
     "/v1/workspaces/{workspaceId}/tags" => { get: tags::list, post: tags::create },
     "/v1/workspaces/{workspaceId}/tags/{id}" => { get: tags::get, put: tags::update, delete: tags::delete },
     "/v1/workspaces/{workspaceId}/webhooks" => { get: webhooks::list, post: webhooks::create },

@@ -6,8 +6,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
-    ClientDto, EntryUserDto, ErrorDto, EstimateDto, LogDto, MembershipDto, ProjectDto, RateDto, TagDto, TaskDto,
-    TimeEntryDto, TimeIntervalDto, UserDto, UserSettingsDto, WebhookDto, WebhookListDto, WorkspaceDto,
+    AddonDto, ClientDto, EntryUserDto, ErrorDto, EstimateDto, LogDto, MembershipDto, ProjectDto, RateDto, TagDto,
+    TaskDto, TimeEntryDto, TimeIntervalDto, UserDto, UserSettingsDto, WebhookDto, WebhookListDto, WorkspaceDto,
 };
 
 #[derive(OpenApi)]
@@ -40,6 +40,11 @@ use crate::dto::{
         super::time_entries::of_user,
         super::time_entries::stop,
         super::events::publish,
+        super::addons::install,
+        super::addons::list,
+        super::addons::get,
+        super::addons::webhooks,
+        super::addons::uninstall,
         super::tags::list,
         super::tags::create,
         super::tags::get,
@@ -67,6 +72,7 @@ use crate::dto::{
         ErrorDto,
         WebhookDto,
         WebhookListDto,
+        AddonDto,
         LogDto,
         ClientDto,
         TagDto,
@@ -99,6 +105,10 @@ impl Modify for ApiKeyHeader {
         let components = openapi.components.get_or_insert_with(Default::default);
         components
             .add_security_scheme("ApiKeyAuth", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
+        components.add_security_scheme(
+            "AddonKeyAuth",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Addon-Token"))),
+        );
     }
 }
 

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use super::auth::Credential;
+
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     tokens: f64,
@@ -14,7 +16,7 @@ struct Bucket {
 #[derive(Debug)]
 pub struct RateLimiter {
     rate: u32,
-    buckets: Mutex<HashMap<i64, Bucket>>,
+    buckets: Mutex<HashMap<Credential, Bucket>>,
 }
 
 /// The outcome of one request against its key's bucket.
@@ -33,13 +35,13 @@ impl RateLimiter {
         Self { rate, buckets: Mutex::new(HashMap::new()) }
     }
 
-    pub fn check(&self, key_id: i64, now: Instant) -> Allowance {
+    pub fn check(&self, credential: Credential, now: Instant) -> Allowance {
         if self.rate == 0 {
             return Allowance::Unlimited;
         }
         let rate = f64::from(self.rate);
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let bucket = buckets.entry(key_id).or_insert(Bucket { tokens: rate, refilled: now });
+        let bucket = buckets.entry(credential).or_insert(Bucket { tokens: rate, refilled: now });
         let refill = now.duration_since(bucket.refilled).as_secs_f64() * rate;
         bucket.tokens = (bucket.tokens + refill).min(rate);
         bucket.refilled = now;
@@ -52,9 +54,9 @@ impl RateLimiter {
         }
     }
 
-    /// Forgets a deleted key's bucket.
-    pub fn forget(&self, key_id: i64) {
-        self.buckets.lock().unwrap_or_else(|p| p.into_inner()).remove(&key_id);
+    /// Forgets a deleted credential's bucket.
+    pub fn forget(&self, credential: Credential) {
+        self.buckets.lock().unwrap_or_else(|p| p.into_inner()).remove(&credential);
     }
 }
 
@@ -63,25 +65,28 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    const KEY: Credential = Credential::ApiKey(1);
+    const ADDON: Credential = Credential::Addon { addon_id: 1, workspace_id: 1 };
+
     #[test]
     fn a_burst_is_capped_then_refills() {
         let limiter = RateLimiter::new(50);
         let now = Instant::now();
         for i in 0..50 {
-            assert_eq!(limiter.check(1, now), Allowance::Allowed { limit: 50, remaining: 49 - i });
+            assert_eq!(limiter.check(KEY, now), Allowance::Allowed { limit: 50, remaining: 49 - i });
         }
-        assert_eq!(limiter.check(1, now), Allowance::Limited { limit: 50, retry_after_secs: 1 });
-        assert!(matches!(limiter.check(2, now), Allowance::Allowed { .. }), "keys are independent");
+        assert_eq!(limiter.check(KEY, now), Allowance::Limited { limit: 50, retry_after_secs: 1 });
+        assert!(matches!(limiter.check(ADDON, now), Allowance::Allowed { .. }), "credentials are independent");
         let later = now + Duration::from_millis(100);
         for _ in 0..5 {
-            assert!(matches!(limiter.check(1, later), Allowance::Allowed { .. }));
+            assert!(matches!(limiter.check(KEY, later), Allowance::Allowed { .. }));
         }
-        assert!(matches!(limiter.check(1, later), Allowance::Limited { .. }));
+        assert!(matches!(limiter.check(KEY, later), Allowance::Limited { .. }));
     }
 
     #[test]
     fn rate_zero_switches_it_off() {
         let limiter = RateLimiter::new(0);
-        assert_eq!(limiter.check(1, Instant::now()), Allowance::Unlimited);
+        assert_eq!(limiter.check(KEY, Instant::now()), Allowance::Unlimited);
     }
 }

@@ -9,7 +9,7 @@ use super::auth::ApiCaller;
 use super::error::ApiError;
 use crate::db::listing::Listing;
 use crate::db::DbConnection;
-use crate::services::workspaces::{self, WorkspaceAccess};
+use crate::services::workspaces::WorkspaceAccess;
 use crate::services::ServiceResult;
 use crate::state::AppState;
 
@@ -72,11 +72,11 @@ where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection, &WorkspaceAccess) -> ServiceResult<T> + Send + 'static,
 {
-    let user_id = caller.user_id;
+    let caller = *caller;
     Ok(state
         .db
         .write(move |conn| {
-            let access = workspaces::access(conn, user_id, &workspace)?;
+            let access = caller.access(conn, &workspace)?;
             f(conn, &access)
         })
         .await?)
@@ -88,11 +88,11 @@ where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection, &WorkspaceAccess) -> ServiceResult<T> + Send + 'static,
 {
-    let user_id = caller.user_id;
+    let caller = *caller;
     Ok(state
         .db
         .read(move |conn| {
-            let access = workspaces::access(conn, user_id, &workspace)?;
+            let access = caller.access(conn, &workspace)?;
             f(conn, &access)
         })
         .await?)

@@ -24,7 +24,7 @@ pub async fn current_user(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
 ) -> Result<HttpResponse, ApiError> {
-    let user_id = caller.user_id;
+    let user_id = caller.own_user()?;
     let user = state.db.read(move |conn| directory::current_user(conn, user_id)).await?;
     Ok(HttpResponse::Ok().json(user))
 }

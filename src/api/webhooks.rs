@@ -56,7 +56,12 @@ where
     .await
 }
 
-fn dto(webhook: &Webhook, workspace: &str, owner: Option<String>, secrets: Option<(&str, &str)>) -> WebhookDto {
+pub(super) fn dto(
+    webhook: &Webhook,
+    workspace: &str,
+    owner: Option<String>,
+    secrets: Option<(&str, &str)>,
+) -> WebhookDto {
     WebhookDto {
         id: webhook.public_id.clone(),
         name: webhook.name.clone(),
@@ -77,7 +82,7 @@ fn dto(webhook: &Webhook, workspace: &str, owner: Option<String>, secrets: Optio
     }
 }
 
-fn with_secrets(s: &WebhookSecrets, workspace: &str, owner: Option<String>) -> WebhookDto {
+pub(super) fn with_secrets(s: &WebhookSecrets, workspace: &str, owner: Option<String>) -> WebhookDto {
     dto(&s.webhook, workspace, owner, Some((s.secret.expose(), &s.auth_token)))
 }
 

@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use super::auth::ApiCaller;
 use super::error::ApiError;
 use crate::dto::{ErrorDto, UserDto, WorkspaceDto};
-use crate::services::{directory, workspaces};
+use crate::services::directory;
 use crate::state::AppState;
 
 /// The caller's workspaces, each with its plan and members' memberships.
@@ -22,7 +22,7 @@ use crate::state::AppState;
     security(("ApiKeyAuth" = []))
 )]
 pub async fn list(state: web::Data<AppState>, caller: web::ReqData<ApiCaller>) -> Result<HttpResponse, ApiError> {
-    let user_id = caller.user_id;
+    let user_id = caller.own_user()?;
     let list = state.db.read(move |conn| directory::workspaces(conn, user_id)).await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -70,11 +70,11 @@ pub async fn users(
     if page.page == 0 || !(1..=5000).contains(&page.page_size) {
         return Err(ApiError::bad_request("page must be at least 1 and page-size between 1 and 5000"));
     }
-    let (user_id, workspace, number, size) = (caller.user_id, workspace.into_inner(), page.page, page.page_size);
+    let (caller, workspace, number, size) = (*caller, workspace.into_inner(), page.page, page.page_size);
     let (users, last) = state
         .db
         .read(move |conn| {
-            let access = workspaces::access(conn, user_id, &workspace)?;
+            let access = caller.access(conn, &workspace)?;
             directory::workspace_users(conn, &access, number, size)
         })
         .await?;

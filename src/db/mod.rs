@@ -3,6 +3,7 @@
 //! Every query runs on a blocking thread through [`Db::read`] or [`Db::write`]; a pooled
 //! connection is never held across an `.await`.
 
+pub mod addons;
 pub mod api_keys;
 pub mod attempts;
 pub mod audit_log;

@@ -89,6 +89,7 @@ diesel::table! {
         recent_outcomes -> Text,
         last_status -> Nullable<Text>,
         last_attempt_at -> Nullable<BigInt>,
+        addon_id -> Nullable<BigInt>,
     }
 }
 
@@ -244,6 +245,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    addons (id) {
+        id -> BigInt,
+        public_id -> Text,
+        workspace_id -> BigInt,
+        addon_key -> Text,
+        name -> Text,
+        base_url -> Text,
+        manifest -> Text,
+        token_hash -> Text,
+        secret_sealed -> Text,
+        installed_by -> Nullable<BigInt>,
+        installed_at -> BigInt,
+        uninstalled_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(projects -> clients (client_id));
 diesel::joinable!(tasks -> projects (project_id));
 diesel::joinable!(api_keys -> users (user_id));
@@ -272,5 +290,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     projects,
     tasks,
     time_entries,
-    idempotency_keys
+    idempotency_keys,
+    addons
 );

@@ -5,6 +5,10 @@ use diesel::prelude::*;
 use super::schema::{attempts, deliveries, webhooks};
 use super::DbConnection;
 
+/// The kind of a webhook a user made; an add-on's are [`ADDON`].
+pub const USER_CREATED: &str = "USER_CREATED";
+pub const ADDON: &str = "ADDON";
+
 type Live = diesel::dsl::Filter<webhooks::table, diesel::dsl::IsNull<webhooks::deleted_at>>;
 
 /// The webhooks that are not deleted (a deleted one is kept only for its attempts). Not boxed:
@@ -43,6 +47,14 @@ pub struct Webhook {
     pub recent_outcomes: String,
     pub last_status: Option<String>,
     pub last_attempt_at: Option<i64>,
+    /// The add-on installation that made it (kind `ADDON`).
+    pub addon_id: Option<i64>,
+}
+
+impl Webhook {
+    pub fn is_addon(&self) -> bool {
+        self.kind == ADDON
+    }
 }
 
 #[derive(Insertable)]
@@ -66,6 +78,7 @@ pub struct NewWebhook<'a> {
     pub created_at: i64,
     pub updated_at: i64,
     pub create_token: Option<&'a str>,
+    pub addon_id: Option<i64>,
 }
 
 /// The fields a PUT replaces.
@@ -141,13 +154,28 @@ impl Webhook {
             .load(conn)
     }
 
+    /// The add-on installation's webhooks, by event.
+    pub fn of_addon(conn: &mut DbConnection, addon_id: i64) -> QueryResult<Vec<Webhook>> {
+        live()
+            .filter(webhooks::addon_id.eq(addon_id))
+            .order((webhooks::event_type.asc(), webhooks::id.asc()))
+            .select(Webhook::as_select())
+            .load(conn)
+    }
+
+    /// Webhooks users created in the workspace (add-ons' do not count against the plan's limits).
     pub fn count_in(conn: &mut DbConnection, workspace_id: i64) -> QueryResult<i64> {
-        live().filter(webhooks::workspace_id.eq(workspace_id)).count().get_result(conn)
+        live()
+            .filter(webhooks::workspace_id.eq(workspace_id))
+            .filter(webhooks::kind.eq(USER_CREATED))
+            .count()
+            .get_result(conn)
     }
 
     pub fn count_by_user(conn: &mut DbConnection, workspace_id: i64, user_id: i64) -> QueryResult<i64> {
         live()
             .filter(webhooks::workspace_id.eq(workspace_id))
+            .filter(webhooks::kind.eq(USER_CREATED))
             .filter(webhooks::user_id.eq(user_id))
             .count()
             .get_result(conn)

@@ -2,6 +2,7 @@
 //! nothing past the edge checks it again. Each parse error is a message fit to show next to
 //! the field that caused it.
 
+mod addon;
 mod api_key;
 mod email;
 mod entity;
@@ -17,6 +18,7 @@ mod samples;
 mod signing;
 mod webhook;
 
+pub use addon::{AddonToken, Manifest, ManifestError, ManifestWebhook, DEFAULT_INSTALLED_PATH};
 pub use api_key::{ApiKeySecret, MalformedKey, KEY_LEN};
 pub use email::Email;
 pub use entity::{long_text, Color, EntityName, IsoDuration, TaskStatus};

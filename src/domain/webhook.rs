@@ -73,6 +73,11 @@ impl EndpointUrl {
         host.trim_matches(['[', ']']).parse::<IpAddr>().is_err().then_some(host)
     }
 
+    /// Whether both reach the same scheme, host and port.
+    pub fn same_origin(&self, other: &Self) -> bool {
+        self.0.origin() == other.0.origin()
+    }
+
     pub fn port(&self) -> u16 {
         self.0.port_or_known_default().unwrap_or(443)
     }

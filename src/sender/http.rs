@@ -37,7 +37,8 @@ pub struct Outgoing<'a> {
     pub event_type: &'a str,
     pub body: &'a str,
     pub secrets: &'a [SigningSecret],
-    pub auth_token: &'a str,
+    /// Clockify's static `Clockify-Signature` token (webhook deliveries have one; lifecycle requests do not).
+    pub auth_token: Option<&'a str>,
     pub timestamp: i64,
 }
 
@@ -74,7 +75,9 @@ fn headers(out: &Outgoing) -> HeaderMap {
     put("webhook-timestamp", &out.timestamp.to_string());
     put("webhook-signature", &signature_header(out.secrets, out.message_id, out.timestamp, out.body));
     put("clockify-webhook-event-type", out.event_type);
-    put("clockify-signature", out.auth_token);
+    if let Some(token) = out.auth_token {
+        put("clockify-signature", token);
+    }
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(USER_AGENT, HeaderValue::from_static(concat!("keyhook/", env!("CARGO_PKG_VERSION"))));
     headers

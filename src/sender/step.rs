@@ -225,7 +225,7 @@ impl Sender {
                 event_type: &event.event_type,
                 body: &event.payload,
                 secrets: &secrets,
-                auth_token: &auth_token,
+                auth_token: Some(&auth_token),
                 timestamp: now / 1000,
             },
         )

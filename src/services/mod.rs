@@ -9,6 +9,7 @@
 //! logged with its cause chain, answered opaquely.
 
 pub mod accounts;
+pub mod addons;
 pub mod api_keys;
 pub mod clients;
 pub mod directory;

@@ -57,6 +57,23 @@ pub fn access(conn: &mut DbConnection, user_id: i64, public_id: &str) -> Service
     Ok(WorkspaceAccess { user_id, workspace, role })
 }
 
+/// The access of an add-on installed in the workspace `workspace_id`: an Admin's, acting as
+/// `acts_as`, in that workspace only (any other is not found).
+pub fn addon_access(
+    conn: &mut DbConnection,
+    workspace_id: i64,
+    acts_as: i64,
+    public_id: &str,
+) -> ServiceResult<WorkspaceAccess> {
+    if !is_public_id(public_id) {
+        return Err(ServiceError::NotFound);
+    }
+    let workspace = Workspace::find_by_public_id(conn, public_id)?
+        .filter(|w| w.id == workspace_id)
+        .ok_or(ServiceError::NotFound)?;
+    Ok(WorkspaceAccess { user_id: acts_as, workspace, role: Role::Admin })
+}
+
 impl WorkspaceAccess {
     /// The access that one of the user's memberships (as [`list_for`] answers them) gives to
     /// the workspace with this public id; `NotFound` if it is not among them. Lets a page that

@@ -3,6 +3,7 @@
 //! without JavaScript.
 
 mod accounts;
+mod addons;
 mod api_keys;
 mod assets;
 pub mod csrf;
@@ -57,6 +58,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/workspaces/{ws}/settings/members", web::get().to(members::list))
         .route("/workspaces/{ws}/settings/accounts", web::get().to(accounts::list))
         .route("/workspaces/{ws}/api-keys/{key}/revoke", web::post().to(accounts::revoke))
+        .route("/workspaces/{ws}/settings/addons", web::get().to(addons::list))
+        .route("/workspaces/{ws}/addons", web::post().to(addons::install))
+        .route("/workspaces/{ws}/addons/{id}/uninstall", web::post().to(addons::uninstall))
         .route("/workspaces/{ws}/members/invite", web::post().to(members::invite))
         .route("/workspaces/{ws}/members/{user}/role", web::post().to(members::change_role))
         .route("/workspaces/{ws}/members/{user}/remove", web::post().to(members::remove))

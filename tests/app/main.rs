@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod addons;
 mod api_auth;
 mod api_keys;
 mod clients_tags;

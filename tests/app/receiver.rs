@@ -9,6 +9,7 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 
 #[derive(Debug, Clone)]
 pub struct Hit {
+    pub path: String,
     pub headers: reqwest::header::HeaderMap,
     pub body: String,
     pub at: Instant,
@@ -56,6 +57,7 @@ async fn receive(
         }
     }
     hits.lock().expect("hits").push(Hit {
+        path: req.path().to_owned(),
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
         at: Instant::now(),
@@ -89,6 +91,11 @@ impl Receiver {
         let handle = server.handle();
         tokio::spawn(server);
         Self { url: format!("http://127.0.0.1:{port}/hook"), hits, script, handle }
+    }
+
+    /// The receiver's address without a path: an add-on's base URL.
+    pub fn base(&self) -> &str {
+        self.url.trim_end_matches("/hook")
     }
 
     /// Answers these statuses to the next requests, in order.

@@ -32,9 +32,11 @@ impl Allowance {
     }
 
     /// The same, counted from the workspace's webhooks already read (the list has them all).
+    /// Add-ons' webhooks come with their add-on and do not count.
     pub fn among(access: &WorkspaceAccess, webhooks: &[Webhook]) -> Self {
-        let by_caller = webhooks.iter().filter(|w| w.user_id == Some(access.user_id)).count();
-        Self::new(access, webhooks.len() as i64, by_caller as i64)
+        let users: Vec<&Webhook> = webhooks.iter().filter(|w| !w.is_addon()).collect();
+        let by_caller = users.iter().filter(|w| w.user_id == Some(access.user_id)).count();
+        Self::new(access, users.len() as i64, by_caller as i64)
     }
 
     fn new(access: &WorkspaceAccess, in_workspace: i64, by_caller: i64) -> Self {

@@ -101,10 +101,11 @@ pub fn create(
             plan_enabled: allowed,
             disabled_reason: (!allowed).then_some(DisabledReason::Plan.as_str()),
             disabled_at: (!allowed).then_some(now),
-            kind: "USER_CREATED",
+            kind: crate::db::webhooks::USER_CREATED,
             created_at: now,
             updated_at: now,
             create_token: form_token,
+            addon_id: None,
         },
     );
     let webhook = match inserted {
@@ -244,9 +245,10 @@ pub fn apply_plan(conn: &mut DbConnection, workspace_id: i64, plan: Plan) -> Ser
     let mut kept = 0;
     for hook in hooks {
         let feature = EventType::parse(&hook.event_type).is_ok_and(|e| e.allowed_on(plan));
-        let within_limit = plan != Plan::Free || kept < FREE_PER_WORKSPACE;
+        // Add-ons' webhooks come with their add-on: only the plan's features gate them.
+        let within_limit = hook.is_addon() || plan != Plan::Free || kept < FREE_PER_WORKSPACE;
         let allowed = feature && within_limit;
-        if allowed {
+        if allowed && !hook.is_addon() {
             kept += 1;
         }
         if allowed != hook.plan_enabled {
@@ -283,7 +285,7 @@ fn set_plan_enabled(conn: &mut DbConnection, hook: &Webhook, allowed: bool, now:
 
 fn editable(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str) -> ServiceResult<Webhook> {
     let webhook = find(conn, access, public_id)?;
-    if webhook.kind == "ADDON" {
+    if webhook.is_addon() {
         return Err(ServiceError::forbidden("Add-on webhooks are managed by their add-on."));
     }
     Ok(webhook)

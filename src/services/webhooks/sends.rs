@@ -30,7 +30,7 @@ pub fn resend(
     attempt_id: &str,
 ) -> ServiceResult<()> {
     let webhook = find(conn, access, public_id)?;
-    if webhook.kind == "ADDON" {
+    if webhook.is_addon() {
         return Err(ServiceError::forbidden("Add-on webhooks cannot be resent."));
     }
     let attempt = Attempt::find_of_webhook(conn, webhook.id, attempt_id)?.ok_or(ServiceError::NotFound)?;
@@ -45,7 +45,7 @@ pub fn resend(
 pub fn recover(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str, since: i64) -> ServiceResult<usize> {
     use diesel::prelude::*;
     let webhook = find(conn, access, public_id)?;
-    if webhook.kind == "ADDON" {
+    if webhook.is_addon() {
         return Err(ServiceError::forbidden("Add-on webhooks cannot be resent."));
     }
     let failed: Vec<(i64, String)> = deliveries::table

@@ -121,7 +121,7 @@ impl AttemptsView {
             on: query.on.clone(),
             page_url,
             rows: rows.into_iter().map(|r| AttemptRow::new(r, prefs)).collect(),
-            resendable: hook.kind != "ADDON",
+            resendable: !hook.is_addon(),
             polling: first && details.sending_soon,
             status: query.status(),
             first,

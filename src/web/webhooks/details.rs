@@ -59,7 +59,7 @@ async fn show(
         created: prefs.format_instant(hook.created_at),
         creator: details.creator_name,
         disabled_since: (!enabled).then(|| hook.disabled_at.map_or_else(String::new, |at| prefs.format_instant(at))),
-        editable: hook.kind != "ADDON",
+        editable: !hook.is_addon(),
         recover_since: if recover_since.is_empty() {
             prefs.local_input(now_ms() - RECOVER_DEFAULT_MS)
         } else {

@@ -53,7 +53,7 @@ async fn show(
     let ws = access.workspace.public_id.clone();
     let attempts = AttemptsView::new(&ws, &page.frame.csrf, &query, &details, &page.prefs());
     let hook = details.webhook;
-    if hook.kind == "ADDON" {
+    if hook.is_addon() {
         return Err(AppError::Forbidden("Add-on webhooks are managed by their add-on.".into()));
     }
     let (name, url, event, enabled) = match form {

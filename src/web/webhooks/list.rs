@@ -44,7 +44,7 @@ pub async fn list(page: Page, state: web::Data<AppState>, ws: web::Path<String>)
     let (mut user_rows, mut addon_rows) = (Vec::new(), Vec::new());
     for hook in &overview.webhooks {
         let row = WebhookRow::new(hook, &prefs);
-        if hook.kind == "ADDON" {
+        if hook.is_addon() {
             addon_rows.push(row);
         } else {
             user_rows.push(row);

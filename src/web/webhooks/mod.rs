@@ -11,7 +11,7 @@ mod details;
 mod edit;
 mod form_page;
 mod list;
-mod view;
+pub(super) mod view;
 
 use actix_web::HttpRequest;
 use serde::Deserialize;
