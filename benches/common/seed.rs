@@ -154,6 +154,7 @@ impl Bench {
                         state: "SUCCEEDED",
                         retries: true,
                         next_attempt_at: None,
+                        lease_until: None,
                         created_at: now,
                     }],
                 )?;

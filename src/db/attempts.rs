@@ -79,8 +79,22 @@ pub struct LogRow {
 }
 
 impl Attempt {
-    pub fn insert(conn: &mut DbConnection, new: &NewAttempt) -> QueryResult<()> {
-        diesel::insert_into(attempts::table).values(new).execute(conn).map(drop)
+    /// Inserts the attempts: in statements of up to 500 rows on PostgreSQL; on SQLite
+    /// (in-process, no round trips) one per row.
+    pub fn insert_all(conn: &mut DbConnection, new: &[NewAttempt]) -> QueryResult<()> {
+        match conn {
+            DbConnection::Postgresql(pg) => {
+                for chunk in new.chunks(500) {
+                    diesel::insert_into(attempts::table).values(chunk).execute(pg)?;
+                }
+            }
+            DbConnection::Sqlite(lite) => {
+                for row in new {
+                    diesel::insert_into(attempts::table).values(row).execute(lite)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn find_of_webhook(conn: &mut DbConnection, webhook_id: i64, public_id: &str) -> QueryResult<Option<Attempt>> {

@@ -32,11 +32,13 @@ pub struct NewDelivery<'a> {
     pub state: &'a str,
     pub retries: bool,
     pub next_attempt_at: Option<i64>,
+    /// Set when the delivery is handed to this process's sender as it commits (no claim needed).
+    pub lease_until: Option<i64>,
     pub created_at: i64,
 }
 
 /// What an attempt leaves behind on its delivery.
-#[derive(AsChangeset)]
+#[derive(AsChangeset, Debug, Clone, Copy, PartialEq, Eq)]
 #[diesel(table_name = deliveries, treat_none_as_null = true)]
 pub struct AfterAttempt<'a> {
     pub state: &'a str,
@@ -49,13 +51,20 @@ const CLAIM_COLUMNS: &str =
     "id, message_id, event_id, webhook_id, trigger, state, attempts, retries, next_attempt_at, lease_until, created_at";
 
 impl Delivery {
-    /// Inserts each row (the multi-backend connection has no batch insert; these run inside
-    /// the caller's transaction, so the cost is statements, not commits).
-    pub fn insert_all(conn: &mut DbConnection, new: &[NewDelivery]) -> QueryResult<usize> {
-        for row in new {
-            diesel::insert_into(deliveries::table).values(row).execute(conn)?;
+    /// Inserts the rows and answers their ids, in order: one statement on PostgreSQL; on SQLite
+    /// (in-process, no round trips) one per row.
+    pub fn insert_all(conn: &mut DbConnection, new: &[NewDelivery]) -> QueryResult<Vec<i64>> {
+        match conn {
+            DbConnection::Postgresql(pg) => {
+                diesel::insert_into(deliveries::table).values(new).returning(deliveries::id).get_results(pg)
+            }
+            DbConnection::Sqlite(lite) => new
+                .iter()
+                .map(|row| {
+                    diesel::insert_into(deliveries::table).values(row).returning(deliveries::id).get_result(lite)
+                })
+                .collect(),
         }
-        Ok(new.len())
     }
 
     pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Delivery>> {
@@ -112,6 +121,12 @@ impl Delivery {
 
     pub fn record(conn: &mut DbConnection, id: i64, after: &AfterAttempt) -> QueryResult<()> {
         diesel::update(deliveries::table.find(id)).set(after).execute(conn).map(drop)
+    }
+
+    /// [`Delivery::record`] for many deliveries that end the same way (most often: succeeded
+    /// at the first attempt), in one statement.
+    pub fn record_many(conn: &mut DbConnection, ids: &[i64], after: &AfterAttempt) -> QueryResult<()> {
+        diesel::update(deliveries::table.filter(deliveries::id.eq_any(ids))).set(after).execute(conn).map(drop)
     }
 
     /// When the earliest pending delivery falls due (leased ones included: one index read,

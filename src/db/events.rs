@@ -32,4 +32,9 @@ impl Event {
     pub fn insert(conn: &mut DbConnection, new: &NewEvent) -> QueryResult<Event> {
         diesel::insert_into(events::table).values(new).returning(events::all_columns).get_result(conn)
     }
+
+    /// The events with these ids (those of a batch of claimed deliveries, read at once).
+    pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Event>> {
+        events::table.filter(events::id.eq_any(ids)).select(Event::as_select()).load(conn)
+    }
 }

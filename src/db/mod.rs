@@ -26,6 +26,7 @@ pub mod workspaces;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::sender::handoff::{self, Inbox};
 use anyhow::{anyhow, Context};
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{CustomizeConnection, Pool};
@@ -129,8 +130,10 @@ pub struct Db {
     /// `SQLITE_BUSY` instead of waiting if another writer slipped in between. Writers in this
     /// process queue here instead (SQLite is one process by design). `None` on PostgreSQL.
     sqlite_writer: Option<Arc<Mutex<()>>>,
-    /// Woken after a commit that enqueued deliveries (see `sender::wake`).
+    /// Woken after a commit that enqueued deliveries for the sender's poll.
     sender: Arc<tokio::sync::Notify>,
+    /// Takes the deliveries handed to this process's sender as they commit (`sender::handoff`).
+    inbox: Arc<Inbox>,
 }
 
 impl Db {
@@ -149,6 +152,7 @@ impl Db {
             pool,
             sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))),
             sender: Arc::new(tokio::sync::Notify::new()),
+            inbox: Arc::default(),
         })
     }
 
@@ -206,9 +210,9 @@ impl Db {
             self.sqlite_writer.as_ref().map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
         let mut pooled = self.pool.get().context("no database connection")?;
         let conn: &mut DbConnection = &mut pooled;
-        crate::sender::wake::take_enqueued();
+        handoff::begin(&self.inbox);
         let result = conn.transaction(f);
-        if crate::sender::wake::take_enqueued() && result.is_ok() {
+        if handoff::finish(result.is_ok()) {
             self.sender.notify_one();
         }
         result
@@ -219,6 +223,11 @@ impl Db {
     /// What the sender waits on between batches.
     pub fn sender_wakeup(&self) -> Arc<tokio::sync::Notify> {
         self.sender.clone()
+    }
+
+    /// Where committed deliveries are handed to this process's sender.
+    pub fn inbox(&self) -> Arc<Inbox> {
+        self.inbox.clone()
     }
 }
 

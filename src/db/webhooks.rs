@@ -124,6 +124,11 @@ impl Webhook {
         webhooks::table.find(id).select(Webhook::as_select()).first(conn).optional()
     }
 
+    /// The webhooks with these ids, deleted ones included (the sender records their attempts).
+    pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Webhook>> {
+        webhooks::table.filter(webhooks::id.eq_any(ids)).select(Webhook::as_select()).load(conn)
+    }
+
     /// A webhook of the workspace by public id; another workspace's is not found.
     pub fn find_in(conn: &mut DbConnection, workspace_id: i64, public_id: &str) -> QueryResult<Option<Webhook>> {
         live()
@@ -194,7 +199,9 @@ impl Webhook {
     }
 
     /// Notes an attempt for the list: its outcome joins the last 20, and it becomes the latest.
-    pub fn note_attempt(conn: &mut DbConnection, id: i64, succeeded: bool, status: &str, at: i64) -> QueryResult<()> {
+    /// Appends these outcomes (`S`/`F`, oldest first) to the webhook's last 20 and keeps the
+    /// latest status and time.
+    pub fn note_attempts(conn: &mut DbConnection, id: i64, outcomes: &str, status: &str, at: i64) -> QueryResult<()> {
         use diesel::sql_types::{BigInt, Text};
         // Keep the last 20 characters: `right` on PostgreSQL, a negative start on SQLite.
         let kept = match conn {
@@ -205,7 +212,7 @@ impl Webhook {
         diesel::sql_query(format!(
             "UPDATE webhooks SET recent_outcomes = {kept}, last_status = $2, last_attempt_at = $3 WHERE id = $4"
         ))
-        .bind::<Text, _>(if succeeded { "S" } else { "F" })
+        .bind::<Text, _>(outcomes)
         .bind::<Text, _>(status)
         .bind::<BigInt, _>(at)
         .bind::<BigInt, _>(id)

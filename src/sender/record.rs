@@ -1,7 +1,10 @@
-//! Recording an attempt and what follows from it, in one transaction: the attempt row, the
-//! delivery's next state, and the webhook's health (410 disables it at once; a run of failures
-//! as long as the auto-disable period disables it with that reason; a success resets the clock).
+//! Recording attempts and what follows from them, many in one transaction: the attempt rows,
+//! each delivery's next state, and each webhook's health (410 disables it at once; a run of
+//! failures as long as the auto-disable period disables it with that reason; a success resets
+//! the clock) and its latest outcomes.
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::db::attempts::{Attempt, NewAttempt};
@@ -24,100 +27,151 @@ pub fn trigger_of(delivery: &Delivery) -> &'static str {
     }
 }
 
-pub struct Policy<'a> {
-    pub schedule: &'a [Duration],
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub schedule: Vec<Duration>,
     pub auto_disable_after: Duration,
 }
 
-pub fn record(
-    conn: &mut DbConnection,
-    delivery: &Delivery,
-    webhook: &Webhook,
-    body: &str,
-    outcome: &Outcome,
-    attempted_at: i64,
-    policy: &Policy,
-) -> ServiceResult<()> {
-    let succeeded = outcome.succeeded();
-    Attempt::insert(
-        conn,
-        &NewAttempt {
+/// One attempt, made, to be recorded.
+#[derive(Debug)]
+pub struct Attempted {
+    pub delivery: Delivery,
+    pub webhook_id: i64,
+    pub body: Arc<str>,
+    pub outcome: Outcome,
+    pub attempted_at: i64,
+}
+
+impl Attempted {
+    fn row(&self) -> NewAttempt {
+        let outcome = &self.outcome;
+        NewAttempt {
             public_id: new_public_id(),
-            delivery_id: delivery.id,
-            webhook_id: webhook.id,
-            trigger: trigger_of(delivery).to_owned(),
-            attempted_at,
+            delivery_id: self.delivery.id,
+            webhook_id: self.webhook_id,
+            trigger: trigger_of(&self.delivery).to_owned(),
+            attempted_at: self.attempted_at,
             duration_ms: i64::try_from(outcome.duration.as_millis()).unwrap_or(i64::MAX),
-            succeeded,
+            succeeded: outcome.succeeded(),
             status_code: outcome.status.map(i32::from),
             error_class: outcome.error_class.map(str::to_owned),
             error_detail: outcome.error_detail.clone(),
             request_headers: serde_json::to_string(&outcome.request_headers).unwrap_or_default(),
-            request_body: body.to_owned(),
+            request_body: self.body.to_string(),
             response_headers: outcome.response_headers.as_ref().and_then(|h| serde_json::to_string(h).ok()),
             response_body: outcome.response_body.clone(),
             response_body_base64: outcome.response_body_base64,
-        },
-    )?;
-    Webhook::note_attempt(
-        conn,
-        webhook.id,
-        succeeded,
-        &attempt_status(outcome.status.map(i32::from), outcome.error_class),
-        attempted_at,
-    )?;
-    let attempts = delivery.attempts + 1;
-    let gone = outcome.status == Some(410);
-    let next = if succeeded || gone || !delivery.retries {
-        None
-    } else {
-        let retry = usize::try_from(delivery.attempts).unwrap_or(usize::MAX);
-        retry_delay(policy.schedule, retry, outcome.retry_after)
-            // The wait counts from the failure's answer, not from when the attempt began.
-            .map(|wait| {
-                let answered = attempted_at + i64::try_from(outcome.duration.as_millis()).unwrap_or(0);
-                answered.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX))
-            })
-    };
-    let state = match (succeeded, next) {
-        (true, _) => "SUCCEEDED",
-        (false, Some(_)) => "PENDING",
-        (false, None) => "FAILED",
-    };
-    Delivery::record(conn, delivery.id, &AfterAttempt { state, attempts, next_attempt_at: next, lease_until: None })?;
-
-    // Tests do not move a webhook's health either way.
-    if delivery.trigger == "TEST" {
-        return Ok(());
+        }
     }
-    let now = attempted_at;
-    let failing_since = if succeeded { None } else { Some(webhook.failing_since.unwrap_or(now)) };
+
+    /// The delivery's state after this attempt: done, failed for good, or due again later.
+    fn after(&self, policy: &Policy) -> AfterAttempt<'static> {
+        let (delivery, outcome) = (&self.delivery, &self.outcome);
+        let succeeded = outcome.succeeded();
+        let gone = outcome.status == Some(410);
+        let next = if succeeded || gone || !delivery.retries {
+            None
+        } else {
+            let retry = usize::try_from(delivery.attempts).unwrap_or(usize::MAX);
+            retry_delay(&policy.schedule, retry, outcome.retry_after)
+                // The wait counts from the failure's answer, not from when the attempt began.
+                .map(|wait| {
+                    let answered = self.attempted_at + i64::try_from(outcome.duration.as_millis()).unwrap_or(0);
+                    answered.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX))
+                })
+        };
+        let state = match (succeeded, next) {
+            (true, _) => "SUCCEEDED",
+            (false, Some(_)) => "PENDING",
+            (false, None) => "FAILED",
+        };
+        AfterAttempt { state, attempts: delivery.attempts + 1, next_attempt_at: next, lease_until: None }
+    }
+}
+
+/// What recording a batch found: whether a retry was scheduled (the poll should look again).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Recorded {
+    pub retries: bool,
+}
+
+/// Records the attempts in the order given. Attempts of a webhook that no longer exists
+/// (purged since) are dropped with it.
+pub fn record_all(conn: &mut DbConnection, items: &[Attempted], policy: &Policy) -> ServiceResult<Recorded> {
+    let mut ids: Vec<i64> = items.iter().map(|i| i.webhook_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut hooks: HashMap<i64, (Webhook, bool)> =
+        Webhook::find_many(conn, &ids)?.into_iter().map(|w| (w.id, (w, false))).collect();
+    let mut rows = Vec::with_capacity(items.len());
+    let mut afters: Vec<(AfterAttempt, Vec<i64>)> = Vec::new();
+    // Per webhook: its outcomes in order (`S`/`F`), and the latest status and time.
+    let mut notes: BTreeMap<i64, (String, String, i64)> = BTreeMap::new();
+    let mut recorded = Recorded::default();
+    for item in items {
+        let Some((hook, changed)) = hooks.get_mut(&item.webhook_id) else { continue };
+        rows.push(item.row());
+        let after = item.after(policy);
+        recorded.retries |= after.next_attempt_at.is_some();
+        match afters.iter_mut().find(|(a, _)| *a == after) {
+            Some((_, ids)) => ids.push(item.delivery.id),
+            None => afters.push((after, vec![item.delivery.id])),
+        }
+        let succeeded = item.outcome.succeeded();
+        let status = attempt_status(item.outcome.status.map(i32::from), item.outcome.error_class);
+        let note = notes.entry(hook.id).or_default();
+        note.0.push(if succeeded { 'S' } else { 'F' });
+        (note.1, note.2) = (status, item.attempted_at);
+        // Tests do not move a webhook's health either way.
+        if item.delivery.trigger != "TEST" {
+            *changed |= judge(hook, item, policy);
+        }
+    }
+    Attempt::insert_all(conn, &rows)?;
+    for (after, ids) in &afters {
+        Delivery::record_many(conn, ids, after)?;
+    }
+    for (id, (outcomes, status, at)) in &notes {
+        Webhook::note_attempts(conn, *id, outcomes, status, *at)?;
+    }
+    for (hook, _) in hooks.values().filter(|(_, changed)| *changed) {
+        Webhook::set_state(
+            conn,
+            hook.id,
+            &WebhookState {
+                enabled: hook.enabled,
+                plan_enabled: hook.plan_enabled,
+                disabled_reason: hook.disabled_reason.as_deref(),
+                disabled_at: hook.disabled_at,
+                failing_since: hook.failing_since,
+            },
+        )?;
+    }
+    Ok(recorded)
+}
+
+/// Moves the webhook's health by one attempt; answers whether it changed.
+fn judge(hook: &mut Webhook, item: &Attempted, policy: &Policy) -> bool {
+    let now = item.attempted_at;
+    let failing_since = if item.outcome.succeeded() { None } else { Some(hook.failing_since.unwrap_or(now)) };
     let auto_disable = i64::try_from(policy.auto_disable_after.as_millis()).unwrap_or(i64::MAX);
-    let disable = if gone {
+    let disable = if item.outcome.status == Some(410) {
         Some(DisabledReason::Gone)
     } else if failing_since.is_some_and(|since| now - since >= auto_disable) {
         Some(DisabledReason::Failing)
     } else {
         None
     };
-    if failing_since == webhook.failing_since && disable.is_none() {
-        return Ok(());
+    if failing_since == hook.failing_since && disable.is_none() {
+        return false;
     }
-    let enabled = webhook.enabled && disable.is_none();
-    let reason = disable.map(DisabledReason::as_str).or(webhook.disabled_reason.as_deref());
-    Webhook::set_state(
-        conn,
-        webhook.id,
-        &WebhookState {
-            enabled,
-            plan_enabled: webhook.plan_enabled,
-            disabled_reason: reason,
-            disabled_at: if disable.is_some() { Some(now) } else { webhook.disabled_at },
-            failing_since,
-        },
-    )?;
+    hook.failing_since = failing_since;
     if let Some(reason) = disable {
-        tracing::warn!(webhook = %webhook.public_id, reason = reason.as_str(), "webhook disabled");
+        hook.enabled = false;
+        hook.disabled_reason = Some(reason.as_str().to_owned());
+        hook.disabled_at = Some(now);
+        tracing::warn!(webhook = %hook.public_id, reason = reason.as_str(), "webhook disabled");
     }
-    Ok(())
+    true
 }

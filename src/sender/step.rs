@@ -1,6 +1,8 @@
-//! One batch of the sender: claim due deliveries (with a lease), and send each in its own
-//! task within the global and per-webhook bounds. A delivery whose webhook is at its bound is
-//! given back at once, so a slow endpoint never holds others' deliveries.
+//! The sender's sends: jobs come handed off as their transactions commit (see `handoff`) or
+//! claimed by the poll (due retries, tests, resends, and whatever was not handed off); each is
+//! sent in its own task within the global and per-webhook bounds, and its attempt is stored by
+//! the recorder. A delivery whose webhook is at its bound waits for its turn in memory; the poll
+//! claims at most twice the bound per webhook, so a slow endpoint never holds others' deliveries.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -8,18 +10,22 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::sync::Semaphore;
 
+use super::handoff::{Inbox, Job};
 use super::http::{self, Outgoing};
 use super::network_policy::NetworkPolicy;
-use super::record::{self, Policy};
+use super::record::{Attempted, Policy};
+use super::recorder::{self, Recording};
 use crate::crypto::SecretBox;
 use crate::db::deliveries::{AfterAttempt, Delivery};
+use crate::db::events::Event;
 use crate::db::webhooks::Webhook;
 use crate::db::Db;
 use crate::domain::SigningSecret;
 use crate::metrics::Metrics;
-use crate::services::{now_ms, webhooks, ServiceError};
+use crate::services::{now_ms, ServiceError};
 
 /// How the sender behaves (from the settings).
 #[derive(Debug, Clone)]
@@ -42,13 +48,19 @@ pub struct Sender {
     client: reqwest::Client,
     global: Arc<Semaphore>,
     per_webhook: Mutex<HashMap<i64, Slot>>,
-    /// Woken when a send finishes, so the loop can claim what it could not take before.
+    /// Woken when a claimed delivery's send finishes, so the poll can claim what it could not take before.
     pub finished: Arc<tokio::sync::Notify>,
     metrics: Arc<Metrics>,
-    /// Deliveries this sender has claimed and not yet recorded.
+    /// Deliveries this sender has taken and not yet recorded.
     held: Mutex<HashSet<i64>>,
+    /// Send tasks alive (waiting, sending or recording).
+    tasks: AtomicUsize,
     /// Set at shutdown: sends not yet started are not started.
     stopping: AtomicBool,
+    inbox: Arc<Inbox>,
+    recordings: UnboundedSender<Recording>,
+    /// Taken by the worker when it starts the recorder.
+    recorder_queue: Mutex<Option<UnboundedReceiver<Recording>>>,
 }
 
 /// One webhook's bound on sends in flight, and how many of its deliveries this sender holds.
@@ -58,7 +70,7 @@ struct Slot {
     claimed: Arc<AtomicUsize>,
 }
 
-/// What one batch did.
+/// What one poll did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Batch {
     pub claimed: usize,
@@ -73,6 +85,7 @@ impl Sender {
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
         let policy = Arc::new(policy);
+        let (recordings, queue) = unbounded_channel();
         Ok(Self {
             client: http::client(policy.clone(), config.timeout)?,
             global: Arc::new(Semaphore::new(config.concurrency.max(1))),
@@ -80,7 +93,11 @@ impl Sender {
             finished: Arc::new(tokio::sync::Notify::new()),
             metrics,
             held: Mutex::new(HashSet::new()),
+            tasks: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
+            inbox: db.inbox(),
+            recordings,
+            recorder_queue: Mutex::new(Some(queue)),
             db,
             secrets,
             policy,
@@ -91,8 +108,26 @@ impl Sender {
     /// A claimed delivery waits behind at most one round of its webhook's sends before its
     /// own, so a lease of two send timeouts (and time to record) outlives it; an expired lease
     /// means its sender is gone.
-    fn lease_ms(&self) -> i64 {
+    pub fn lease_ms(&self) -> i64 {
         i64::try_from(self.config.timeout.as_millis()).unwrap_or(15_000) * 2 + 5_000
+    }
+
+    /// Starts taking handed-off deliveries: answers their queue.
+    pub fn attach(&self) -> UnboundedReceiver<Job> {
+        self.inbox.attach(self.lease_ms())
+    }
+
+    /// Stops taking handed-off deliveries (those already queued are still taken).
+    pub fn detach(&self) {
+        self.inbox.detach();
+    }
+
+    /// The recorder's task (once): stores the attempts the sends hand it.
+    pub fn recorder(&self) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+        let queue = self.recorder_queue.lock().unwrap_or_else(|p| p.into_inner()).take()?;
+        let policy =
+            Policy { schedule: self.config.schedule.clone(), auto_disable_after: self.config.auto_disable_after };
+        Some(recorder::run(self.db.clone(), policy, queue, self.db.sender_wakeup()))
     }
 
     /// The webhook's bound on sends in flight, and its count of claimed deliveries here.
@@ -107,9 +142,9 @@ impl Sender {
             .clone()
     }
 
-    /// Claims due deliveries webhook by webhook, each up to twice its bound (the rest wait in
-    /// the database, unleased, for any instance), and starts sending them; returns without
-    /// waiting for the sends.
+    /// The poll: claims due deliveries webhook by webhook, each up to twice its bound (the
+    /// rest wait in the database, unleased, for any instance), reads their webhooks and events
+    /// at once, and starts sending them; returns without waiting for the sends.
     pub async fn deliver_due(self: &Arc<Self>) -> anyhow::Result<Batch> {
         let now = now_ms();
         let lease = now + self.lease_ms();
@@ -133,29 +168,74 @@ impl Sender {
             .await
             .context("claiming deliveries")?;
         let batch = Batch { claimed: claimed.len() };
-        self.held.lock().unwrap_or_else(|p| p.into_inner()).extend(claimed.iter().map(|d| d.id));
+        if claimed.is_empty() {
+            return Ok(batch);
+        }
+        let mut hook_ids: Vec<i64> = claimed.iter().map(|d| d.webhook_id).collect();
+        let mut event_ids: Vec<i64> = claimed.iter().map(|d| d.event_id).collect();
+        hook_ids.sort_unstable();
+        hook_ids.dedup();
+        event_ids.sort_unstable();
+        event_ids.dedup();
+        let (hooks, events) = self
+            .db
+            .read(move |conn| -> Result<_, ServiceError> {
+                Ok((Webhook::find_many(conn, &hook_ids)?, Event::find_many(conn, &event_ids)?))
+            })
+            .await
+            .context("reading claimed deliveries")?;
+        let hooks: HashMap<i64, Arc<Webhook>> = hooks.into_iter().map(|w| (w.id, Arc::new(w))).collect();
+        let events: HashMap<i64, (Arc<str>, Arc<str>)> =
+            events.into_iter().map(|e| (e.id, (e.event_type.into(), e.payload.into()))).collect();
         for delivery in claimed {
-            let slot = self.slot(delivery.webhook_id);
-            slot.claimed.fetch_add(1, Ordering::SeqCst);
-            let sender = self.clone();
-            tokio::spawn(async move {
-                // Both bounds are waited for here, not while claiming: a slow webhook's
-                // deliveries queue behind its own sends only.
-                let sending = slot.sending.clone().acquire_owned().await;
-                let permit = sender.global.clone().acquire_owned().await;
-                if let (Ok(_sending), Ok(_permit)) = (sending, permit) {
-                    if !sender.stopping.load(Ordering::SeqCst) {
-                        if let Err(e) = sender.send_one(&delivery).await {
-                            tracing::error!(error = ?e, delivery = delivery.id, "a delivery attempt could not be recorded");
-                        }
-                        sender.held.lock().unwrap_or_else(|p| p.into_inner()).remove(&delivery.id);
-                    }
-                }
-                slot.claimed.fetch_sub(1, Ordering::SeqCst);
-                sender.finished.notify_one();
-            });
+            // A webhook or event deleted since: its deliveries went with it.
+            let (Some(webhook), Some((event_type, payload))) =
+                (hooks.get(&delivery.webhook_id), events.get(&delivery.event_id))
+            else {
+                continue;
+            };
+            let job =
+                Job { delivery, webhook: webhook.clone(), event_type: event_type.clone(), payload: payload.clone() };
+            self.dispatch(job, false);
         }
         Ok(batch)
+    }
+
+    /// Sends a job in a task of its own, once its webhook's and the global bounds allow.
+    pub fn dispatch(self: &Arc<Self>, job: Job, handed_off: bool) {
+        let (id, webhook_id) = (job.delivery.id, job.webhook.id);
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
+        self.tasks.fetch_add(1, Ordering::SeqCst);
+        let slot = self.slot(webhook_id);
+        if !handed_off {
+            slot.claimed.fetch_add(1, Ordering::SeqCst);
+        }
+        let sender = self.clone();
+        tokio::spawn(async move {
+            // Both bounds are waited for here: a slow webhook's deliveries queue behind its own sends only.
+            let sending = slot.sending.clone().acquire_owned().await;
+            let permit = sender.global.clone().acquire_owned().await;
+            if let (Ok(sending), Ok(permit)) = (sending, permit) {
+                // A handed-off delivery that waited past its lease may have been claimed by a
+                // poll since: it is theirs now.
+                let expired = handed_off && job.delivery.lease_until.is_some_and(|until| until <= now_ms());
+                if !sender.stopping.load(Ordering::SeqCst) {
+                    if !expired {
+                        if let Err(e) = sender.send_one(&job, (sending, permit)).await {
+                            tracing::error!(error = ?e, delivery = id, "a delivery attempt could not be made");
+                        }
+                    }
+                    sender.held.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                }
+            }
+            if handed_off {
+                sender.inbox.done(webhook_id);
+            } else {
+                slot.claimed.fetch_sub(1, Ordering::SeqCst);
+                sender.finished.notify_one();
+            }
+            sender.tasks.fetch_sub(1, Ordering::SeqCst);
+        });
     }
 
     /// Starts no new send from now on (sends in flight go on).
@@ -163,7 +243,7 @@ impl Sender {
         self.stopping.store(true, Ordering::SeqCst);
     }
 
-    /// Gives back every delivery claimed here and not sent, so another instance (or the next
+    /// Gives back every delivery taken here and not sent, so another instance (or the next
     /// start) takes it at once instead of after its lease.
     pub async fn release_held(&self) -> anyhow::Result<usize> {
         let ids: Vec<i64> = self.held.lock().unwrap_or_else(|p| p.into_inner()).drain().collect();
@@ -173,9 +253,11 @@ impl Sender {
         Ok(self.db.write(move |conn| -> Result<_, ServiceError> { Ok(Delivery::release(conn, &ids)?) }).await?)
     }
 
-    /// Resolves once no send is in flight (all `permits` are back).
-    pub async fn global_idle(&self, permits: u32) {
-        let _ = self.global.acquire_many(permits).await;
+    /// Resolves once no send task is alive (all sent and recorded, or given up at shutdown).
+    pub async fn idle(&self) {
+        while self.tasks.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// When the next delivery falls due, if any is waiting.
@@ -183,19 +265,9 @@ impl Sender {
         Ok(self.db.read(|conn| -> Result<_, ServiceError> { Ok(Delivery::next_due(conn)?) }).await?)
     }
 
-    /// Sends one delivery and records the attempt.
-    async fn send_one(&self, delivery: &Delivery) -> anyhow::Result<()> {
-        let (webhook_id, event_id) = (delivery.webhook_id, delivery.event_id);
-        let loaded = self
-            .db
-            .read(move |conn| -> Result<_, ServiceError> {
-                Ok((Webhook::find(conn, webhook_id)?, webhooks::event(conn, event_id)?))
-            })
-            .await?;
-        let (Some(webhook), Some(event)) = loaded else {
-            return Ok(()); // deleted since: its deliveries went with it
-        };
-        let id = delivery.id;
+    /// Sends one delivery, frees its bounds, and has the attempt recorded.
+    async fn send_one<P>(&self, job: &Job, permits: P) -> anyhow::Result<()> {
+        let (delivery, webhook) = (&job.delivery, &job.webhook);
         if delivery.trigger == "EVENT" && !(webhook.enabled && webhook.plan_enabled) {
             // A disabled webhook's queued events are dropped; re-enabling replays nothing.
             let cancel = AfterAttempt {
@@ -204,6 +276,7 @@ impl Sender {
                 next_attempt_at: None,
                 lease_until: None,
             };
+            let id = delivery.id;
             self.db.write(move |conn| -> Result<(), ServiceError> { Ok(Delivery::record(conn, id, &cancel)?) }).await?;
             return Ok(());
         }
@@ -222,22 +295,25 @@ impl Sender {
             &Outgoing {
                 url: &webhook.url,
                 message_id: &delivery.message_id,
-                event_type: &event.event_type,
-                body: &event.payload,
+                event_type: &job.event_type,
+                body: &job.payload,
                 secrets: &secrets,
                 auth_token: Some(&auth_token),
                 timestamp: now / 1000,
             },
         )
         .await;
+        // The endpoint is free for the next send while this one is recorded.
+        drop(permits);
         self.metrics.attempt(outcome.succeeded(), outcome.duration);
-        let (delivery, config) = (delivery.clone(), self.config.clone());
-        self.db
-            .write(move |conn| {
-                let policy = Policy { schedule: &config.schedule, auto_disable_after: config.auto_disable_after };
-                record::record(conn, &delivery, &webhook, &event.payload, &outcome, now, &policy)
-            })
-            .await?;
+        let attempted = Attempted {
+            delivery: delivery.clone(),
+            webhook_id: webhook.id,
+            body: job.payload.clone(),
+            outcome,
+            attempted_at: now,
+        };
+        recorder::store(&self.recordings, attempted).await;
         Ok(())
     }
 

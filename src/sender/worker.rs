@@ -1,8 +1,11 @@
-//! The sender's thread: its own async runtime, a loop around [`Sender::deliver_due`] that
-//! sleeps until the next delivery falls due (at most the poll interval), wakes at once after a
-//! commit that enqueued work or a send that finished, prunes old attempts hourly, and on
-//! shutdown stops claiming and lets sends in flight finish up to a deadline. Whatever is still
-//! unfinished then keeps its lease, which expires, and is claimed again: nothing is lost.
+//! The sender's thread: its own async runtime running three things: the intake of deliveries
+//! handed off as they commit, the recorder, and the poll, a loop around
+//! [`Sender::deliver_due`] that sleeps until the next delivery falls due (at most the poll
+//! interval), wakes at once after a commit that enqueued work without handing it off, a
+//! scheduled retry, or a claimed send that finished, and prunes old attempts hourly. On
+//! shutdown it stops taking and claiming and lets sends in flight finish up to a deadline.
+//! Whatever is still unfinished then keeps its lease, which expires, and is claimed again:
+//! nothing is lost.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -59,12 +62,24 @@ pub fn spawn(sender: Sender, shutdown_deadline: Duration) -> anyhow::Result<Send
     let (stop_flag, wake_up) = (stop.clone(), wake.clone());
     let thread = std::thread::Builder::new().name("keyhook-sender".into()).spawn(move || {
         let sender = Arc::new(sender);
+        if let Some(recorder) = sender.recorder() {
+            runtime.spawn(recorder);
+        }
+        let (mut jobs, taker) = (sender.attach(), sender.clone());
+        // Taken until the inbox is detached and emptied: jobs taken while stopping are not
+        // sent but given back with the others.
+        let intake = runtime.spawn(async move {
+            while let Some(job) = jobs.recv().await {
+                taker.dispatch(job, true);
+            }
+        });
         runtime.block_on(run(sender.clone(), stop_flag, wake_up));
-        // Let sends in flight finish, up to the deadline.
+        // Let sends in flight finish (and be recorded), up to the deadline.
         runtime.block_on(async {
             sender.begin_stop();
-            let all = u32::try_from(sender.config.concurrency.max(1)).unwrap_or(u32::MAX);
-            let _ = tokio::time::timeout(shutdown_deadline, sender.global_idle(all)).await;
+            sender.detach();
+            let _ = tokio::time::timeout(Duration::from_secs(1), intake).await;
+            let _ = tokio::time::timeout(shutdown_deadline, sender.idle()).await;
             match sender.release_held().await {
                 Ok(released) if released > 0 => tracing::info!(released, "gave back unsent deliveries"),
                 Ok(_) => {}

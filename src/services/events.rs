@@ -1,6 +1,9 @@
 //! The outbox: `emit` appends an event and one delivery per webhook that should receive it,
 //! in the caller's transaction, so an event is delivered exactly when the change it describes
-//! was committed. The sender reads the deliveries later.
+//! was committed. Each delivery is handed to the sender as the transaction commits (see
+//! `sender::handoff`), or found by its poll.
+
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -9,7 +12,7 @@ use crate::db::events::{Event, NewEvent};
 use crate::db::webhooks::Webhook;
 use crate::db::DbConnection;
 use crate::domain::{new_public_id, random_token, EventType, TriggerSourceType};
-use crate::sender::wake;
+use crate::sender::handoff::{self, Job};
 
 use super::{now_ms, ServiceError, ServiceResult};
 
@@ -42,11 +45,16 @@ pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payloa
         .into_iter()
         .filter(|hook| triggers(hook, payload))
         .collect();
+    if receivers.is_empty() {
+        return Ok(event_row);
+    }
     let ids: Vec<String> = receivers.iter().map(|_| new_message_id()).collect();
+    let leases: Vec<Option<i64>> = receivers.iter().map(|hook| handoff::lease_for(hook.id, now)).collect();
     let rows: Vec<NewDelivery> = receivers
         .iter()
         .zip(&ids)
-        .map(|(hook, message_id)| NewDelivery {
+        .zip(&leases)
+        .map(|((hook, message_id), lease)| NewDelivery {
             message_id,
             event_id: event_row.id,
             webhook_id: hook.id,
@@ -54,12 +62,36 @@ pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payloa
             state: "PENDING",
             retries: true,
             next_attempt_at: Some(now),
+            lease_until: *lease,
             created_at: now,
         })
         .collect();
-    if !rows.is_empty() {
-        Delivery::insert_all(conn, &rows)?;
-        wake::mark_enqueued();
+    let delivery_ids = Delivery::insert_all(conn, &rows)?;
+    let (event_type, body): (Arc<str>, Arc<str>) = (event.as_str().into(), body.into());
+    for (((hook, message_id), lease), id) in receivers.into_iter().zip(ids).zip(leases).zip(delivery_ids) {
+        let Some(lease_until) = lease else {
+            handoff::mark_enqueued();
+            continue;
+        };
+        let delivery = Delivery {
+            id,
+            message_id,
+            event_id: event_row.id,
+            webhook_id: hook.id,
+            trigger: "EVENT".into(),
+            state: "PENDING".into(),
+            attempts: 0,
+            retries: true,
+            next_attempt_at: Some(now),
+            lease_until: Some(lease_until),
+            created_at: now,
+        };
+        handoff::hand_off(Job {
+            delivery,
+            webhook: Arc::new(hook),
+            event_type: event_type.clone(),
+            payload: body.clone(),
+        });
     }
     Ok(event_row)
 }
@@ -94,10 +126,11 @@ pub fn enqueue_once(
             state: "PENDING",
             retries: false,
             next_attempt_at: Some(now),
+            lease_until: None,
             created_at: now,
         }],
     )?;
-    wake::mark_enqueued();
+    handoff::mark_enqueued();
     Ok(())
 }
 
