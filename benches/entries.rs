@@ -138,8 +138,11 @@ fn main() {
     let receiver = start_receiver(arrivals.clone());
     let dir = tempfile::tempdir().expect("dir");
     let sqlite = format!("sqlite://{}", Path::new(dir.path()).join("entries.db").display());
-    if let Err(e) = runtime.block_on(run("SQLite", sqlite, &receiver, &arrivals)) {
-        println!("SQLite: failed: {e:#}");
+    // KEYHOOK_BENCH_POSTGRES_ONLY=1 skips SQLite (to profile PostgreSQL alone).
+    if std::env::var("KEYHOOK_BENCH_POSTGRES_ONLY").is_err() {
+        if let Err(e) = runtime.block_on(run("SQLite", sqlite, &receiver, &arrivals)) {
+            println!("SQLite: failed: {e:#}");
+        }
     }
     match std::env::var("KEYHOOK_BENCH_DATABASE_URL") {
         Ok(admin) if !admin.is_empty() => {

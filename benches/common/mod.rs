@@ -317,5 +317,10 @@ pub fn fresh_postgres(admin_url: &str) -> String {
     let name = format!("kh_bench_{}", keyhook::domain::new_public_id());
     admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the bench database");
     let (base, _) = admin_url.rsplit_once('/').expect("a database in the URL");
-    format!("{base}/{name}")
+    let (_, query) = admin_url.split_once('?').unwrap_or((admin_url, ""));
+    if query.is_empty() {
+        format!("{base}/{name}")
+    } else {
+        format!("{base}/{name}?{query}")
+    }
 }

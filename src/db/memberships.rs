@@ -54,6 +54,21 @@ impl Membership {
             .optional()
     }
 
+    /// The workspace with this public id and the user's membership of it, in one query.
+    pub fn of_user_in(
+        conn: &mut DbConnection,
+        public_id: &str,
+        user_id: i64,
+    ) -> QueryResult<Option<(Membership, Workspace)>> {
+        memberships::table
+            .inner_join(workspaces::table)
+            .filter(workspaces::public_id.eq(public_id))
+            .filter(memberships::user_id.eq(user_id))
+            .select((Membership::as_select(), Workspace::as_select()))
+            .first(conn)
+            .optional()
+    }
+
     /// Every workspace the user belongs to and is active in, by name.
     pub fn workspaces_of(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<(Membership, Workspace)>> {
         memberships::table

@@ -111,8 +111,10 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
         if let DbConnection::Sqlite(conn) = conn {
             conn.batch_execute(
                 // busy_timeout first: the others may wait for a connection opening beside them.
+                // No automatic checkpoints: one would run inside whichever request commits past
+                // the threshold (tens of ms); the sender's loop checkpoints instead (`checkpoint`).
                 "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
@@ -223,6 +225,21 @@ impl Db {
     /// What the sender waits on between batches.
     pub fn sender_wakeup(&self) -> Arc<tokio::sync::Notify> {
         self.sender.clone()
+    }
+
+    /// Copies SQLite's write-ahead log back into the database (without blocking readers or
+    /// writers), as automatic checkpoints are off; nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> anyhow::Result<()> {
+        if self.sqlite_writer.is_none() {
+            return Ok(());
+        }
+        self.read(|conn| -> anyhow::Result<()> {
+            if let DbConnection::Sqlite(conn) = conn {
+                conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Where committed deliveries are handed to this process's sender.

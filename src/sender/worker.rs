@@ -2,7 +2,7 @@
 //! handed off as they commit, the recorder, and the poll, a loop around
 //! [`Sender::deliver_due`] that sleeps until the next delivery falls due (at most the poll
 //! interval), wakes at once after a commit that enqueued work without handing it off, a
-//! scheduled retry, or a claimed send that finished, and prunes old attempts hourly. On
+//! scheduled retry, or a claimed send that finished, prunes old attempts hourly and checkpoints SQLite's log every second. On
 //! shutdown it stops taking and claiming and lets sends in flight finish up to a deadline.
 //! Whatever is still unfinished then keeps its lease, which expires, and is claimed again:
 //! nothing is lost.
@@ -16,6 +16,9 @@ use tokio::sync::Notify;
 
 use super::step::Sender;
 use crate::services::now_ms;
+
+/// How often SQLite's write-ahead log is checkpointed (see `Db::checkpoint`).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 pub struct SenderHandle {
     stop: Arc<AtomicBool>,
@@ -94,7 +97,14 @@ pub fn spawn(sender: Sender, shutdown_deadline: Duration) -> anyhow::Result<Send
 async fn run(sender: Arc<Sender>, stop: Arc<AtomicBool>, wake: Arc<Notify>) {
     // Prune at start, then hourly.
     let mut last_prune = Instant::now().checked_sub(Duration::from_secs(7200)).unwrap_or_else(Instant::now);
+    let mut last_checkpoint = Instant::now();
     while !stop.load(Ordering::SeqCst) {
+        if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+            last_checkpoint = Instant::now();
+            if let Err(e) = sender.db.checkpoint().await {
+                tracing::warn!(error = ?e, "could not checkpoint the database's log");
+            }
+        }
         let full = match sender.deliver_due().await {
             // Something was claimed: look again at once; more may be claimable.
             Ok(batch) => batch.claimed > 0,

@@ -48,10 +48,10 @@ pub fn access(conn: &mut DbConnection, user_id: i64, public_id: &str) -> Service
     if !is_public_id(public_id) {
         return Err(ServiceError::NotFound);
     }
-    let workspace = Workspace::find_by_public_id(conn, public_id)?.ok_or(ServiceError::NotFound)?;
     // A deactivated member keeps their place in the list but loses access, as one who left.
-    let membership =
-        Membership::find(conn, workspace.id, user_id)?.filter(Membership::is_active).ok_or(ServiceError::NotFound)?;
+    let (membership, workspace) = Membership::of_user_in(conn, public_id, user_id)?
+        .filter(|(m, _)| m.is_active())
+        .ok_or(ServiceError::NotFound)?;
     let role = Role::parse(&membership.role)
         .map_err(|_| anyhow::anyhow!("membership {} has unknown role {:?}", membership.id, membership.role))?;
     Ok(WorkspaceAccess { user_id, workspace, role })
