@@ -177,6 +177,15 @@ async fn pages_fit_a_360_pixel_screen() {
     let hook = owner.get(&list).await.attr("tr[id^=webhook-]", "id").expect("a webhook")[8..].to_owned();
     owner.post_form(&format!("{list}/{hook}"), &format!("{list}/{hook}/test"), &[]).await;
     receiver.wait_for(1, Duration::from_secs(5)).await;
+    // An installed add-on, for the Add-ons tab.
+    let addons = format!("/workspaces/{ws}/settings/addons");
+    let manifest = format!(
+        r#"{{"key": "ledger-sync", "name": "Ledger synchronisation for accountants", "baseUrl": "{}",
+            "webhooks": [{{"event": "NEW_TIME_ENTRY", "path": "/hooks/time-entries/new"}}]}}"#,
+        receiver.base()
+    );
+    let installed = owner.post_form(&addons, &format!("/workspaces/{ws}/addons"), &[("manifest", &manifest)]).await;
+    assert_eq!(installed.status, reqwest::StatusCode::SEE_OTHER, "{}", installed.body);
     let c = &browser.client;
     c.goto(&format!("{}/login", app.address)).await.expect("goto");
     browser.screenshot("login").await;
@@ -189,6 +198,7 @@ async fn pages_fit_a_360_pixel_screen() {
         ("workspace-settings", format!("/workspaces/{ws}/settings")),
         ("workspace-members", format!("/workspaces/{ws}/settings/members")),
         ("workspace-accounts", format!("/workspaces/{ws}/settings/accounts")),
+        ("workspace-addons", addons.clone()),
         ("preferences-advanced", "/preferences/advanced".to_owned()),
         ("api-keys", "/api-keys".to_owned()),
         ("webhooks", list.clone()),

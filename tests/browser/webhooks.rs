@@ -216,6 +216,42 @@ async fn walk(label: &'static str, app: TestApp) {
     assert!(refusal.contains("FREE plan allows 3") && refusal.contains("BASIC"), "{refusal}");
     browser.screenshot("plan-limit").await;
 
+    // Workspace settings > Add-ons: a bad manifest is explained next to the field; a good one
+    // installs (its token shown once), its webhook joins the list apart, and Uninstall removes it.
+    let addons = format!("/workspaces/{second}/settings/addons");
+    c.goto(&format!("{}/workspaces/{second}/settings", app.address)).await.expect("goto");
+    click(c, &format!("nav.tabs a[href='{addons}']")).await;
+    on_page(c, &addons).await;
+    let manifest = |base: &str| {
+        format!(
+            r#"{{"key": "ledger", "name": "Ledger sync", "baseUrl": "{base}",
+                "webhooks": [{{"event": "NEW_TIME_ENTRY", "path": "/hooks/entry"}}]}}"#
+        )
+    };
+    fill(c, "#manifest", &manifest("/relative")).await;
+    click(c, "form[action$='/addons'] button[type=submit]").await;
+    eventually(c, "the manifest's error", "return !!document.querySelector('#manifest-error');").await;
+    assert!(text(c, "#manifest-error").await.starts_with("baseUrl: "));
+    browser.screenshot("addon-error").await;
+    c.find(Locator::Css("#manifest")).await.expect("manifest").clear().await.expect("clear");
+    fill(c, "#manifest", &manifest(receiver.base())).await;
+    click(c, "form[action$='/addons'] button[type=submit]").await;
+    eventually(c, "the token", "return !!document.querySelector('#flash-secret');").await;
+    assert!(text(c, "#flash-secret").await.starts_with("kha_"));
+    assert!(text(c, "article.addon h3").await.starts_with("Ledger sync"));
+    browser.screenshot("addon-installed").await;
+    c.goto(&format!("{}{beta_list}", app.address)).await.expect("goto");
+    on_page(c, &beta_list).await;
+    assert_eq!(text(c, "#addon-hooks").await, "Add-on webhooks");
+    browser.screenshot("addon-webhooks").await;
+    c.goto(&format!("{}{addons}", app.address)).await.expect("goto");
+    on_page(c, &addons).await;
+    click(c, "article.addon details.confirm summary").await;
+    click(c, "article.addon details.confirm button[type=submit]").await;
+    eventually(c, "no add-on", "return !document.querySelector('article.addon');").await;
+    assert!(text(c, "#toast").await.contains("uninstalled"));
+    browser.screenshot("addon-uninstalled").await;
+
     // A Regular member: no Webhooks section, and the URL answers 404.
     click(c, ".user-menu summary").await;
     click(c, ".user-menu button[type=submit]").await;
