@@ -112,6 +112,11 @@ impl Sender {
         i64::try_from(self.config.timeout.as_millis()).unwrap_or(15_000) * 2 + 5_000
     }
 
+    /// How long a send may take, recording included: what must be left of a lease to start one.
+    fn send_window_ms(&self) -> i64 {
+        i64::try_from(self.config.timeout.as_millis()).unwrap_or(15_000) + 5_000
+    }
+
     /// Starts taking handed-off deliveries: answers their queue.
     pub fn attach(&self) -> UnboundedReceiver<Job> {
         self.inbox.attach(self.lease_ms())
@@ -216,9 +221,11 @@ impl Sender {
             let sending = slot.sending.clone().acquire_owned().await;
             let permit = sender.global.clone().acquire_owned().await;
             if let (Ok(sending), Ok(permit)) = (sending, permit) {
-                // A handed-off delivery that waited past its lease may have been claimed by a
-                // poll since: it is theirs now.
-                let expired = handed_off && job.delivery.lease_until.is_some_and(|until| until <= now_ms());
+                // A handed-off delivery must have a send's time left on its lease, or a poll may
+                // claim it (here or in another instance) while it is being sent: it waited too
+                // long, so it is left to the poll.
+                let needed = now_ms() + sender.send_window_ms();
+                let expired = handed_off && job.delivery.lease_until.is_some_and(|until| until <= needed);
                 if !sender.stopping.load(Ordering::SeqCst) {
                     if !expired {
                         if let Err(e) = sender.send_one(&job, (sending, permit)).await {

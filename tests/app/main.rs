@@ -10,6 +10,7 @@ mod csrf;
 mod events;
 mod first_run;
 mod frame;
+mod handoff;
 mod login;
 mod member_events;
 mod members;
