@@ -24,7 +24,7 @@ pub mod webhooks;
 pub mod workspaces;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::sender::handoff::{self, Inbox};
 use anyhow::{anyhow, Context};
@@ -76,28 +76,64 @@ impl DatabaseUrl {
     }
 }
 
+/// A pooled connection, and when it last answered: one that worked within the last second is
+/// handed out without the `SELECT 1` round trip that checks the others.
+pub struct Pooled {
+    conn: DbConnection,
+    answered: Option<Instant>,
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+impl Pooled {
+    /// Notes how the last use went: a failure (perhaps a lost connection) has it checked again.
+    fn used(&mut self, worked: bool) {
+        self.answered = worked.then(Instant::now);
+    }
+}
+
+/// How long a connection that answered is trusted without a check.
+const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
 /// Opens connections of the one backend the URL names.
 struct Manager {
     url: DatabaseUrl,
 }
 
 impl diesel::r2d2::ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Pooled;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
+    fn connect(&self) -> Result<Pooled, Self::Error> {
         let conn = match &self.url {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgresql),
             DatabaseUrl::Sqlite(path) => SqliteConnection::establish(path).map(DbConnection::Sqlite),
         };
-        conn.map_err(diesel::r2d2::Error::ConnectionError)
+        conn.map(|conn| Pooled { conn, answered: None }).map_err(diesel::r2d2::Error::ConnectionError)
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
+        if pooled.answered.is_some_and(|at| at.elapsed() < TRUSTED_FOR) {
+            return Ok(());
+        }
+        pooled.conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)?;
+        pooled.used(true);
+        Ok(())
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+    fn has_broken(&self, _conn: &mut Pooled) -> bool {
         false
     }
 }
@@ -106,9 +142,9 @@ impl diesel::r2d2::ManageConnection for Manager {
 #[derive(Debug)]
 struct SqlitePragmas;
 
-impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        if let DbConnection::Sqlite(conn) = conn {
+impl CustomizeConnection<Pooled, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut Pooled) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(conn) = &mut conn.conn {
             conn.batch_execute(
                 // busy_timeout first: the others may wait for a connection opening beside them.
                 // No automatic checkpoints: one would run inside whichever request commits past
@@ -161,7 +197,7 @@ impl Db {
     /// Applies every pending migration of the backend in use.
     pub fn migrate(&self) -> anyhow::Result<()> {
         let mut conn = self.pool.get().context("no database connection for migrations")?;
-        let applied = match &mut *conn {
+        let applied = match &mut **conn {
             DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
             DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
         }
@@ -181,8 +217,10 @@ impl Db {
     {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
-            let mut conn = pool.get().context("no database connection")?;
-            f(&mut conn)
+            let mut pooled = pool.get().context("no database connection")?;
+            let result = f(&mut pooled);
+            pooled.used(result.is_ok());
+            result
         })
         .await
         .map_err(|e| E::from(anyhow!("database task failed: {e}")))?
@@ -217,6 +255,7 @@ impl Db {
         if handoff::finish(result.is_ok()) {
             self.sender.notify_one();
         }
+        pooled.used(result.is_ok());
         result
     }
 }
