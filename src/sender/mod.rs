@@ -1,6 +1,7 @@
-//! Delivering webhook events: claim due deliveries, sign, send, record the attempt, schedule
-//! the retry. [`step::Sender::deliver_due`] does one batch and is what tests can drive;
-//! [`worker`] is the thread that loops around it.
+//! Delivering webhook events: take the deliveries handed off as their transactions commit
+//! ([`handoff`]) or claim due ones ([`step::Sender::deliver_due`], the poll), sign and send
+//! them ([`http`]), and store the attempts in batches with their retries and the webhooks'
+//! health ([`recorder`], [`record`]). [`worker`] is the thread that runs all of it.
 
 pub mod handoff;
 pub mod http;
