@@ -35,12 +35,6 @@ fn installed_dto(installed: &Installed, workspace: &str) -> AddonDto {
     }
 }
 
-/// Where the add-on reaches this API: the address this request came to.
-fn api_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}/api", info.scheme(), info.host())
-}
-
 /// Installs an add-on from its manifest (the body): one ADDON webhook per declared event, an
 /// installation token (answered once, as `authToken`), and the `INSTALLED` lifecycle request.
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/addons", tag = "addons",
@@ -58,10 +52,11 @@ pub async fn install(
     let text = String::from_utf8(body.0.to_vec()).map_err(|_| ApiError::bad_request("The body is not UTF-8 JSON."))?;
     let ws = workspace.into_inner();
     let access = read_as(&state, &caller, ws.clone(), |_, access| Ok(access.clone())).await?;
-    let installed = service::install(&state.reach(), access, text, &api_url(&req)).await.map_err(|e| match e {
-        InstallError::Refused(why) => ApiError::bad_request(why.to_string()),
-        InstallError::Failed(e) => e.into(),
-    })?;
+    let installed =
+        service::install(&state.reach(), access, text, &super::api_url(&req)).await.map_err(|e| match e {
+            InstallError::Refused(why) => ApiError::bad_request(why.to_string()),
+            InstallError::Failed(e) => e.into(),
+        })?;
     Ok(HttpResponse::Created().json(installed_dto(&installed, &ws)))
 }
 

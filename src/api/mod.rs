@@ -131,6 +131,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(register(scope).default_service(web::to(unknown_route)));
 }
 
+/// Where this API is reached, as the request that asks came in (told to add-ons on install).
+pub fn api_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}/api", info.scheme(), info.host())
+}
+
 async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::unknown_route(req.path()))
 }

@@ -90,8 +90,7 @@ pub async fn install(
     form: web::Form<InstallForm>,
 ) -> Result<HttpResponse, AppError> {
     let access = page.admin_access(&ws)?;
-    let info = req.connection_info().clone();
-    let api_url = format!("{}://{}/api", info.scheme(), info.host());
+    let api_url = crate::api::api_url(&req);
     match service::install(&state.reach(), access.clone(), form.manifest.clone(), &api_url).await {
         Ok(installed) => {
             let message = format!(

@@ -24,17 +24,9 @@ fn manifest(receiver: &Receiver, key: &str, hooks: &[(&str, &str)]) -> Value {
     })
 }
 
-/// A request with the add-on's token (and nothing else) as an add-on would send it.
+/// A request with the add-on's token (and nothing else), as an add-on would send it.
 async fn as_addon(client: &Client, token: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut request = client.http.request(method, format!("{}{path}", client.address)).header("X-Addon-Token", token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status();
-    let text = response.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    client.api_as(("X-Addon-Token", token), method, path, body).await
 }
 
 fn at<'a>(hits: &'a [Hit], path: &str) -> Vec<&'a Hit> {

@@ -306,8 +306,19 @@ impl Client {
         key: &str,
         body: Option<serde_json::Value>,
     ) -> (StatusCode, serde_json::Value) {
+        self.api_as(("X-Api-Key", key), method, path, body).await
+    }
+
+    /// [`Client::api`] with another credential header (an add-on's `X-Addon-Token`).
+    pub async fn api_as(
+        &self,
+        (header, credential): (&str, &str),
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (StatusCode, serde_json::Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut request = self.http.request(method, format!("{}{path}", self.address)).header("X-Api-Key", key);
+        let mut request = self.http.request(method, format!("{}{path}", self.address)).header(header, credential);
         if let Some(body) = body {
             request = request.json(&body);
         }
