@@ -108,7 +108,7 @@ impl Sender {
     /// A claimed delivery waits behind at most one round of its webhook's sends before its
     /// own, so a lease of two send timeouts (and time to record) outlives it; an expired lease
     /// means its sender is gone.
-    pub fn lease_ms(&self) -> i64 {
+    fn lease_ms(&self) -> i64 {
         i64::try_from(self.config.timeout.as_millis()).unwrap_or(15_000) * 2 + 5_000
     }
 
