@@ -94,8 +94,11 @@ pub fn details(
     query: LogQuery,
 ) -> ServiceResult<Details> {
     let webhook = find(conn, access, public_id)?;
-    let attempts = Attempt::page(conn, &LogQuery { webhook_id: webhook.id, ..query })?;
+    // Asked before the attempts are read: a send recorded in between then shows in the page
+    // or keeps it polling. Asked after, it could do neither (the page would miss the attempt
+    // and stop refreshing).
     let sending_soon = Delivery::due_before(conn, webhook.id, now_ms() + SOON_MS)?;
+    let attempts = Attempt::page(conn, &LogQuery { webhook_id: webhook.id, ..query })?;
     let creator_name = match webhook.user_id {
         Some(id) => User::find(conn, id)?.map(|u| u.name),
         None => None,
