@@ -159,10 +159,10 @@ impl Webhook {
             .load(conn)
     }
 
-    /// The add-on installation's webhooks, by event.
-    pub fn of_addon(conn: &mut DbConnection, addon_id: i64) -> QueryResult<Vec<Webhook>> {
+    /// The webhooks of these add-on installations, by event.
+    pub fn of_addons(conn: &mut DbConnection, addon_ids: &[i64]) -> QueryResult<Vec<Webhook>> {
         live()
-            .filter(webhooks::addon_id.eq(addon_id))
+            .filter(webhooks::addon_id.eq_any(addon_ids))
             .order((webhooks::event_type.asc(), webhooks::id.asc()))
             .select(Webhook::as_select())
             .load(conn)

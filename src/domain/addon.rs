@@ -146,17 +146,16 @@ fn base(text: &str, network: &NetworkPolicy) -> Result<EndpointUrl, ManifestErro
     if text.is_empty() {
         return Err(wrong("baseUrl", "enter the add-on's absolute base URL, like https://addon.example.com"));
     }
-    if reqwest::Url::parse(text).is_err() {
+    let Ok(parsed) = reqwest::Url::parse(text) else {
         return Err(wrong(
             "baseUrl",
             format!("{text:?} is not an absolute URL; use one like https://addon.example.com (with its host)"),
         ));
-    }
-    let url = EndpointUrl::parse(text, network).map_err(|m| wrong("baseUrl", m))?;
-    let parsed = reqwest::Url::parse(url.as_str()).map_err(|_| wrong("baseUrl", "not a URL"))?;
+    };
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(wrong("baseUrl", "leave the query and fragment out of the base URL"));
     }
+    let url = EndpointUrl::parse(text, network).map_err(|m| wrong("baseUrl", m))?;
     Ok(url)
 }
 

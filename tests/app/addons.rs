@@ -151,6 +151,18 @@ async fn an_addon_is_installed_works_as_an_admin_and_is_uninstalled(app: TestApp
     let (status, reinstalled) = s.call("POST", "addons", Some(manifest(&addon_side, "time-bot", &hooks))).await;
     assert_eq!(status, StatusCode::CREATED, "{reinstalled}");
     assert_ne!(reinstalled["authToken"], token.as_str());
+
+    // Beside another add-on, each is listed with its own webhooks.
+    let (status, _) = s.call("POST", "addons", Some(manifest(&addon_side, "second", &[("NEW_CLIENT", "/c")]))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, addons) = s.call("GET", "addons", None).await;
+    let counts: Vec<(String, usize)> = addons
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|a| (str_of(&a["key"]), a["webhooks"].as_array().map_or(0, Vec::len)))
+        .collect();
+    assert_eq!(counts, [("time-bot".to_owned(), 3), ("second".to_owned(), 1)], "{addons}");
 }
 
 async fn bad_manifests_and_refusing_addons_install_nothing(app: TestApp) {

@@ -4,6 +4,8 @@
 
 mod lifecycle;
 
+use std::collections::HashMap;
+
 pub use lifecycle::{install, uninstall, InstallError, Reach};
 
 use crate::crypto::SecretBox;
@@ -29,13 +31,22 @@ pub struct Installed {
 /// The workspace's add-ons, each with its webhooks.
 pub fn list(conn: &mut DbConnection, access: &WorkspaceAccess) -> ServiceResult<Vec<(Addon, Vec<Webhook>)>> {
     access.require_admin()?;
-    Addon::installed_in(conn, access.workspace.id)?
+    let addons = Addon::installed_in(conn, access.workspace.id)?;
+    // All their webhooks in one query, then shared out.
+    let ids: Vec<i64> = addons.iter().map(|a| a.id).collect();
+    let mut by_addon: HashMap<i64, Vec<Webhook>> = HashMap::new();
+    for webhook in Webhook::of_addons(conn, &ids)? {
+        if let Some(addon) = webhook.addon_id {
+            by_addon.entry(addon).or_default().push(webhook);
+        }
+    }
+    Ok(addons
         .into_iter()
         .map(|addon| {
-            let webhooks = Webhook::of_addon(conn, addon.id)?;
-            Ok((addon, webhooks))
+            let webhooks = by_addon.remove(&addon.id).unwrap_or_default();
+            (addon, webhooks)
         })
-        .collect()
+        .collect())
 }
 
 /// One installed add-on of the workspace, with its webhooks.
@@ -46,7 +57,7 @@ pub fn find(
 ) -> ServiceResult<(Addon, Vec<Webhook>)> {
     access.require_admin()?;
     let addon = Addon::find_in(conn, access.workspace.id, public_id)?.ok_or(ServiceError::NotFound)?;
-    let webhooks = Webhook::of_addon(conn, addon.id)?;
+    let webhooks = Webhook::of_addons(conn, &[addon.id])?;
     Ok((addon, webhooks))
 }
 
@@ -144,7 +155,7 @@ pub(crate) fn remove(
     let addon = Addon::find_in(conn, access.workspace.id, public_id)?.ok_or(ServiceError::NotFound)?;
     let now = now_ms();
     Addon::mark_uninstalled(conn, addon.id, now)?;
-    for webhook in Webhook::of_addon(conn, addon.id)? {
+    for webhook in Webhook::of_addons(conn, &[addon.id])? {
         Webhook::delete(conn, webhook.id, now)?;
     }
     audit(conn, access, &addon, action)?;
