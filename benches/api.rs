@@ -8,10 +8,10 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{generate_key, load_with, report, rss_kib, sign_in, start_with, wrong_keys, Server};
-use keyhook::api::key_cache::KeyCache;
 use keyhook::db::api_keys::ApiKey;
 use keyhook::domain::ApiKeySecret;
 use keyhook::services::api_keys::{verdict, Verdict};
+use keyhook::verified_cache::KeyCache;
 
 const API_CLIENTS: usize = 64;
 const WRONG_KEYS: usize = 10_000;
@@ -34,7 +34,7 @@ fn verification_cost() -> Duration {
         expires_at: None,
     };
     let cache = KeyCache::new(Duration::from_secs(3600));
-    cache.put(secret.hash(), row, Instant::now());
+    cache.put(secret.hash(), row, Instant::now(), cache.epoch());
     let presented = secret.expose().to_owned();
     let mut batches = Vec::new();
     for _ in 0..21 {

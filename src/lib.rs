@@ -15,4 +15,5 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod tls;
+pub mod verified_cache;
 pub mod web;

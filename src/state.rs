@@ -15,10 +15,13 @@ use crate::services::accounts;
 use crate::services::addons::Reach;
 use crate::services::login_throttle::LoginThrottle;
 use crate::services::ServiceError;
+use crate::web::session::Sessions;
 
 pub struct AppState {
     pub db: Db,
     pub throttle: LoginThrottle,
+    /// Verified sessions of the pages (a short cache, ended at once on this instance).
+    pub sessions: Sessions,
     pub api: ApiState,
     /// Seals and opens webhook secrets.
     pub secrets: SecretBox,
@@ -56,6 +59,7 @@ impl AppState {
                 Duration::from_secs(settings.login_lockout_secs),
             ),
             api: ApiState::new(settings.api_rate_limit),
+            sessions: Sessions::new(),
             set_up: AtomicBool::new(false),
         })
     }

@@ -148,10 +148,11 @@ pub async fn authenticate(state: &AppState, secret: &ApiKeySecret) -> Result<Api
     let row = match state.api.keys.get(&hash, now) {
         Some(row) => Some(row),
         None => {
+            let epoch = state.api.keys.epoch();
             let lookup = hash.clone();
             let row = state.db.read(move |conn| api_keys::lookup(conn, &lookup)).await?;
             if let Some(row) = &row {
-                state.api.keys.put(hash.clone(), row.clone(), now);
+                state.api.keys.put(hash.clone(), row.clone(), now, epoch);
             }
             row
         }

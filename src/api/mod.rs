@@ -8,8 +8,6 @@ mod auth;
 mod clients;
 mod error;
 mod events;
-pub mod key_cache;
-mod last_used;
 mod openapi;
 mod projects;
 mod rate_limit;
@@ -32,9 +30,9 @@ pub use error::ApiError;
 /// In-memory state of the API: the key cache, rate limits, and last-use batching.
 #[derive(Debug)]
 pub struct ApiState {
-    pub keys: key_cache::KeyCache,
+    pub keys: crate::verified_cache::KeyCache,
     pub limiter: rate_limit::RateLimiter,
-    pub last_used: last_used::LastUsed,
+    pub last_used: crate::services::last_used::LastUsed,
 }
 
 impl ApiState {
@@ -43,15 +41,15 @@ impl ApiState {
 
     pub fn new(rate_per_second: u32) -> Self {
         Self {
-            keys: key_cache::KeyCache::new(Self::KEY_CACHE_TTL),
+            keys: crate::verified_cache::KeyCache::new(Self::KEY_CACHE_TTL),
             limiter: rate_limit::RateLimiter::new(rate_per_second),
-            last_used: last_used::LastUsed::default(),
+            last_used: crate::services::last_used::LastUsed::default(),
         }
     }
 
     /// A key was deleted, revoked or regenerated here: stop honouring it on this instance now.
     pub fn forget_key(&self, key_id: i64) {
-        self.keys.forget(key_id);
+        self.keys.forget(|row| row.id == key_id);
         self.limiter.forget(auth::Credential::ApiKey(key_id));
         self.last_used.forget(key_id);
     }

@@ -16,6 +16,7 @@ pub mod listing;
 pub mod memberships;
 pub mod projects;
 pub mod schema;
+pub mod sessions;
 pub mod tags;
 pub mod tasks;
 pub mod time_entries;

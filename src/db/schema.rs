@@ -155,6 +155,31 @@ diesel::table! {
         action -> Text,
         target -> Text,
         created_at -> BigInt,
+        actor_addon_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        public_id -> Text,
+        token_hash -> Text,
+        user_id -> BigInt,
+        user_agent -> Text,
+        address -> Text,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_key_revocations (id) {
+        id -> BigInt,
+        api_key_id -> BigInt,
+        workspace_id -> BigInt,
+        revoked_by -> Nullable<BigInt>,
+        revoked_at -> BigInt,
     }
 }
 
@@ -291,5 +316,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     tasks,
     time_entries,
     idempotency_keys,
-    addons
+    addons,
+    sessions,
+    api_key_revocations
 );

@@ -162,8 +162,11 @@ pub fn change_role(
     Ok(())
 }
 
-/// Removes a member. The Owner cannot be removed.
-pub fn remove(conn: &mut DbConnection, access: &WorkspaceAccess, member_public_id: &str) -> ServiceResult<()> {
+/// Removes a member. The Owner cannot be removed. A member left without any workspace is
+/// signed out everywhere (answered: their user id, for the caller's session cache); one who
+/// still belongs elsewhere keeps their sessions, as another workspace's Owner should not sign
+/// them out of it, and loses this workspace at once anyway (every request reads memberships).
+pub fn remove(conn: &mut DbConnection, access: &WorkspaceAccess, member_public_id: &str) -> ServiceResult<Option<i64>> {
     access.require_admin()?;
     let (membership, user) = find_member(conn, access, member_public_id)?;
     if membership.role == Role::Owner.as_str() {
@@ -173,7 +176,11 @@ pub fn remove(conn: &mut DbConnection, access: &WorkspaceAccess, member_public_i
     let role = Role::parse(&membership.role).unwrap_or(Role::Regular);
     let payload = member_payload(&user, &access.workspace, role);
     events::emit(conn, access.workspace.id, EventType::UserDeletedFromWorkspace, &payload)?;
-    Ok(())
+    if Membership::workspaces_of(conn, user.id)?.is_empty() {
+        super::sessions::end_all(conn, user.id, None)?;
+        return Ok(Some(user.id));
+    }
+    Ok(None)
 }
 
 /// Deactivates a member (they keep their place and their data but lose access to the

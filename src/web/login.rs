@@ -9,10 +9,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::session::{csrf_token, sign_in, sign_out};
+use super::redirects::local_path;
+use super::session::{client_info, csrf_token, sign_in, sign_out};
 use super::{render, see_other};
 use crate::error::AppError;
 use crate::services::accounts;
+use crate::services::login_throttle::locked_message;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -20,6 +22,14 @@ use crate::state::AppState;
 pub struct LoginForm {
     email: String,
     password: String,
+    /// Where to go once signed in (an invitation to accept, say); only local paths.
+    next: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginQuery {
+    next: String,
 }
 
 #[derive(Template)]
@@ -27,14 +37,20 @@ pub struct LoginForm {
 struct LoginPage<'a> {
     csrf: String,
     email: &'a str,
+    next: &'a str,
     error: Option<String>,
 }
 
-pub async fn show(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, AppError> {
+pub async fn show(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, AppError> {
     if state.needs_setup().await? {
         return Ok(see_other("/setup"));
     }
-    render(StatusCode::OK, &LoginPage { csrf: csrf_token(&session), email: "", error: None })
+    let next = local_path(&query.next).unwrap_or("");
+    render(StatusCode::OK, &LoginPage { csrf: csrf_token(&session), email: "", next, error: None })
 }
 
 pub async fn submit(
@@ -46,21 +62,58 @@ pub async fn submit(
     if state.needs_setup().await? {
         return Ok(see_other("/setup"));
     }
-    let address = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let next = local_path(&form.next).unwrap_or("");
     let refuse = |status, error: String| {
-        render(status, &LoginPage { csrf: csrf_token(&session), email: &form.email, error: Some(error) })
+        render(status, &LoginPage { csrf: csrf_token(&session), email: &form.email, next, error: Some(error) })
     };
-    if let Some(wait) = state.throttle.locked_for(&form.email, address, Instant::now()) {
-        let minutes = wait.as_secs().div_ceil(60).max(1);
-        let unit = if minutes == 1 { "minute" } else { "minutes" };
-        return refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("Too many failed attempts. Login is locked; try again in {minutes} {unit}."),
-        );
+    let user = match check_password(&req, &state, &form.email, &form.password).await? {
+        Ok(user) => user,
+        Err(refusal) => return refuse(refusal.status(), refusal.message()),
+    };
+    sign_in(&state, &session, client_info(&req), user.id).await?;
+    Ok(see_other(if next.is_empty() { "/" } else { next }))
+}
+
+/// Why a password was not accepted.
+pub enum Refusal {
+    /// The account or the address is locked for this long.
+    Locked(std::time::Duration),
+    Wrong,
+}
+
+impl Refusal {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Refusal::Locked(_) => StatusCode::TOO_MANY_REQUESTS,
+            Refusal::Wrong => StatusCode::UNPROCESSABLE_ENTITY,
+        }
     }
-    let email = form.email.clone();
-    let user = state.db.read(move |conn| accounts::find_for_login(conn, &email)).await?;
-    let password = form.password.clone();
+
+    /// The same words whether or not the address has an account.
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Locked(wait) => locked_message(*wait),
+            Refusal::Wrong => "Email or password is incorrect.".into(),
+        }
+    }
+}
+
+/// The one password check of every form that asks for one (login, the Profile page): through
+/// the throttle first, then argon2 on a blocking thread, spending the same time whether or not
+/// the address has an account.
+pub async fn check_password(
+    req: &HttpRequest,
+    state: &AppState,
+    email: &str,
+    password: &str,
+) -> Result<Result<crate::db::users::User, Refusal>, AppError> {
+    let admitted = match state.throttle.admit(email, client_address(req), Instant::now()) {
+        Ok(admitted) => admitted,
+        Err(wait) => return Ok(Err(Refusal::Locked(wait))),
+    };
+    let lookup = email.to_owned();
+    let user = state.db.read(move |conn| accounts::find_for_login(conn, &lookup)).await?;
+    let password = password.to_owned();
     let (user, matches) = web::block(move || {
         let matches = accounts::password_matches(user.as_ref(), &password);
         (user, matches)
@@ -69,18 +122,19 @@ pub async fn submit(
     .map_err(anyhow::Error::from)?;
     match user.filter(|_| matches) {
         Some(user) => {
-            state.throttle.record_success(&form.email);
-            sign_in(&session, user.id)?;
-            Ok(see_other("/"))
+            admitted.succeeded();
+            Ok(Ok(user))
         }
-        None => {
-            state.throttle.record_failure(&form.email, address, Instant::now());
-            refuse(StatusCode::UNPROCESSABLE_ENTITY, "Email or password is incorrect.".into())
-        }
+        None => Ok(Err(Refusal::Wrong)),
     }
 }
 
-pub async fn logout(session: Session) -> HttpResponse {
-    sign_out(&session);
-    see_other("/login")
+/// The address the throttle counts a password attempt against.
+pub fn client_address(req: &HttpRequest) -> IpAddr {
+    req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
+}
+
+pub async fn logout(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, AppError> {
+    sign_out(&state, &session).await?;
+    Ok(see_other("/login"))
 }

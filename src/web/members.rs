@@ -147,7 +147,9 @@ pub async fn remove(
     let (ws, member) = path.into_inner();
     let access = page.admin_access(&ws)?;
     let (target, removed) = (access.clone(), member.clone());
-    state.db.write(move |conn| members::remove(conn, &target, &removed)).await?;
+    if let Some(signed_out) = state.db.write(move |conn| members::remove(conn, &target, &removed)).await? {
+        state.sessions.forget_user(signed_out);
+    }
     set_flash(&page.session, "Member removed.", None);
     if member == page.user.public_id {
         return Ok(see_other("/preferences"));

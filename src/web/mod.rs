@@ -12,6 +12,7 @@ mod invitations;
 mod login;
 mod members;
 mod preferences;
+mod redirects;
 mod security_headers;
 pub mod session;
 mod settings;
@@ -95,6 +96,13 @@ async fn home(_page: session::Page) -> HttpResponse {
 pub fn render(status: StatusCode, template: &impl Template) -> Result<HttpResponse, AppError> {
     let html = template.render().map_err(|e| anyhow::anyhow!("template failed: {e}"))?;
     Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
+}
+
+/// Marks an answer that shows a secret once (a new key, a token, an invitation link, a revealed
+/// signing secret): no cache, shared or the browser's own, may keep it.
+pub fn no_store(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response
 }
 
 /// The answer to a form that worked: go to `location` (POST-redirect-GET).

@@ -1,8 +1,11 @@
 //! The signed-in user, the page frame around every signed-in page, flash messages and the
-//! CSRF token, all kept in the encrypted session cookie.
+//! CSRF token. The encrypted session cookie carries the CSRF token, the flash message and
+//! the token of a session held on the server (`services::sessions`): ending that session ends
+//! the cookie's use on every instance, however many copies of it exist.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::{Duration, Instant};
 
 use actix_session::{Session, SessionExt};
 use actix_web::{web, FromRequest, HttpRequest};
@@ -12,19 +15,59 @@ use crate::db::users::User;
 use crate::db::workspaces::Workspace;
 use crate::domain::{random_token, DisplayPrefs, Role};
 use crate::error::AppError;
-use crate::services::now_ms;
+use crate::services::last_used::LastUsed;
+use crate::services::sessions::{self, ClientInfo, SignedIn};
 use crate::services::workspaces::WorkspaceAccess;
-use crate::services::{preferences, workspaces};
+use crate::services::{now_ms, preferences, workspaces, ServiceError};
 use crate::state::AppState;
+use crate::verified_cache::VerifiedCache;
 
-const USER_ID: &str = "uid";
+const SESSION_TOKEN: &str = "sid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
-const SIGNED_IN_AT: &str = "at";
 
-/// How long a sign-in lasts. Cookie sessions live in the browser, so this bound, written into
-/// the encrypted cookie at sign-in, is what ends a copied cookie's life.
-pub const SESSION_MAX_AGE_MS: i64 = 14 * 24 * 60 * 60 * 1000;
+/// This instance's memory of sessions: verified ones (for a second, as API keys are), and when
+/// each was last written as seen.
+#[derive(Debug)]
+pub struct Sessions {
+    cache: VerifiedCache<SignedIn>,
+    seen: LastUsed,
+}
+
+impl Sessions {
+    /// How long a verified session is trusted without a query: the delay before an ending on
+    /// another instance holds here.
+    pub const CACHE_TTL: Duration = Duration::from_secs(1);
+
+    pub fn new() -> Self {
+        Self { cache: VerifiedCache::new(Self::CACHE_TTL), seen: LastUsed::default() }
+    }
+
+    /// Sessions ended here: refused on this instance at once.
+    pub fn forget(&self, ended: impl Fn(&SignedIn) -> bool) {
+        self.cache.forget(ended);
+    }
+
+    /// Every session of the user ended here.
+    pub fn forget_user(&self, user_id: i64) {
+        self.forget(|s| s.user_id == user_id);
+    }
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The browser and address a request comes from, kept with a new session.
+pub fn client_info(req: &HttpRequest) -> ClientInfo {
+    let user_agent = req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+    ClientInfo {
+        user_agent: user_agent.unwrap_or("").to_owned(),
+        address: req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+    }
+}
 
 /// A one-time message shown on the next page; `secret` is something shown only this once
 /// (an invitation link), with a Copy button.
@@ -67,20 +110,37 @@ pub fn expected_csrf_token(session: &Session) -> Option<String> {
     session.get::<String>(CSRF).ok().flatten()
 }
 
-/// Signs the user in on a fresh session: a new cookie, a new CSRF token, nothing carried over.
-pub fn sign_in(session: &Session, user_id: i64) -> Result<(), AppError> {
+/// Signs the user in on a fresh session: a new server-side session (any earlier one of this
+/// browser ended), a new cookie, a new CSRF token, nothing carried over.
+pub async fn sign_in(state: &AppState, session: &Session, client: ClientInfo, user_id: i64) -> Result<(), AppError> {
+    end_current(state, session).await?;
+    let (token, signed_in) = state.db.write(move |conn| sessions::start(conn, user_id, &client)).await?;
+    let cache = &state.sessions.cache;
+    cache.put(sessions::token_hash(&token), signed_in, Instant::now(), cache.epoch());
     // `clear`, not `purge`: a purged session ignores everything inserted after it.
     session.clear();
     session.renew();
     session
-        .insert(USER_ID, user_id)
-        .and_then(|()| session.insert(SIGNED_IN_AT, now_ms()))
+        .insert(SESSION_TOKEN, token)
         .and_then(|()| session.insert(CSRF, random_token()))
         .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot write the session: {e}")))
 }
 
-pub fn sign_out(session: &Session) {
+/// Ends this browser's session on the server (every copy of its cookie stops working) and
+/// clears the cookie.
+pub async fn sign_out(state: &AppState, session: &Session) -> Result<(), AppError> {
+    end_current(state, session).await?;
     session.purge();
+    Ok(())
+}
+
+async fn end_current(state: &AppState, session: &Session) -> Result<(), AppError> {
+    let Some(token) = session.get::<String>(SESSION_TOKEN).ok().flatten() else { return Ok(()) };
+    let hash = sessions::token_hash(&token);
+    if let Some(ended) = state.db.write(move |conn| sessions::end(conn, &hash)).await? {
+        state.sessions.forget(|s| s.session_id == ended);
+    }
+    Ok(())
 }
 
 /// A workspace in the top bar's dropdown.
@@ -123,6 +183,8 @@ impl Frame {
 /// session sends the browser to `/login` (or `/setup` on a fresh install).
 pub struct Page {
     pub user: User,
+    /// The server-side session this request belongs to.
+    pub signed_in: SignedIn,
     pub frame: Frame,
     pub session: Session,
     /// The user's workspaces with their role in each, loaded once for the top bar.
@@ -167,26 +229,41 @@ impl FromRequest for Page {
         let path = req.path().to_owned();
         Box::pin(async move {
             let state = state.ok_or_else(|| anyhow::anyhow!("AppState is not registered"))?;
-            let user_id = session.get::<i64>(USER_ID).ok().flatten();
-            let signed_in_at = session.get::<i64>(SIGNED_IN_AT).ok().flatten().unwrap_or(0);
-            let Some(user_id) = user_id.filter(|_| now_ms() - signed_in_at < SESSION_MAX_AGE_MS) else {
-                sign_out(&session);
+            let Some(token) = session.get::<String>(SESSION_TOKEN).ok().flatten() else {
                 return Err(AppError::SignIn { setup_needed: state.needs_setup().await? });
             };
+            let hash = sessions::token_hash(&token);
+            let now = Instant::now();
+            let cache = &state.sessions.cache;
+            let (cached, epoch) = (cache.get(&hash, now), cache.epoch());
+            let lookup = hash.clone();
             let loaded = state
                 .db
-                .read(move |conn| -> Result<_, crate::services::ServiceError> {
-                    let Some(user) = User::find(conn, user_id)? else {
+                .read(move |conn| -> Result<_, ServiceError> {
+                    let signed_in = match cached {
+                        Some(s) if s.expires_at > now_ms() => s,
+                        Some(_) => return Ok(None),
+                        None => match sessions::verify(conn, &lookup)? {
+                            Some(s) => s,
+                            None => return Ok(None),
+                        },
+                    };
+                    let Some(user) = User::find(conn, signed_in.user_id)? else {
                         return Ok(None);
                     };
-                    Ok(Some((workspaces::list_for(conn, user_id)?, user)))
+                    Ok(Some((signed_in, workspaces::list_for(conn, user.id)?, user)))
                 })
                 .await?;
-            let Some((memberships, user)) = loaded else {
-                // The account is gone (or the database was replaced): start over.
-                sign_out(&session);
+            let Some((signed_in, memberships, user)) = loaded else {
+                // Ended (logout, elsewhere), expired, or the account is gone: start over. Only
+                // the token goes, so a public page answered on this request keeps its CSRF token.
+                session.remove(SESSION_TOKEN);
                 return Err(AppError::SignIn { setup_needed: state.needs_setup().await? });
             };
+            if cached.is_none() {
+                cache.put(hash, signed_in, now, epoch);
+            }
+            record_seen(&state, signed_in.session_id);
             // The remembered workspace, or the first one if it is gone (the user was removed).
             let active_index =
                 memberships.iter().position(|(w, _)| Some(w.id) == user.active_workspace_id).unwrap_or(0);
@@ -205,7 +282,23 @@ impl FromRequest for Page {
                 flash,
                 path,
             };
-            Ok(Page { user, frame, session, memberships })
+            Ok(Page { user, signed_in, frame, session, memberships })
         })
     }
+}
+
+/// Writes "last seen" when due (at most once a minute per session), off the request's path.
+fn record_seen(state: &web::Data<AppState>, session_id: i64) {
+    let now = now_ms();
+    if !state.sessions.seen.due(session_id, now) {
+        return;
+    }
+    let state = state.clone();
+    actix_web::rt::spawn(async move {
+        let written: Result<(), ServiceError> =
+            state.db.write(move |conn| sessions::record_seen(conn, session_id, now)).await;
+        if let Err(e) = written {
+            tracing::warn!(error = %e, session_id, "cannot record a session's last use");
+        }
+    });
 }

@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::forms::FieldErrors;
-use super::session::{csrf_token, sign_in};
+use super::session::{client_info, csrf_token, sign_in};
 use super::{render, see_other};
 use crate::domain::{Email, Name, Password};
 use crate::error::AppError;
@@ -41,6 +41,7 @@ pub async fn show(state: web::Data<AppState>, session: Session) -> Result<HttpRe
 }
 
 pub async fn submit(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     form: web::Form<SetupForm>,
@@ -61,7 +62,7 @@ pub async fn submit(
     match state.db.write(move |conn| accounts::setup(conn, &account, &workspace)).await {
         Ok((user, _)) => {
             state.mark_set_up();
-            sign_in(&session, user.id)?;
+            sign_in(&state, &session, client_info(&req), user.id).await?;
             Ok(see_other("/preferences"))
         }
         Err(e) => invalid(&session, &form, FieldErrors::absorb(e)?),

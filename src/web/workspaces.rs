@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::forms::FieldErrors;
+use super::redirects::local_path;
 use super::session::{set_flash, Frame, Page};
 use super::{render, see_other};
 use crate::domain::{is_public_id, Name};
@@ -66,12 +67,11 @@ pub async fn switch(
 
 /// Where to land after switching: the same screen in the new workspace when the user was on
 /// a workspace's screen (cut before any entity id, which belongs to the old workspace), else
-/// where they were. Only local paths are followed.
+/// where they were. Only plain local paths are followed (see [`local_path`]).
 fn same_screen(next: &str, current: &str) -> String {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if !local {
+    let Some(next) = local_path(next) else {
         return "/preferences".into();
-    }
+    };
     match next.strip_prefix("/workspaces/").and_then(|rest| rest.split_once('/')) {
         Some((_, rest)) => {
             let path = rest.split('?').next().unwrap_or_default();
@@ -97,6 +97,8 @@ mod tests {
         assert_eq!(same_screen("/preferences", "bbb"), "/preferences");
         assert_eq!(same_screen("https://evil.example/", "bbb"), "/preferences");
         assert_eq!(same_screen("//evil.example/", "bbb"), "/preferences");
+        assert_eq!(same_screen("/\t/evil.example/", "bbb"), "/preferences");
+        assert_eq!(same_screen("/\r\n", "bbb"), "/preferences");
         assert_eq!(same_screen("/workspaces/new", "bbb"), "/workspaces/new");
         // An entity of the old workspace is not in the new one: its screen's list instead.
         let hook = "0123456789abcdef01234567";

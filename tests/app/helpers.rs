@@ -25,7 +25,8 @@ pub struct TestApp {
     pub address: String,
     pub database_url: String,
     handle: actix_web::dev::ServerHandle,
-    _dir: tempfile::TempDir,
+    /// The directory of the key file and the SQLite database; a second instance shares it.
+    dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 impl Drop for TestApp {
@@ -57,11 +58,19 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settings)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temporary directory");
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("temporary directory"));
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}", dir.path().join("keyhook.db").display()),
         Backend::Postgres(admin_url) => fresh_postgres_database(&admin_url),
     };
+    start(dir, database_url, customise).await
+}
+
+async fn start(
+    dir: std::sync::Arc<tempfile::TempDir>,
+    database_url: String,
+    customise: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = Settings::defaults();
     settings.database_url = database_url.clone();
     settings.bind = "127.0.0.1:0".parse().expect("address");
@@ -73,7 +82,7 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, database_url, handle, _dir: dir }
+    TestApp { address, database_url, handle, dir }
 }
 
 /// A new database on the PostgreSQL server for one test, named with its creation time. Once
@@ -107,6 +116,11 @@ pub fn fresh_postgres_database(admin_url: &str) -> String {
 }
 
 impl TestApp {
+    /// Another instance on the same database with the same keys, as behind a load balancer.
+    pub async fn second_instance(&self) -> TestApp {
+        start(self.dir.clone(), self.database_url.clone(), |_| {}).await
+    }
+
     /// A new browser-like client with its own cookies.
     pub fn client(&self) -> Client {
         Client::of(&self.address)

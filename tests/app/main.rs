@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod account_attacks;
 mod addons;
 mod api_auth;
 mod api_keys;

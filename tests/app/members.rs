@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use keyhook::db::users::User;
 use scraper::Selector;
 
-use crate::helpers::{Answer, TestApp, OWNER_EMAIL, OWNER_PASSWORD};
+use crate::helpers::{Answer, TestApp, OWNER_EMAIL};
 
 /// The public id of the member whose row shows `email`, from their role selector.
 fn member_id(page: &Answer, email: &str) -> String {
@@ -57,23 +57,6 @@ async fn an_invitation_is_shown_once_and_joins_the_workspace(app: TestApp) {
     let page = owner.get(&members).await;
     assert!(page.body.contains("Nina"));
     assert!(!page.body.contains("Pending invitations"));
-}
-
-async fn an_existing_account_joins_with_its_password(app: TestApp) {
-    let owner = app.setup_owner().await;
-    let acme = owner.active_workspace().await;
-    let bob = app.add_member(&owner, &acme, "bob@example.com", "REGULAR").await;
-    let bobs = bob.create_workspace("Bob's").await;
-    let link = bob.invite(&bobs, OWNER_EMAIL, "ADMIN").await;
-    let olivia = app.client();
-    let page = olivia.get(&link).await;
-    assert!(page.body.contains("already have a keyhook account"));
-    let wrong = olivia.post_form(&link, &link, &[("password", "not-her-password")]).await;
-    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(wrong.field_error("password").is_some());
-    let joined = olivia.post_form(&link, &link, &[("password", OWNER_PASSWORD)]).await;
-    assert_eq!(joined.status, StatusCode::SEE_OTHER);
-    assert_eq!(olivia.get(&format!("/workspaces/{bobs}/settings")).await.status, StatusCode::OK);
 }
 
 async fn bad_invitations_are_refused_next_to_the_field(app: TestApp) {
@@ -148,7 +131,6 @@ async fn ownership_moves_by_transfer(app: TestApp) {
 
 crate::on_both_backends!(
     an_invitation_is_shown_once_and_joins_the_workspace,
-    an_existing_account_joins_with_its_password,
     bad_invitations_are_refused_next_to_the_field,
     roles_change_and_the_owner_is_protected,
     ownership_moves_by_transfer,

@@ -1,5 +1,5 @@
-//! "Last used" without a write per request: a key's use is written at most once a minute
-//! per instance (the first use is written at once, so a fresh key shows it right away).
+//! "Last used" without a write per request: a key's (or a session's) use is written at most
+//! once a minute per instance (the first use is written at once, so it shows right away).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -14,19 +14,19 @@ pub struct LastUsed {
 
 impl LastUsed {
     /// Records a use at `now_ms`; answers whether it should be written now.
-    pub fn due(&self, key_id: i64, now_ms: i64) -> bool {
+    pub fn due(&self, id: i64, now_ms: i64) -> bool {
         let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
-        match written.get(&key_id) {
+        match written.get(&id) {
             Some(&last) if now_ms - last < WRITE_EVERY_MS => false,
             _ => {
-                written.insert(key_id, now_ms);
+                written.insert(id, now_ms);
                 true
             }
         }
     }
 
-    pub fn forget(&self, key_id: i64) {
-        self.written.lock().unwrap_or_else(|p| p.into_inner()).remove(&key_id);
+    pub fn forget(&self, id: i64) {
+        self.written.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
     }
 }
 
