@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::{generate_key, load_with, report, rss_kib, sign_in, start_with, wrong_keys, Server};
 use keyhook::db::api_keys::ApiKey;
 use keyhook::domain::ApiKeySecret;
-use keyhook::services::api_keys::{verdict, Verdict};
+use keyhook::services::api_keys::{verdict, KeyGrant, Verdict};
 use keyhook::verified_cache::KeyCache;
 
 const API_CLIENTS: usize = 64;
@@ -34,7 +34,7 @@ fn verification_cost() -> Duration {
         expires_at: None,
     };
     let cache = KeyCache::new(Duration::from_secs(3600));
-    cache.put(secret.hash(), row, Instant::now(), cache.epoch());
+    cache.put(secret.hash(), KeyGrant { key: row, revoked_in: Vec::new() }, Instant::now(), cache.epoch());
     let presented = secret.expose().to_owned();
     let mut batches = Vec::new();
     for _ in 0..21 {
@@ -43,7 +43,7 @@ fn verification_cost() -> Duration {
             let parsed = ApiKeySecret::parse(std::hint::black_box(&presented)).expect("valid");
             let hash = parsed.hash();
             let row = cache.get(&hash, Instant::now());
-            let outcome = verdict(row.as_ref(), &hash, 0);
+            let outcome = verdict(row.as_ref().map(|g| &g.key), &hash, 0);
             assert!(matches!(outcome, Verdict::Valid { .. }));
         }
         batches.push(started.elapsed() / 20_000);

@@ -79,7 +79,7 @@ impl Application {
                 .app_data(query_config())
                 .wrap(from_fn(pages::csrf::require_token))
                 .wrap(sessions)
-                .wrap(pages::security_headers())
+                .wrap(from_fn(pages::security_headers))
                 .wrap(from_fn(log_request))
                 .app_data(web::Data::new(ServerTiming(server_timing)))
                 .route("/metrics", web::get().to(crate::metrics::endpoint))

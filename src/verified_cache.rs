@@ -12,13 +12,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::db::api_keys::ApiKey;
+use crate::services::api_keys::KeyGrant;
 
 /// Most entries kept; past this the stale ones go, and if none are stale, all of them.
 const CAPACITY: usize = 10_000;
 
-/// The cache of API key rows.
-pub type KeyCache = VerifiedCache<ApiKey>;
+/// The cache of API key rows (with the workspaces each was revoked for).
+pub type KeyCache = VerifiedCache<KeyGrant>;
 
 #[derive(Debug)]
 pub struct VerifiedCache<V> {

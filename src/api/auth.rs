@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
@@ -28,10 +28,12 @@ pub const ADDON_TOKEN_HEADER: &str = "X-Addon-Token";
 const KEY_PARAMS: [&str; 5] = ["api-key", "api_key", "apikey", "x-api-key", "key"];
 
 /// Who is calling: the credential and the user it acts as. Handlers take it as `web::ReqData`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ApiCaller {
     pub user_id: i64,
     pub credential: Credential,
+    /// The workspaces an Admin revoked this key for (empty for add-ons).
+    pub revoked_in: Vec<i64>,
 }
 
 /// What authenticated the request; rate limits are per credential.
@@ -51,9 +53,13 @@ impl ApiCaller {
     /// for an add-on, every workspace but its own).
     pub fn access(&self, conn: &mut DbConnection, workspace: &str) -> ServiceResult<WorkspaceAccess> {
         match self.credential {
-            Credential::ApiKey(_) => workspaces::access(conn, self.user_id, workspace),
-            Credential::Addon { workspace_id, .. } => {
-                workspaces::addon_access(conn, workspace_id, self.user_id, workspace)
+            Credential::ApiKey(_) => {
+                let access = workspaces::access(conn, self.user_id, workspace)?;
+                api_keys::usable_in(&self.revoked_in, access.workspace.id)?;
+                Ok(access)
+            }
+            Credential::Addon { addon_id, workspace_id } => {
+                workspaces::addon_access(conn, (addon_id, workspace_id), self.user_id, workspace)
             }
         }
     }
@@ -68,36 +74,47 @@ impl ApiCaller {
     }
 }
 
+/// Refusals are answered here, as responses, rather than returned as errors: an error would
+/// be turned into a response only past every middleware, without the security headers.
 pub async fn require_api_key(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState is not registered")))?;
-    if key_in_query(req.query_string()) {
-        return Err(ApiError::key_in_query().into());
-    }
-    let caller = match presented(req.headers())? {
-        Presented::Key(secret) => authenticate(&state, &secret).await?,
-        Presented::Addon(token) => authenticate_addon(&state, &token).await?,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let (caller, allowance) = match admit(&req).await {
+        Ok(admitted) => admitted,
+        Err(refusal) => return Ok(req.error_response(refusal).map_into_right_body()),
     };
-    let allowance = state.api.limiter.check(caller.credential, Instant::now());
-    if let Allowance::Limited { limit, retry_after_secs } = allowance {
-        return Err(ApiError::too_many_requests(limit, retry_after_secs).into());
-    }
-    if let Credential::ApiKey(key_id) = caller.credential {
-        record_use(&state, key_id);
-    }
     req.extensions_mut().insert(caller);
-    let mut response = next.call(req).await?;
+    let mut response = next.call(req).await?.map_into_left_body();
     if let Allowance::Allowed { limit, remaining } = allowance {
         let headers = response.headers_mut();
         headers.insert(HeaderName::from_static("x-ratelimit-limit"), HeaderValue::from(limit));
         headers.insert(HeaderName::from_static("x-ratelimit-remaining"), HeaderValue::from(remaining));
     }
     Ok(response)
+}
+
+/// The caller, and their allowance under the rate limit; or why they are refused.
+async fn admit(req: &ServiceRequest) -> Result<(ApiCaller, Allowance), ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState is not registered")))?;
+    if key_in_query(req.query_string()) {
+        return Err(ApiError::key_in_query());
+    }
+    let caller: ApiCaller = match presented(req.headers())? {
+        Presented::Key(secret) => authenticate(&state, &secret).await?,
+        Presented::Addon(token) => authenticate_addon(&state, &token).await?,
+    };
+    let allowance = state.api.limiter.check(caller.credential, Instant::now());
+    if let Allowance::Limited { limit, retry_after_secs } = allowance {
+        return Err(ApiError::too_many_requests(limit, retry_after_secs));
+    }
+    if let Credential::ApiKey(key_id) = caller.credential {
+        record_use(&state, key_id);
+    }
+    Ok((caller, allowance))
 }
 
 fn key_in_query(query: &str) -> bool {
@@ -138,6 +155,7 @@ async fn authenticate_addon(state: &AppState, token: &AddonToken) -> Result<ApiC
     Ok(ApiCaller {
         user_id: found.acts_as,
         credential: Credential::Addon { addon_id: found.addon_id, workspace_id: found.workspace_id },
+        revoked_in: Vec::new(),
     })
 }
 
@@ -145,20 +163,24 @@ async fn authenticate_addon(state: &AppState, token: &AddonToken) -> Result<ApiC
 pub async fn authenticate(state: &AppState, secret: &ApiKeySecret) -> Result<ApiCaller, ApiError> {
     let hash = secret.hash();
     let now = Instant::now();
-    let row = match state.api.keys.get(&hash, now) {
-        Some(row) => Some(row),
+    let grant = match state.api.keys.get(&hash, now) {
+        Some(grant) => Some(grant),
         None => {
             let epoch = state.api.keys.epoch();
             let lookup = hash.clone();
-            let row = state.db.read(move |conn| api_keys::lookup(conn, &lookup)).await?;
-            if let Some(row) = &row {
-                state.api.keys.put(hash.clone(), row.clone(), now, epoch);
+            let grant = state.db.read(move |conn| api_keys::lookup(conn, &lookup)).await?;
+            if let Some(grant) = &grant {
+                state.api.keys.put(hash.clone(), grant.clone(), now, epoch);
             }
-            row
+            grant
         }
     };
-    match api_keys::verdict(row.as_ref(), &hash, now_ms()) {
-        Verdict::Valid { key_id, user_id, .. } => Ok(ApiCaller { user_id, credential: Credential::ApiKey(key_id) }),
+    match api_keys::verdict(grant.as_ref().map(|g| &g.key), &hash, now_ms()) {
+        Verdict::Valid { key_id, user_id, .. } => Ok(ApiCaller {
+            user_id,
+            credential: Credential::ApiKey(key_id),
+            revoked_in: grant.map(|g| g.revoked_in).unwrap_or_default(),
+        }),
         Verdict::Expired => Err(ApiError::expired_key()),
         Verdict::Unknown => Err(ApiError::unknown_key()),
     }

@@ -49,7 +49,7 @@ impl ApiState {
 
     /// A key was deleted, revoked or regenerated here: stop honouring it on this instance now.
     pub fn forget_key(&self, key_id: i64) {
-        self.keys.forget(|row| row.id == key_id);
+        self.keys.forget(|grant| grant.key.id == key_id);
         self.limiter.forget(auth::Credential::ApiKey(key_id));
         self.last_used.forget(key_id);
     }

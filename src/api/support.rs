@@ -72,7 +72,7 @@ where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection, &WorkspaceAccess) -> ServiceResult<T> + Send + 'static,
 {
-    let caller = *caller;
+    let caller = caller.clone();
     Ok(state
         .db
         .write(move |conn| {
@@ -88,7 +88,7 @@ where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection, &WorkspaceAccess) -> ServiceResult<T> + Send + 'static,
 {
-    let caller = *caller;
+    let caller = caller.clone();
     Ok(state
         .db
         .read(move |conn| {

@@ -15,7 +15,7 @@ use crate::db::attempts::{Attempt, LogQuery, Outcome};
 use crate::db::webhooks::Webhook;
 use crate::domain::{EventType, TriggerSourceType, WebhookName};
 use crate::dto::{iso, ErrorDto, LogDto, WebhookDto, WebhookListDto};
-use crate::services::webhooks::{self as service, WebhookInput, WebhookSecrets};
+use crate::services::webhooks::{self as service, Shown, WebhookInput, WebhookSecrets};
 use crate::services::workspaces::WorkspaceAccess;
 use crate::services::ServiceResult;
 use crate::state::AppState;
@@ -34,6 +34,15 @@ impl HasWebhook for Webhook {
 impl HasWebhook for WebhookSecrets {
     fn webhook(&self) -> &Webhook {
         &self.webhook
+    }
+}
+
+impl HasWebhook for Shown {
+    fn webhook(&self) -> &Webhook {
+        match self {
+            Shown::WithSecrets(s) => &s.webhook,
+            Shown::Plain(w) => w,
+        }
     }
 }
 
@@ -184,7 +193,8 @@ pub async fn create(
     Ok(HttpResponse::Created().json(with_secrets(&created, &ws, creator)))
 }
 
-/// One webhook, with its signing secret and token.
+/// One webhook, with its signing secret and token (an add-on's webhook shows them only to
+/// its add-on's token).
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}", tag = "webhooks",
     params(("workspaceId" = String, Path), ("webhookId" = String, Path)),
     responses((status = 200, body = WebhookDto), (status = 404, body = ErrorDto)),
@@ -197,9 +207,12 @@ pub async fn get(
     let (ws, id) = path.into_inner();
     let secrets = state.secrets.clone();
     let (found, creator) =
-        with_creator(&state, &caller, ws.clone(), move |conn, access| service::reveal(conn, access, &secrets, &id))
+        with_creator(&state, &caller, ws.clone(), move |conn, access| service::show(conn, access, &secrets, &id))
             .await?;
-    Ok(HttpResponse::Ok().json(with_secrets(&found, &ws, creator)))
+    Ok(HttpResponse::Ok().json(match &found {
+        Shown::WithSecrets(opened) => with_secrets(opened, &ws, creator),
+        Shown::Plain(webhook) => dto(webhook, &ws, creator, None),
+    }))
 }
 
 /// Replaces a webhook's name, URL, event and trigger source.

@@ -70,7 +70,7 @@ pub async fn users(
     if page.page == 0 || !(1..=5000).contains(&page.page_size) {
         return Err(ApiError::bad_request("page must be at least 1 and page-size between 1 and 5000"));
     }
-    let (caller, workspace, number, size) = (*caller, workspace.into_inner(), page.page, page.page_size);
+    let (caller, workspace, number, size) = (caller.clone(), workspace.into_inner(), page.page, page.page_size);
     let (users, last) = state
         .db
         .read(move |conn| {

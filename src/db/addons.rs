@@ -48,6 +48,11 @@ pub struct AddonCredential {
 }
 
 impl Addon {
+    /// The add-ons with these ids, installed or not (for naming the actors of audit rows).
+    pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Addon>> {
+        addons::table.filter(addons::id.eq_any(ids)).select(Addon::as_select()).load(conn)
+    }
+
     pub fn insert(conn: &mut DbConnection, new: &NewAddon) -> QueryResult<Addon> {
         diesel::insert_into(addons::table).values(new).returning(addons::all_columns).get_result(conn)
     }

@@ -4,6 +4,7 @@
 //! connection is never held across an `.await`.
 
 pub mod addons;
+pub mod api_key_revocations;
 pub mod api_keys;
 pub mod attempts;
 pub mod audit_log;

@@ -1,10 +1,16 @@
-//! API keys: generate, rename, regenerate, delete (by their owner), revoke (by a workspace's
-//! Owner or Admin), and the verdict on a presented key. Every change writes an audit row.
+//! API keys: generate, rename, regenerate, delete (by their owner), revoke for one workspace
+//! (by that workspace's Owner or Admin), and the verdict on a presented key. Every change
+//! writes an audit row.
+//!
+//! A key belongs to its user: an Admin's revoke takes away its access to that Admin's
+//! workspace only, and leaves it working in the user's other workspaces.
 
 use subtle::ConstantTimeEq;
 
+use crate::db::addons::Addon;
+use crate::db::api_key_revocations::{NewRevocation, Revocation};
 use crate::db::api_keys::{ApiKey, NewApiKey, Rotation};
-use crate::db::audit_log::{AuditEntry, NewAuditEntry};
+use crate::db::audit_log::AuditEntry;
 use crate::db::users::User;
 use crate::db::DbConnection;
 use crate::domain::{is_public_id, new_public_id, ApiKeySecret, GracePeriod, KeyExpiry, Name};
@@ -90,6 +96,15 @@ pub fn delete(conn: &mut DbConnection, user_id: i64, key: &str) -> ServiceResult
 pub struct MemberKey {
     pub key: ApiKey,
     pub owner: User,
+    /// An Admin revoked it for this workspace (it may still work in others).
+    pub revoked_here: bool,
+}
+
+/// A key row as the API's cache keeps it: the row and the workspaces it was revoked for.
+#[derive(Debug, Clone)]
+pub struct KeyGrant {
+    pub key: ApiKey,
+    pub revoked_in: Vec<i64>,
 }
 
 /// One row of the Accounts tab's audit list, with names resolved.
@@ -103,25 +118,38 @@ pub struct AuditRow {
 
 /// Every key of the workspace's members, and the audit of key changes (Owner and Admin).
 pub fn accounts(conn: &mut DbConnection, access: &WorkspaceAccess) -> ServiceResult<(Vec<MemberKey>, Vec<AuditRow>)> {
+    access.require_person()?;
     access.require_admin()?;
-    let keys = ApiKey::of_workspace(conn, access.workspace.id)?
+    let rows = ApiKey::of_workspace(conn, access.workspace.id)?;
+    let ids: Vec<i64> = rows.iter().map(|(key, _)| key.id).collect();
+    let revoked = Revocation::among(conn, access.workspace.id, &ids)?;
+    let keys = rows
         .into_iter()
-        .map(|(key, owner)| MemberKey { key, owner })
+        .map(|(key, owner)| MemberKey { revoked_here: revoked.contains(&key.id), key, owner })
         .collect();
     let entries = AuditEntry::for_workspace(conn, access.workspace.id, 100)?;
     let mut ids: Vec<i64> = entries.iter().flat_map(|e| [e.actor_user_id, e.subject_user_id]).flatten().collect();
     ids.sort_unstable();
     ids.dedup();
     let people = User::find_many(conn, &ids)?;
+    let addon_ids: Vec<i64> = entries.iter().filter_map(|e| e.actor_addon_id).collect();
+    let addons = Addon::find_many(conn, &addon_ids)?;
     let name_of = |id: Option<i64>| {
         id.and_then(|id| people.iter().find(|u| u.id == id))
             .map_or_else(|| "A former user".to_owned(), |u| u.name.clone())
+    };
+    let actor_of = |e: &AuditEntry| match e.actor_addon_id {
+        Some(id) => {
+            let name = addons.iter().find(|a| a.id == id).map_or("a removed add-on", |a| a.name.as_str());
+            format!("Add-on {name}")
+        }
+        None => name_of(e.actor_user_id),
     };
     let audit = entries
         .into_iter()
         .map(|e| AuditRow {
             at: e.created_at,
-            actor: name_of(e.actor_user_id),
+            actor: actor_of(&e),
             owner: name_of(e.subject_user_id),
             action: e.action,
             target: e.target,
@@ -130,27 +158,36 @@ pub fn accounts(conn: &mut DbConnection, access: &WorkspaceAccess) -> ServiceRes
     Ok((keys, audit))
 }
 
-/// Deletes a member's key from a workspace's Accounts tab: gone for its owner too.
+/// Revokes a member's key for this workspace (Owner or Admin): it answers 403 here from now
+/// on, and keeps working in its user's other workspaces.
 pub fn revoke(conn: &mut DbConnection, access: &WorkspaceAccess, key: &str) -> ServiceResult<ApiKey> {
+    access.require_person()?;
     access.require_admin()?;
     let key = ApiKey::of_workspace(conn, access.workspace.id)?
         .into_iter()
         .map(|(key, _)| key)
         .find(|k| k.public_id == key)
         .ok_or(ServiceError::NotFound)?;
-    ApiKey::delete(conn, key.id)?;
-    AuditEntry::insert(
-        conn,
-        &NewAuditEntry {
-            workspace_id: Some(access.workspace.id),
-            actor_user_id: Some(access.user_id),
-            subject_user_id: Some(key.user_id),
-            action: "Revoked",
-            target: &target(&key),
-            created_at: now_ms(),
-        },
-    )?;
+    let revocation = NewRevocation {
+        api_key_id: key.id,
+        workspace_id: access.workspace.id,
+        revoked_by: Some(access.user_id),
+        revoked_at: now_ms(),
+    };
+    if Revocation::insert(conn, &revocation)? {
+        super::audit::in_workspace(conn, access, Some(key.user_id), "Revoked for this workspace", &target(&key))?;
+    }
     Ok(key)
+}
+
+/// Whether a key revoked for `revoked_in` may act in the workspace `workspace_id`.
+pub fn usable_in(revoked_in: &[i64], workspace_id: i64) -> ServiceResult<()> {
+    if revoked_in.contains(&workspace_id) {
+        return Err(ServiceError::forbidden(
+            "An Admin of this workspace revoked this API key for it. It still works in your other workspaces.",
+        ));
+    }
+    Ok(())
 }
 
 /// What a presented key's row says about it right now.
@@ -182,9 +219,11 @@ pub fn verdict(row: Option<&ApiKey>, hash: &str, now: i64) -> Verdict {
     }
 }
 
-/// Looks up the row for a presented key (one indexed query).
-pub fn lookup(conn: &mut DbConnection, hash: &str) -> ServiceResult<Option<ApiKey>> {
-    Ok(ApiKey::find_by_hash(conn, hash)?)
+/// Looks up the row for a presented key and where it was revoked (two indexed queries).
+pub fn lookup(conn: &mut DbConnection, hash: &str) -> ServiceResult<Option<KeyGrant>> {
+    let Some(key) = ApiKey::find_by_hash(conn, hash)? else { return Ok(None) };
+    let revoked_in = Revocation::workspaces_of(conn, key.id)?;
+    Ok(Some(KeyGrant { key, revoked_in }))
 }
 
 /// Records when a key was last used (batched by the caller: at most once a minute per key).
@@ -204,18 +243,7 @@ fn target(key: &ApiKey) -> String {
 }
 
 fn audit(conn: &mut DbConnection, user_id: i64, key: &ApiKey, action: &str) -> ServiceResult<()> {
-    AuditEntry::insert(
-        conn,
-        &NewAuditEntry {
-            workspace_id: None,
-            actor_user_id: Some(user_id),
-            subject_user_id: Some(key.user_id),
-            action,
-            target: &target(key),
-            created_at: now_ms(),
-        },
-    )?;
-    Ok(())
+    super::audit::personal(conn, user_id, action, &target(key))
 }
 
 #[cfg(test)]

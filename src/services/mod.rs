@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod addons;
 pub mod api_keys;
+pub mod audit;
 pub mod clients;
 pub mod directory;
 pub mod events;

@@ -15,9 +15,23 @@ pub struct WorkspaceAccess {
     pub user_id: i64,
     pub workspace: Workspace,
     pub role: Role,
+    /// The add-on acting with its installation token, if it is one and not a person. It
+    /// reaches the time-tracking API and its own add-on's webhooks, nothing else.
+    pub addon: Option<i64>,
 }
 
 impl WorkspaceAccess {
+    /// A person only (an Owner, Admin or member), never an add-on's token: installing add-ons,
+    /// managing members, keys and any webhook.
+    pub fn require_person(&self) -> ServiceResult<()> {
+        match self.addon {
+            None => Ok(()),
+            Some(_) => Err(ServiceError::forbidden(
+                "An add-on token reaches only the time-tracking API and its own add-on's webhooks.",
+            )),
+        }
+    }
+
     /// Owners and Admins only; other members are told they lack the role.
     pub fn require_admin(&self) -> ServiceResult<()> {
         if self.role.administers() {
@@ -54,14 +68,15 @@ pub fn access(conn: &mut DbConnection, user_id: i64, public_id: &str) -> Service
         .ok_or(ServiceError::NotFound)?;
     let role = Role::parse(&membership.role)
         .map_err(|_| anyhow::anyhow!("membership {} has unknown role {:?}", membership.id, membership.role))?;
-    Ok(WorkspaceAccess { user_id, workspace, role })
+    Ok(WorkspaceAccess { user_id, workspace, role, addon: None })
 }
 
-/// The access of an add-on installed in the workspace `workspace_id`: an Admin's, acting as
-/// `acts_as`, in that workspace only (any other is not found).
+/// The access of the add-on `addon_id` installed in the workspace `workspace_id`: an Admin's
+/// reach into the time-tracking API, acting as `acts_as`, in that workspace only (any other is
+/// not found); see [`WorkspaceAccess::require_person`] for what it may not do.
 pub fn addon_access(
     conn: &mut DbConnection,
-    workspace_id: i64,
+    (addon_id, workspace_id): (i64, i64),
     acts_as: i64,
     public_id: &str,
 ) -> ServiceResult<WorkspaceAccess> {
@@ -71,7 +86,7 @@ pub fn addon_access(
     let workspace = Workspace::find_by_public_id(conn, public_id)?
         .filter(|w| w.id == workspace_id)
         .ok_or(ServiceError::NotFound)?;
-    Ok(WorkspaceAccess { user_id: acts_as, workspace, role: Role::Admin })
+    Ok(WorkspaceAccess { user_id: acts_as, workspace, role: Role::Admin, addon: Some(addon_id) })
 }
 
 impl WorkspaceAccess {
@@ -82,7 +97,7 @@ impl WorkspaceAccess {
         memberships
             .iter()
             .find(|(w, _)| w.public_id == public_id)
-            .map(|(workspace, role)| Self { user_id, workspace: workspace.clone(), role: *role })
+            .map(|(workspace, role)| Self { user_id, workspace: workspace.clone(), role: *role, addon: None })
             .ok_or(ServiceError::NotFound)
     }
 }

@@ -38,6 +38,10 @@ pub async fn revoke(
     let access = page.admin_access(&ws)?;
     let revoked = state.db.write(move |conn| api_keys::revoke(conn, &access, &key)).await?;
     state.api.forget_key(revoked.id);
-    set_flash(&page.session, format!("API key “{}” revoked. It no longer works.", revoked.name), None);
+    set_flash(
+        &page.session,
+        format!("API key “{}” revoked for this workspace. It no longer works here.", revoked.name),
+        None,
+    );
     Ok(see_other(&format!("/workspaces/{ws}/settings/accounts")))
 }

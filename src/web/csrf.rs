@@ -4,7 +4,7 @@
 //! Checking here, once, means no handler can forget it.
 
 use actix_session::SessionExt;
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
@@ -17,13 +17,15 @@ use crate::error::AppError;
 pub const FIELD: &str = "csrf_token";
 pub const HEADER: &str = "X-CSRF-Token";
 
+/// A refusal is answered here, as a response, rather than returned as an error: an error
+/// would be turned into a response only past every middleware, without the security headers.
 pub async fn require_token(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if safe || req.path().starts_with("/api/") {
-        return next.call(req).await;
+        return Ok(next.call(req).await?.map_into_left_body());
     }
     let expected = expected_csrf_token(&req.get_session());
     let matches = |presented: Option<&str>| match (expected.as_deref(), presented) {
@@ -44,9 +46,9 @@ pub async fn require_token(
     }
     if !valid {
         tracing::info!(path = req.path(), "refused a request without a valid CSRF token");
-        return Err(AppError::Csrf.into());
+        return Ok(req.error_response(AppError::Csrf).map_into_right_body());
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 fn is_form(req: &ServiceRequest) -> bool {

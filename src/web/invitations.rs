@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::forms::FieldErrors;
 use super::session::{client_info, csrf_token, set_flash, sign_in, Page};
-use super::{no_store, render, see_other};
+use super::{render, see_other};
 use crate::domain::{Email, Name, Password};
 use crate::error::AppError;
 use crate::services::accounts::NewAccount;
@@ -104,7 +104,7 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let open = open(&state, &token).await?;
     let visitor = visitor(signed_in.as_ref(), &open);
-    Ok(no_store(render(StatusCode::OK, &page(&session, &token, &open, &visitor, "", FieldErrors::default()))?))
+    render(StatusCode::OK, &page(&session, &token, &open, &visitor, "", FieldErrors::default()))
 }
 
 pub async fn accept(
@@ -117,8 +117,7 @@ pub async fn accept(
 ) -> Result<HttpResponse, AppError> {
     let open = open(&state, &token).await?;
     let visitor = visitor(signed_in.as_ref(), &open);
-    let refuse =
-        |status, errors| Ok(no_store(render(status, &page(&session, &token, &open, &visitor, &form.name, errors))?));
+    let refuse = |status, errors| render(status, &page(&session, &token, &open, &visitor, &form.name, errors));
     let joiner = match (&visitor, signed_in.as_ref()) {
         (Visitor::Invitee, Some(page)) => Joiner::Existing(page.user.clone()),
         (Visitor::Other(_), _) => {

@@ -98,13 +98,6 @@ pub fn render(status: StatusCode, template: &impl Template) -> Result<HttpRespon
     Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
 }
 
-/// Marks an answer that shows a secret once (a new key, a token, an invitation link, a revealed
-/// signing secret): no cache, shared or the browser's own, may keep it.
-pub fn no_store(mut response: HttpResponse) -> HttpResponse {
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    response
-}
-
 /// The answer to a form that worked: go to `location` (POST-redirect-GET).
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()

@@ -14,7 +14,7 @@ use crate::receiver::{Hit, Receiver};
 
 const WAIT: Duration = Duration::from_secs(5);
 
-fn manifest(receiver: &Receiver, key: &str, hooks: &[(&str, &str)]) -> Value {
+pub fn manifest(receiver: &Receiver, key: &str, hooks: &[(&str, &str)]) -> Value {
     json!({
         "key": key,
         "name": "Time bot",
@@ -25,7 +25,13 @@ fn manifest(receiver: &Receiver, key: &str, hooks: &[(&str, &str)]) -> Value {
 }
 
 /// A request with the add-on's token (and nothing else), as an add-on would send it.
-async fn as_addon(client: &Client, token: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+pub async fn as_addon(
+    client: &Client,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     client.api_as(("X-Addon-Token", token), method, path, body).await
 }
 

@@ -180,9 +180,11 @@ async fn the_accounts_tab_lists_and_revokes_members_keys(app: TestApp) {
     let revoke = format!("/workspaces/{ws}/api-keys/{}/revoke", key.id);
     assert_eq!(regular.post_form("/api-keys", &revoke, &[]).await.status, StatusCode::FORBIDDEN);
     assert_eq!(owner.post_form(&accounts, &revoke, &[]).await.status, StatusCode::SEE_OTHER);
-    let refused = regular.api_get("/api/v1/user", &key.secret).await;
-    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "revoked at once");
-    assert!(!regular.get("/api-keys").await.body.contains(&format!("key-{}", key.id)), "gone for its owner");
+    let refused = regular.api_get(&format!("/api/v1/workspaces/{ws}/clients"), &key.secret).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "revoked here at once: {}", refused.body);
+    assert!(refused.body.contains("revoked this API key"), "{}", refused.body);
+    assert!(owner.get(&accounts).await.text(&format!("#revoked-{}", key.id)).is_some(), "shown as revoked here");
+    assert!(regular.get("/api-keys").await.body.contains(&format!("key-{}", key.id)), "still its owner's key");
 
     let audit = owner.get(&accounts).await;
     let rows: Vec<String> = audit
@@ -191,7 +193,7 @@ async fn the_accounts_tab_lists_and_revokes_members_keys(app: TestApp) {
         .map(|r| r.text().collect::<Vec<_>>().join(" "))
         .collect();
     assert_eq!(rows.len(), 3, "{rows:?}");
-    assert!(rows[0].contains("Revoked") && rows[0].contains("Olivia Owner"), "{}", rows[0]);
+    assert!(rows[0].contains("Revoked for this workspace") && rows[0].contains("Olivia Owner"), "{}", rows[0]);
     assert!(rows[1].contains("Renamed") && rows[1].contains("rita's job"), "{}", rows[1]);
     assert!(rows[2].contains("Generated") && rows[2].contains(&format!("kh_…{}", &key.secret[48..])), "{}", rows[2]);
     assert!(!audit.body.contains(&key.secret), "no secret in the audit");

@@ -22,6 +22,7 @@ mod published_events;
 mod receiver;
 mod roles_and_isolation;
 mod time_entries;
+mod token_reach;
 mod webhook_pages;
 mod webhooks;
 mod workspaces;

@@ -55,6 +55,7 @@ pub async fn install(
     text: String,
     api_url: &str,
 ) -> Result<Installed, InstallError> {
+    access.require_person()?;
     access.require_admin()?;
     let manifest = Manifest::parse(&text, reach.network).map_err(InstallError::Refused)?;
     webhooks::endpoint(manifest.base_url.as_str(), reach.network).await.map_err(|m| refused("baseUrl", m))?;

@@ -10,7 +10,6 @@ pub use lifecycle::{install, uninstall, InstallError, Reach};
 
 use crate::crypto::SecretBox;
 use crate::db::addons::{Addon, NewAddon};
-use crate::db::audit_log::{AuditEntry, NewAuditEntry};
 use crate::db::webhooks::{self as hooks, NewWebhook, Webhook};
 use crate::db::DbConnection;
 use crate::domain::{new_auth_token, new_public_id, AddonToken, DisabledReason, Manifest, SigningSecret, WebhookName};
@@ -29,9 +28,13 @@ pub struct Installed {
 }
 
 /// The workspace's add-ons, each with its webhooks.
+/// An add-on's token sees only its own add-on.
 pub fn list(conn: &mut DbConnection, access: &WorkspaceAccess) -> ServiceResult<Vec<(Addon, Vec<Webhook>)>> {
     access.require_admin()?;
-    let addons = Addon::installed_in(conn, access.workspace.id)?;
+    let mut addons = Addon::installed_in(conn, access.workspace.id)?;
+    if let Some(own) = access.addon {
+        addons.retain(|a| a.id == own);
+    }
     // All their webhooks in one query, then shared out.
     let ids: Vec<i64> = addons.iter().map(|a| a.id).collect();
     let mut by_addon: HashMap<i64, Vec<Webhook>> = HashMap::new();
@@ -57,6 +60,9 @@ pub fn find(
 ) -> ServiceResult<(Addon, Vec<Webhook>)> {
     access.require_admin()?;
     let addon = Addon::find_in(conn, access.workspace.id, public_id)?.ok_or(ServiceError::NotFound)?;
+    if access.addon.is_some_and(|own| own != addon.id) {
+        return Err(ServiceError::forbidden("An add-on token reaches only its own add-on."));
+    }
     let webhooks = Webhook::of_addons(conn, &[addon.id])?;
     Ok((addon, webhooks))
 }
@@ -70,6 +76,7 @@ pub(crate) fn record(
     manifest: &Manifest,
     text: &str,
 ) -> ServiceResult<Installed> {
+    access.require_person()?;
     access.require_admin()?;
     if Addon::find_key_in(conn, access.workspace.id, &manifest.key)?.is_some() {
         return Err(already_installed(manifest));
@@ -151,6 +158,7 @@ pub(crate) fn remove(
     public_id: &str,
     action: &str,
 ) -> ServiceResult<Addon> {
+    access.require_person()?;
     access.require_admin()?;
     let addon = Addon::find_in(conn, access.workspace.id, public_id)?.ok_or(ServiceError::NotFound)?;
     let now = now_ms();
@@ -163,16 +171,6 @@ pub(crate) fn remove(
 }
 
 fn audit(conn: &mut DbConnection, access: &WorkspaceAccess, addon: &Addon, action: &str) -> ServiceResult<()> {
-    AuditEntry::insert(
-        conn,
-        &NewAuditEntry {
-            workspace_id: Some(access.workspace.id),
-            actor_user_id: Some(access.user_id),
-            subject_user_id: None,
-            action,
-            target: &format!("{} ({} → {})", addon.name, addon.addon_key, addon.base_url),
-            created_at: now_ms(),
-        },
-    )?;
-    Ok(())
+    let target = format!("{} ({} → {})", addon.name, addon.addon_key, addon.base_url);
+    super::audit::in_workspace(conn, access, None, action, &target)
 }

@@ -3,7 +3,6 @@
 //! API and the pages; Owners and Admins only. Every change writes an audit row.
 
 use crate::crypto::SecretBox;
-use crate::db::audit_log::{AuditEntry, NewAuditEntry};
 use crate::db::memberships::Membership;
 use crate::db::webhooks::{NewWebhook, SecretRotation, Webhook, WebhookEdit, WebhookState};
 use crate::db::DbConnection;
@@ -65,6 +64,7 @@ pub fn create(
     input: &WebhookInput,
     form_token: Option<&str>,
 ) -> ServiceResult<WebhookSecrets> {
+    access.require_person()?;
     access.require_admin()?;
     if let Some(token) = form_token {
         if let Some(earlier) = Webhook::created_by_form(conn, access.workspace.id, token)? {
@@ -175,7 +175,8 @@ pub fn delete(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str
     Ok(webhook)
 }
 
-/// A new signing secret and auth token; the old secret keeps signing for `grace_ms`.
+/// A new signing secret and auth token; the old secret keeps signing for `grace_ms`. An
+/// add-on's webhook is rotated by its add-on's token only (its secrets are the add-on's).
 pub fn rotate(
     conn: &mut DbConnection,
     access: &WorkspaceAccess,
@@ -184,6 +185,9 @@ pub fn rotate(
     grace_ms: i64,
 ) -> ServiceResult<WebhookSecrets> {
     let webhook = find(conn, access, public_id)?;
+    if webhook.is_addon() && access.addon.is_none() {
+        return Err(reads::addon_secret());
+    }
     let secret = SigningSecret::generate();
     let auth_token = new_auth_token();
     let now = now_ms();
@@ -204,7 +208,8 @@ pub fn rotate(
     Ok(WebhookSecrets { webhook, secret, auth_token })
 }
 
-/// Turns a webhook on or off by hand. Enabling clears the failure clock and replays nothing.
+/// Turns a webhook on or off by hand (Owners and Admins any, an add-on's token its own).
+/// Enabling clears the failure clock and replays nothing.
 pub fn set_enabled(
     conn: &mut DbConnection,
     access: &WorkspaceAccess,
@@ -284,6 +289,7 @@ fn set_plan_enabled(conn: &mut DbConnection, hook: &Webhook, allowed: bool, now:
 }
 
 fn editable(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str) -> ServiceResult<Webhook> {
+    access.require_person()?;
     let webhook = find(conn, access, public_id)?;
     if webhook.is_addon() {
         return Err(ServiceError::forbidden("Add-on webhooks are managed by their add-on."));
@@ -349,16 +355,6 @@ fn require_ids(
 }
 
 fn audit(conn: &mut DbConnection, access: &WorkspaceAccess, webhook: &Webhook, action: &str) -> ServiceResult<()> {
-    AuditEntry::insert(
-        conn,
-        &NewAuditEntry {
-            workspace_id: Some(access.workspace.id),
-            actor_user_id: Some(access.user_id),
-            subject_user_id: None,
-            action,
-            target: &format!("{} ({} → {})", webhook.name, webhook.event_type, webhook.url),
-            created_at: now_ms(),
-        },
-    )?;
-    Ok(())
+    let target = format!("{} ({} → {})", webhook.name, webhook.event_type, webhook.url);
+    super::audit::in_workspace(conn, access, None, action, &target)
 }

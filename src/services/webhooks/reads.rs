@@ -13,20 +13,32 @@ use crate::services::{now_ms, ServiceError, ServiceResult};
 
 use super::{Allowance, WebhookSecrets};
 
+/// The webhooks the caller may see: all of the workspace's for its Owner and Admins, only its
+/// own add-on's for an add-on token.
 pub fn list(conn: &mut DbConnection, access: &WorkspaceAccess) -> ServiceResult<Vec<Webhook>> {
     access.require_admin()?;
-    Ok(Webhook::of_workspace(conn, access.workspace.id)?)
+    let mut hooks = Webhook::of_workspace(conn, access.workspace.id)?;
+    if let Some(addon) = access.addon {
+        hooks.retain(|h| h.addon_id == Some(addon));
+    }
+    Ok(hooks)
 }
 
+/// One webhook the caller may see (see [`list`]); any other is not found.
 pub fn find(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str) -> ServiceResult<Webhook> {
     access.require_admin()?;
     if !is_public_id(public_id) {
         return Err(ServiceError::NotFound);
     }
-    Webhook::find_in(conn, access.workspace.id, public_id)?.ok_or(ServiceError::NotFound)
+    let webhook = Webhook::find_in(conn, access.workspace.id, public_id)?.ok_or(ServiceError::NotFound)?;
+    match access.addon {
+        Some(addon) if webhook.addon_id != Some(addon) => Err(ServiceError::NotFound),
+        _ => Ok(webhook),
+    }
 }
 
-/// The webhook with its current secret and token opened.
+/// The webhook with its current secret and token opened. An add-on webhook's secrets belong
+/// to the add-on: its token opens them, the workspace's people cannot.
 pub fn reveal(
     conn: &mut DbConnection,
     access: &WorkspaceAccess,
@@ -34,9 +46,48 @@ pub fn reveal(
     public_id: &str,
 ) -> ServiceResult<WebhookSecrets> {
     let webhook = find(conn, access, public_id)?;
+    secrets_of(webhook, access, secrets)?.map_err(|_| addon_secret())
+}
+
+/// A webhook as a read shows it: with its secrets when the caller may see them.
+pub enum Shown {
+    WithSecrets(WebhookSecrets),
+    /// An add-on's webhook read by a person: everything but the secrets.
+    Plain(Webhook),
+}
+
+/// [`reveal`] for reads that show an add-on's webhook to a person without its secrets.
+pub fn show(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    secrets: &SecretBox,
+    public_id: &str,
+) -> ServiceResult<Shown> {
+    let webhook = find(conn, access, public_id)?;
+    Ok(match secrets_of(webhook, access, secrets)? {
+        Ok(opened) => Shown::WithSecrets(opened),
+        Err(webhook) => Shown::Plain(webhook),
+    })
+}
+
+/// The secrets opened, or the webhook back if the caller may not see them.
+fn secrets_of(
+    webhook: Webhook,
+    access: &WorkspaceAccess,
+    secrets: &SecretBox,
+) -> ServiceResult<Result<WebhookSecrets, Webhook>> {
+    if webhook.is_addon() && access.addon.is_none() {
+        return Ok(Err(webhook));
+    }
     let secret = SigningSecret::parse(&secrets.open(&webhook.secret_sealed)?).map_err(anyhow::Error::msg)?;
     let auth_token = secrets.open(&webhook.auth_token_sealed)?;
-    Ok(WebhookSecrets { webhook, secret, auth_token })
+    Ok(Ok(WebhookSecrets { webhook, secret, auth_token }))
+}
+
+pub(super) fn addon_secret() -> ServiceError {
+    ServiceError::forbidden(
+        "This webhook belongs to an add-on: its secrets are the add-on's. You can see and disable it, not read or reset its secret.",
+    )
 }
 
 /// One page of the webhook's attempts.

@@ -13,6 +13,7 @@ use super::{audit, find};
 
 /// Queues the event's sample payload to this webhook alone, marked TEST.
 pub fn test(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str) -> ServiceResult<String> {
+    access.require_person()?;
     let webhook = find(conn, access, public_id)?;
     let event = EventType::parse(&webhook.event_type).map_err(anyhow::Error::msg)?;
     let sample = sample_payload(event, &access.workspace.public_id);
@@ -29,6 +30,7 @@ pub fn resend(
     public_id: &str,
     attempt_id: &str,
 ) -> ServiceResult<()> {
+    access.require_person()?;
     let webhook = find(conn, access, public_id)?;
     if webhook.is_addon() {
         return Err(ServiceError::forbidden("Add-on webhooks cannot be resent."));
@@ -44,6 +46,7 @@ pub fn resend(
 /// while the webhook was disabled) since `since` (Unix ms).
 pub fn recover(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str, since: i64) -> ServiceResult<usize> {
     use diesel::prelude::*;
+    access.require_person()?;
     let webhook = find(conn, access, public_id)?;
     if webhook.is_addon() {
         return Err(ServiceError::forbidden("Add-on webhooks cannot be resent."));
