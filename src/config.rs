@@ -220,14 +220,17 @@ impl std::str::FromStr for HumanDuration {
         let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
         let (number, unit) = s.split_at(split);
         let n: u64 = number.parse().map_err(|_| format!("{s:?} is not a duration like 5s or 2h"))?;
-        let millis = match unit {
-            "ms" => n,
-            "s" => n * 1_000,
-            "m" => n * 60_000,
-            "h" => n * 3_600_000,
-            "d" => n * 86_400_000,
+        let unit_ms: u64 = match unit {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
             _ => return Err(format!("{s:?}: use ms, s, m, h or d")),
         };
+        // Past what an instant in Unix milliseconds can hold, a duration means nothing.
+        let millis = n.checked_mul(unit_ms).filter(|ms| i64::try_from(*ms).is_ok());
+        let millis = millis.ok_or_else(|| format!("{s:?} is longer than any duration keyhook keeps"))?;
         Ok(Self(std::time::Duration::from_millis(millis)))
     }
 }
@@ -377,6 +380,8 @@ mod tests {
         assert_eq!("250ms".parse::<HumanDuration>(), Ok(HumanDuration(Duration::from_millis(250))));
         assert_eq!("5d".parse::<HumanDuration>(), Ok(HumanDuration(Duration::from_secs(5 * 86_400))));
         assert!("5 days".parse::<HumanDuration>().is_err());
+        assert!("18446744073709551615d".parse::<HumanDuration>().is_err(), "overflow is refused");
+        assert!("9223372036854775808ms".parse::<HumanDuration>().is_err(), "past an i64 of milliseconds");
         let schedule: RetrySchedule = "5s,5m,30m,2h,5h,10h,10h".parse().expect("valid");
         let total: Duration = schedule.0.iter().sum();
         assert_eq!(schedule.0.len(), 7);

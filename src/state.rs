@@ -46,12 +46,16 @@ impl AppState {
         network: Arc<NetworkPolicy>,
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
+        let signing_grace_ms = i64::try_from(settings.signing_grace.0.as_millis()).unwrap_or(i64::MAX);
+        if signing_grace_ms > crate::services::webhooks::MAX_SIGNING_GRACE_MS {
+            anyhow::bail!("KEYHOOK_SIGNING_GRACE: use at most 30d");
+        }
         Ok(Self {
             outbound: crate::sender::http::client(network.clone(), settings.send_timeout.0)?,
             metrics,
             secrets,
             network,
-            signing_grace_ms: i64::try_from(settings.signing_grace.0.as_millis()).unwrap_or(i64::MAX),
+            signing_grace_ms,
             db,
             throttle: LoginThrottle::new(
                 settings.login_max_failures,

@@ -107,9 +107,11 @@ pub struct ListQuery {
     name: Option<String>,
     /// `true`: archived only; `false`: active only; absent: both.
     archived: Option<bool>,
-    /// 1-based page number (default 1).
+    /// 1-based page number, 1 to 100000 (default 1).
+    #[param(minimum = 1, maximum = 100000)]
     page: Option<i64>,
     /// Items per page, 1 to 5000 (default 50).
+    #[param(minimum = 1, maximum = 5000)]
     #[serde(rename = "page-size")]
     #[param(rename = "page-size")]
     page_size: Option<i64>,
@@ -117,16 +119,32 @@ pub struct ListQuery {
 
 impl ListQuery {
     pub fn listing(&self) -> Result<Listing, ApiError> {
-        let page = self.page.unwrap_or(1);
-        let page_size = self.page_size.unwrap_or(50);
-        if page < 1 {
-            return Err(ApiError::bad_request("page: use 1 or more"));
-        }
-        if !(1..=5000).contains(&page_size) {
-            return Err(ApiError::bad_request("page-size: use 1 to 5000"));
-        }
+        let (page, page_size) = paging(self.page, self.page_size, 5000, 50)?;
         Ok(Listing { name: self.name.clone(), archived: self.archived, page, page_size })
     }
+}
+
+/// The highest page number any list answers: with the largest page size it addresses rows far
+/// past any real table, and `(page - 1) * page-size` stays far inside 64 bits.
+pub const MAX_PAGE: i64 = 100_000;
+
+/// The one rule for `page` and `page-size`: a page from 1 to [`MAX_PAGE`], a size from 1 to
+/// `max_size` (`default_size` when absent); anything else is a 400 naming the parameter.
+pub fn paging(
+    page: Option<i64>,
+    page_size: Option<i64>,
+    max_size: i64,
+    default_size: i64,
+) -> Result<(i64, i64), ApiError> {
+    let page = page.unwrap_or(1);
+    if !(1..=MAX_PAGE).contains(&page) {
+        return Err(ApiError::bad_request(format!("page: use 1 to {MAX_PAGE}")));
+    }
+    let page_size = page_size.unwrap_or(default_size);
+    if !(1..=max_size).contains(&page_size) {
+        return Err(ApiError::bad_request(format!("page-size: use 1 to {max_size}")));
+    }
+    Ok((page, page_size))
 }
 
 /// A page of a list: a bare JSON array, with `Last-Page` saying whether more follow.

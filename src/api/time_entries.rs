@@ -82,13 +82,7 @@ pub struct EntriesQuery {
 
 impl EntriesQuery {
     fn filter(&self, default_size: i64) -> Result<EntryFilter, ApiError> {
-        let (page, page_size) = (self.page.unwrap_or(1), self.page_size.unwrap_or(default_size));
-        if page < 1 {
-            return Err(ApiError::bad_request("page: use 1 or more"));
-        }
-        if !(1..=1000).contains(&page_size) {
-            return Err(ApiError::bad_request("page-size: use 1 to 1000"));
-        }
+        let (page, page_size) = super::support::paging(self.page, self.page_size, 1000, default_size)?;
         Ok(EntryFilter {
             started_from: self.start.as_deref().map(|t| instant("start", t)).transpose()?,
             started_until: self.end.as_deref().map(|t| instant("end", t)).transpose()?,

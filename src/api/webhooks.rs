@@ -278,7 +278,8 @@ pub async fn set_enabled(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GraceQuery {
-    /// How long the old secret keeps signing: `0`, or a duration like `24h` (default: the setting, 24 h).
+    /// How long the old secret keeps signing: `0`, or a duration like `24h`, at most `30d`
+    /// (default: the setting, 24 h).
     grace: Option<String>,
 }
 
@@ -295,11 +296,7 @@ pub async fn rotate(
 ) -> Result<HttpResponse, ApiError> {
     let grace_ms = match query.grace.as_deref() {
         None => state.signing_grace_ms,
-        Some("0") => 0,
-        Some(text) => text
-            .parse::<crate::config::HumanDuration>()
-            .map(|d| i64::try_from(d.0.as_millis()).unwrap_or(i64::MAX))
-            .map_err(|e| ApiError::bad_request(format!("grace: {e}")))?,
+        Some(text) => service::signing_grace_ms(text).map_err(|e| ApiError::bad_request(format!("grace: {e}")))?,
     };
     let (ws, id) = path.into_inner();
     let secrets = state.secrets.clone();
@@ -388,13 +385,6 @@ async fn logs_page(
     Ok(response.json(body))
 }
 
-fn page_size(size: Option<i64>) -> Result<i64, ApiError> {
-    match size.unwrap_or(50) {
-        n @ 1..=200 => Ok(n),
-        _ => Err(ApiError::bad_request("page-size: use 1 to 200")),
-    }
-}
-
 /// A webhook's attempts, newest first, in keyset pages (follow the `Next-Cursor` header).
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs", tag = "webhooks",
     params(("workspaceId" = String, Path), ("webhookId" = String, Path), LogsQuery),
@@ -425,7 +415,7 @@ pub async fn logs_get(
         after: None,
         offset: 0,
         newest_first: true,
-        limit: page_size(query.page_size)?,
+        limit: support::paging(None, query.page_size, 200, 50)?.1,
     };
     logs_page(&state, &caller, path.into_inner(), query).await
 }
@@ -443,11 +433,7 @@ pub async fn logs_post(
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let filters: LogsBody = if body.0.is_empty() { LogsBody::default() } else { json_body(&body.0)? };
-    let size = page_size(query.page_size)?;
-    let page = query.page.unwrap_or(1);
-    if !(1..=10_000).contains(&page) {
-        return Err(ApiError::bad_request("page: use 1 or more"));
-    }
+    let (page, size) = support::paging(query.page, query.page_size, 200, 50)?;
     let query = LogQuery {
         webhook_id: 0,
         outcome: outcome(filters.status.as_deref())?,

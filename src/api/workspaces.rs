@@ -30,21 +30,13 @@ pub async fn list(state: web::Data<AppState>, caller: web::ReqData<ApiCaller>) -
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Page {
-    /// 1-based page number (default 1).
-    #[serde(default = "first_page")]
-    page: u32,
+    /// 1-based page number, 1 to 100000 (default 1).
+    #[param(minimum = 1, maximum = 100000)]
+    page: Option<i64>,
     /// Users per page, 1 to 5000 (default 50).
-    #[serde(rename = "page-size", default = "default_page_size")]
-    #[param(rename = "page-size")]
-    page_size: u32,
-}
-
-fn first_page() -> u32 {
-    1
-}
-
-fn default_page_size() -> u32 {
-    50
+    #[serde(rename = "page-size")]
+    #[param(rename = "page-size", minimum = 1, maximum = 5000)]
+    page_size: Option<i64>,
 }
 
 /// The workspace's members. Answers 404 for a workspace the caller is not in.
@@ -67,10 +59,8 @@ pub async fn users(
     workspace: web::Path<String>,
     page: web::Query<Page>,
 ) -> Result<HttpResponse, ApiError> {
-    if page.page == 0 || !(1..=5000).contains(&page.page_size) {
-        return Err(ApiError::bad_request("page must be at least 1 and page-size between 1 and 5000"));
-    }
-    let (caller, workspace, number, size) = (caller.clone(), workspace.into_inner(), page.page, page.page_size);
+    let (number, size) = super::support::paging(page.page, page.page_size, 5000, 50)?;
+    let (caller, workspace) = (caller.clone(), workspace.into_inner());
     let (users, last) = state
         .db
         .read(move |conn| {

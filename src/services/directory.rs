@@ -40,16 +40,17 @@ pub fn workspaces(conn: &mut DbConnection, user_id: i64) -> ServiceResult<Vec<Wo
 pub fn workspace_users(
     conn: &mut DbConnection,
     access: &WorkspaceAccess,
-    page: u32,
-    page_size: u32,
+    page: i64,
+    page_size: i64,
 ) -> ServiceResult<(Vec<UserDto>, bool)> {
     let members = Membership::members_of(conn, access.workspace.id)?;
-    let start = (page.saturating_sub(1) as usize).saturating_mul(page_size as usize);
-    let last_page = start + page_size as usize >= members.len();
+    let page_size = usize::try_from(page_size).unwrap_or(usize::MAX);
+    let start = usize::try_from(page.saturating_sub(1)).unwrap_or(usize::MAX).saturating_mul(page_size);
+    let last_page = start.saturating_add(page_size) >= members.len();
     let dtos = members
         .iter()
         .skip(start)
-        .take(page_size as usize)
+        .take(page_size)
         .map(|(m, u)| {
             let membership = MembershipDto::new(u, &access.workspace, m);
             UserDto::new(u, Some(access.workspace.public_id.clone()), vec![membership])

@@ -12,6 +12,7 @@ mod events;
 mod first_run;
 mod frame;
 mod handoff;
+mod hostile_input;
 mod login;
 mod member_events;
 mod members;

@@ -175,6 +175,21 @@ pub fn delete(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str
     Ok(webhook)
 }
 
+/// The longest a rotated-out signing secret may keep signing.
+pub const MAX_SIGNING_GRACE_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
+/// A grace period as asked for (`0`, `24h`, `7d`...), at most [`MAX_SIGNING_GRACE_MS`].
+pub fn signing_grace_ms(text: &str) -> Result<i64, String> {
+    if text.trim() == "0" {
+        return Ok(0);
+    }
+    let grace = text.parse::<crate::config::HumanDuration>()?;
+    match i64::try_from(grace.0.as_millis()) {
+        Ok(ms) if ms <= MAX_SIGNING_GRACE_MS => Ok(ms),
+        _ => Err("use at most 30d".into()),
+    }
+}
+
 /// A new signing secret and auth token; the old secret keeps signing for `grace_ms`. An
 /// add-on's webhook is rotated by its add-on's token only (its secrets are the add-on's).
 pub fn rotate(
@@ -357,4 +372,19 @@ fn require_ids(
 fn audit(conn: &mut DbConnection, access: &WorkspaceAccess, webhook: &Webhook, action: &str) -> ServiceResult<()> {
     let target = format!("{} ({} → {})", webhook.name, webhook.event_type, webhook.url);
     super::audit::in_workspace(conn, access, None, action, &target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_grace_is_bounded() {
+        assert_eq!(signing_grace_ms("0"), Ok(0));
+        assert_eq!(signing_grace_ms("24h"), Ok(86_400_000));
+        assert_eq!(signing_grace_ms("30d"), Ok(MAX_SIGNING_GRACE_MS));
+        assert!(signing_grace_ms("31d").is_err());
+        assert!(signing_grace_ms("18446744073709551615d").is_err());
+        assert!(signing_grace_ms("-1h").is_err());
+    }
 }
