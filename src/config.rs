@@ -88,6 +88,17 @@ pub struct Settings {
     #[arg(long, env = "KEYHOOK_KEY_FILE", global = true)]
     pub key_file: Option<PathBuf>,
 
+    /// Bearer token `/metrics` requires (`Authorization: Bearer TOKEN`); without it `/metrics`
+    /// is off. At least 16 characters.
+    #[arg(long, env = "KEYHOOK_METRICS_TOKEN", global = true, hide_env_values = true)]
+    pub metrics_token: Option<SecretText>,
+
+    /// Where users reach keyhook (`https://keyhook.example.com`): the base of links it builds
+    /// (invitation links, the add-ons' `apiUrl`). Without it, the listen address is used, never
+    /// a request's `Host` or `X-Forwarded-Host`.
+    #[arg(long, env = "KEYHOOK_PUBLIC_URL", global = true)]
+    pub public_url: Option<PublicUrl>,
+
     /// Mark cookies Secure (set this when serving over https).
     #[arg(long, env = "KEYHOOK_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,
@@ -282,6 +293,73 @@ impl fmt::Debug for SecretKey {
     }
 }
 
+/// A secret given as text (the metrics token); never printed.
+#[derive(Clone)]
+pub struct SecretText(String);
+
+impl SecretText {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for SecretText {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.len() < 16 || !s.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("use at least 16 printable characters".into());
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretText(..)")
+    }
+}
+
+/// The public base URL: `http(s)://host[:port]`, with no path, query or trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The base URL of the listen address, when no public URL is configured (an unspecified
+    /// address such as 0.0.0.0 is named as localhost).
+    pub fn of_bind(bind: SocketAddr, https: bool) -> Self {
+        let scheme = if https { "https" } else { "http" };
+        let host = match bind.ip() {
+            ip if ip.is_unspecified() => "localhost".to_owned(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
+        };
+        Self(format!("{scheme}://{host}:{}", bind.port()))
+    }
+}
+
+impl std::str::FromStr for PublicUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let trimmed = s.trim().trim_end_matches('/');
+        let rest = trimmed
+            .strip_prefix("https://")
+            .or_else(|| trimmed.strip_prefix("http://"))
+            .ok_or("use http:// or https:// followed by the host")?;
+        let plain = rest.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+        if rest.is_empty() || !plain {
+            return Err("use a scheme and a host only, like https://keyhook.example.com".into());
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+}
+
 /// The two keys the server needs, checked for length.
 #[derive(Debug, Clone)]
 pub struct Keys {
@@ -387,6 +465,23 @@ mod tests {
         assert_eq!(schedule.0.len(), 7);
         assert_eq!(total.as_secs(), 5 + 300 + 1800 + 7200 + 18000 + 36000 + 36000, "about 27.6 hours");
         assert_eq!("".parse::<RetrySchedule>(), Ok(RetrySchedule(vec![])));
+    }
+
+    #[test]
+    fn public_urls_are_a_scheme_and_a_host() {
+        assert_eq!(
+            "https://keyhook.example.com/".parse::<PublicUrl>().map(|u| u.0),
+            Ok("https://keyhook.example.com".into())
+        );
+        assert!("http://[::1]:8080".parse::<PublicUrl>().is_ok());
+        for bad in ["keyhook.example.com", "https://", "https://evil.example/path", "https://a b", "javascript:x"] {
+            assert!(bad.parse::<PublicUrl>().is_err(), "{bad}");
+        }
+        let bound = |a: &str| PublicUrl::of_bind(a.parse().expect("address"), false).0;
+        assert_eq!(bound("127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(bound("0.0.0.0:80"), "http://localhost:80");
+        assert_eq!(bound("[::1]:9"), "http://[::1]:9");
+        assert!(!format!("{:?}", "a-metrics-token-long".parse::<SecretText>()).contains("a-metrics"));
     }
 
     #[test]

@@ -1,12 +1,17 @@
 //! `GET /metrics` in the Prometheus text format: attempts by outcome and their latency
 //! (counted by this instance's sender since it started), and the queue as the database sees
 //! it (depth, and the age of the oldest due delivery), shared by every instance.
+//!
+//! Off unless `KEYHOOK_METRICS_TOKEN` is set; then only `Authorization: Bearer <token>` reads
+//! it (compared in constant time), so the figures are never open to the world.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use subtle::ConstantTimeEq;
 
 use crate::db::deliveries::Delivery;
 use crate::error::AppError;
@@ -70,7 +75,22 @@ impl Metrics {
     }
 }
 
-pub async fn endpoint(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn endpoint(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let Some(token) = &state.metrics_token else {
+        return Err(AppError::NotFound);
+    };
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !bool::from(presented.trim().as_bytes().ct_eq(token.expose().as_bytes())) {
+        return Ok(HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"keyhook metrics\""))
+            .content_type("text/plain; charset=utf-8")
+            .body("Send the metrics token: Authorization: Bearer <KEYHOOK_METRICS_TOKEN>\n"));
+    }
     let now = now_ms();
     let (depth, oldest) =
         state.db.read(move |conn| -> Result<_, ServiceError> { Ok(Delivery::backlog(conn, now)?) }).await?;

@@ -57,8 +57,9 @@ impl Application {
         let sender = worker::spawn(sender, SHUTDOWN_DEADLINE)?;
         let listener =
             TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
-        let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(db, &settings, secrets, network, metrics)?);
+        let bound = listener.local_addr()?;
+        let port = bound.port();
+        let state = web::Data::new(AppState::new(db, &settings, secrets, network, metrics, bound)?);
         let session_key = Key::from(keys.session.expose());
         let secure_cookies = settings.secure_cookies;
         let server_timing = settings.server_timing;

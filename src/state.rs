@@ -6,7 +6,7 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use crate::api::ApiState;
-use crate::config::Settings;
+use crate::config::{PublicUrl, SecretText, Settings};
 use crate::crypto::SecretBox;
 use crate::db::Db;
 use crate::metrics::Metrics;
@@ -31,6 +31,10 @@ pub struct AppState {
     pub outbound: reqwest::Client,
     /// Attempt counters the sender keeps; read by `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Where users reach keyhook: the base of every link it builds.
+    pub public_url: PublicUrl,
+    /// What `/metrics` requires, if it is on.
+    pub metrics_token: Option<SecretText>,
     /// How long a rotated-out signing secret keeps signing, unless the request says otherwise.
     pub signing_grace_ms: i64,
     /// Set once an account exists; from then on nobody is sent to `/setup` again, and the
@@ -45,6 +49,7 @@ impl AppState {
         secrets: SecretBox,
         network: Arc<NetworkPolicy>,
         metrics: Arc<Metrics>,
+        bound: std::net::SocketAddr,
     ) -> anyhow::Result<Self> {
         let signing_grace_ms = i64::try_from(settings.signing_grace.0.as_millis()).unwrap_or(i64::MAX);
         if signing_grace_ms > crate::services::webhooks::MAX_SIGNING_GRACE_MS {
@@ -56,6 +61,11 @@ impl AppState {
             secrets,
             network,
             signing_grace_ms,
+            public_url: settings
+                .public_url
+                .clone()
+                .unwrap_or_else(|| PublicUrl::of_bind(bound, settings.secure_cookies)),
+            metrics_token: settings.metrics_token.clone(),
             db,
             throttle: LoginThrottle::new(
                 settings.login_max_failures,

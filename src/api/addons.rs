@@ -2,7 +2,7 @@
 //! a manifest (the body), list, get, uninstall, and Clockify's `GET …/addons/{id}/webhooks`.
 //! Every rule lives in `services::addons`.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 
 use super::auth::ApiCaller;
 use super::error::ApiError;
@@ -46,14 +46,13 @@ pub async fn install(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     workspace: web::Path<String>,
-    req: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let text = String::from_utf8(body.0.to_vec()).map_err(|_| ApiError::bad_request("The body is not UTF-8 JSON."))?;
     let ws = workspace.into_inner();
     let access = read_as(&state, &caller, ws.clone(), |_, access| Ok(access.clone())).await?;
     let installed =
-        service::install(&state.reach(), access, text, &super::api_url(&req)).await.map_err(|e| match e {
+        service::install(&state.reach(), access, text, &super::api_url(&state)).await.map_err(|e| match e {
             InstallError::Refused(why) => ApiError::bad_request(why.to_string()),
             InstallError::Failed(e) => e.into(),
         })?;

@@ -129,10 +129,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(register(scope).default_service(web::to(unknown_route)));
 }
 
-/// Where this API is reached, as the request that asks came in (told to add-ons on install).
-pub fn api_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}/api", info.scheme(), info.host())
+/// Where this API is reached (told to add-ons on install): under the public URL, never a
+/// request's `Host` or `X-Forwarded-Host`.
+pub fn api_url(state: &crate::state::AppState) -> String {
+    format!("{}/api", state.public_url.as_str())
 }
 
 async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -182,6 +182,9 @@ impl Db {
     /// Opens a pool of `size` connections to `url`.
     pub fn connect(url: &DatabaseUrl, size: u32) -> anyhow::Result<Self> {
         let is_sqlite = matches!(url, DatabaseUrl::Sqlite(_));
+        if let Some(path) = url.sqlite_path() {
+            owner_only(std::path::Path::new(path))?;
+        }
         let pool = Pool::builder()
             .max_size(size)
             // Open connections as they are needed: a quick start, and no burst of SQLite opens.
@@ -287,6 +290,32 @@ impl Db {
     pub fn inbox(&self) -> Arc<Inbox> {
         self.inbox.clone()
     }
+}
+
+/// Makes the SQLite database readable by its owner only (0600), like the key file: created so
+/// if it is new, and set so if it exists. SQLite gives its `-wal` and `-shm` files the mode of
+/// the database; existing ones are set too.
+fn owner_only(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let file = std::path::PathBuf::from(file);
+        if file.exists() {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("cannot make {} private", file.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Serialises transactions that check for absence and then insert (first-run setup): on

@@ -1,7 +1,8 @@
 //! The SSRF guard: which addresses keyhook may send to. Loopback, private, link-local,
-//! multicast, unspecified, shared, reserved and documentation ranges are refused, including
-//! their IPv4-mapped and NAT64 IPv6 forms, unless an allowed network (configuration) covers
-//! them. Names are resolved by [`GuardedResolver`], which hands the HTTP client only vetted
+//! site-local, multicast, unspecified, shared, reserved, discard and documentation ranges are
+//! refused, and so are the IPv6 forms that tunnel or translate to IPv4 hosts keyhook cannot
+//! judge (Teredo, NAT64 local use, SIIT), and IPv4-mapped, NAT64 and 6to4 forms of internal
+//! IPv4 addresses, unless an allowed network (configuration) covers them. Names are resolved by [`GuardedResolver`], which hands the HTTP client only vetted
 //! addresses, so the connection goes to exactly what was checked (no DNS rebinding).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -69,8 +70,8 @@ impl NetworkPolicy {
     }
 }
 
-/// An IPv4 address written as IPv6 (`::ffff:a.b.c.d`, or NAT64 `64:ff9b::a.b.c.d`) is judged
-/// as the IPv4 address it carries.
+/// An IPv4 address written as IPv6 (`::ffff:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, or 6to4
+/// `2002:aabb:ccdd::`) is judged as the IPv4 address it carries.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => {
@@ -78,10 +79,15 @@ fn canonical(ip: IpAddr) -> IpAddr {
                 return IpAddr::V4(v4);
             }
             let s = v6.segments();
+            let v4 = |high: u16, low: u16| {
+                let ([a, b], [c, d]) = (high.to_be_bytes(), low.to_be_bytes());
+                IpAddr::V4(Ipv4Addr::new(a, b, c, d))
+            };
             if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-                let [a, b] = s[6].to_be_bytes();
-                let [c, d] = s[7].to_be_bytes();
-                return IpAddr::V4(Ipv4Addr::new(a, b, c, d));
+                return v4(s[6], s[7]);
+            }
+            if s[0] == 0x2002 {
+                return v4(s[1], s[2]);
             }
             IpAddr::V6(v6)
         }
@@ -108,19 +114,26 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || ip.is_documentation()
         || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
         || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
+        || (a == 192 && b == 88 && ip.octets()[2] == 99) // 6to4 relay anycast
         || (a == 198 && (18..20).contains(&b)) // benchmarking
         || a >= 240) // reserved
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let s = ip.segments();
+    let first = s[0];
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
         || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
         || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
-        || ip.segments()[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible, deprecated
+        || (first & 0xffc0) == 0xfec0 // site-local fec0::/10, deprecated
+        || (first == 0x2001 && s[1] == 0x0db8) // documentation
+        || (first == 0x2001 && s[1] == 0) // Teredo 2001::/32: tunnels to an IPv4 host
+        || (first == 0x64 && s[1] == 0xff9b && s[2] == 1) // NAT64 local use 64:ff9b:1::/48
+        || (first == 0x100 && s[1..4] == [0, 0, 0]) // discard 100::/64
+        || s[..6] == [0, 0, 0, 0, 0, 0] // IPv4-compatible, deprecated
+        || s[..6] == [0, 0, 0, 0, 0xffff, 0]) // SIIT ::ffff:0:0:0/96
 }
 
 /// The resolver the sending client uses: only vetted addresses reach the connector.
@@ -174,6 +187,33 @@ mod tests {
             assert!(!policy.permits(ip(refused)), "{refused} was permitted");
         }
         for public in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"] {
+            assert!(policy.permits(ip(public)), "{public} was refused");
+        }
+    }
+
+    /// Each IPv6 form that reaches an internal IPv4 host, or a network keyhook cannot judge,
+    /// is refused; nothing is sent (only the policy is asked).
+    #[test]
+    fn tunnelled_and_translated_forms_are_refused() {
+        let policy = NetworkPolicy::default();
+        for (refused, why) in [
+            ("64:ff9b:1::a00:1", "NAT64 local use 64:ff9b:1::/48"),
+            ("64:ff9b:1:ffff::8.8.8.8", "NAT64 local use, whatever it embeds"),
+            ("2002:7f00:1::", "6to4 of 127.0.0.1"),
+            ("2002:a00:1::1", "6to4 of 10.0.0.1"),
+            ("2002:a9fe:a9fe::", "6to4 of 169.254.169.254"),
+            ("2001::1", "Teredo 2001::/32"),
+            ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo"),
+            ("::ffff:0:7f00:1", "SIIT ::ffff:0:0:0/96"),
+            ("::ffff:0:808:808", "SIIT, whatever it embeds"),
+            ("fec0::1", "site-local fec0::/10"),
+            ("feff::1", "site-local fec0::/10"),
+            ("100::1", "discard 100::/64"),
+            ("192.88.99.1", "6to4 relay anycast 192.88.99.0/24"),
+        ] {
+            assert!(!policy.permits(ip(refused)), "{refused} ({why}) was permitted");
+        }
+        for public in ["2002:808:808::", "100:0:0:1::1", "2001:4860:4860::8888", "192.88.98.1"] {
             assert!(policy.permits(ip(public)), "{public} was refused");
         }
     }

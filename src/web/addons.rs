@@ -3,7 +3,7 @@
 //! the flash after installing.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -85,12 +85,11 @@ pub struct InstallForm {
 pub async fn install(
     page: Page,
     state: web::Data<AppState>,
-    req: HttpRequest,
     ws: web::Path<String>,
     form: web::Form<InstallForm>,
 ) -> Result<HttpResponse, AppError> {
     let access = page.admin_access(&ws)?;
-    let api_url = crate::api::api_url(&req);
+    let api_url = crate::api::api_url(&state);
     match service::install(&state.reach(), access.clone(), form.manifest.clone(), &api_url).await {
         Ok(installed) => {
             let message = format!(

@@ -1,7 +1,7 @@
 //! `/workspaces/{ws}/settings/members`: invite, change roles, remove, transfer ownership.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -74,10 +74,10 @@ async fn show(
     render(status, &tab)
 }
 
-/// The absolute link to send the invitee, on the address the Admin is using.
-fn invitation_link(req: &HttpRequest, token: &str) -> String {
-    let info = req.connection_info();
-    format!("{}://{}/invitations/{token}", info.scheme(), info.host())
+/// The absolute link to send the invitee, on the public URL (never a request's `Host`, which
+/// an attacker's request could set to their own site).
+fn invitation_link(state: &AppState, token: &str) -> String {
+    format!("{}/invitations/{token}", state.public_url.as_str())
 }
 
 fn back(access: &WorkspaceAccess) -> HttpResponse {
@@ -90,7 +90,6 @@ pub async fn list(page: Page, state: web::Data<AppState>, ws: web::Path<String>)
 }
 
 pub async fn invite(
-    req: HttpRequest,
     page: Page,
     state: web::Data<AppState>,
     ws: web::Path<String>,
@@ -110,7 +109,7 @@ pub async fn invite(
             set_flash(
                 &page.session,
                 format!("Invitation created for {email}. Copy the link now: it is shown only once."),
-                Some(invitation_link(&req, &token)),
+                Some(invitation_link(&state, &token)),
             );
             Ok(back(&access))
         }

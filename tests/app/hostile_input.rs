@@ -119,3 +119,79 @@ crate::on_both_backends!(with local:
     refusals_carry_the_security_headers,
     secrets_shown_once_are_not_stored,
 );
+
+/// The SQLite database and its write-ahead files are readable by their owner only.
+#[tokio::test]
+async fn the_sqlite_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await;
+    let _owner = app.setup_owner().await;
+    let path = app.database_url.strip_prefix("sqlite://").expect("a SQLite URL").to_owned();
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{path}{suffix}");
+        let mode = std::fs::metadata(&file).unwrap_or_else(|e| panic!("{file}: {e}")).permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{file} is {:o}", mode & 0o777);
+    }
+}
+
+const METRICS_TOKEN: &str = "metrics-token-of-this-test";
+
+/// `/metrics` is off without a token, and with one answers only to it.
+#[tokio::test]
+async fn metrics_answer_only_to_their_token() {
+    let off = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await;
+    assert_eq!(off.client().get("/metrics").await.status, StatusCode::NOT_FOUND, "off by default");
+    let on = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |s| {
+        s.metrics_token = Some(METRICS_TOKEN.parse().expect("token"));
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/metrics", on.address);
+    let plain = http.get(&url).send().await.expect("GET");
+    assert_eq!(plain.status(), StatusCode::UNAUTHORIZED);
+    assert!(plain.headers().get("www-authenticate").is_some());
+    let wrong = http.get(&url).bearer_auth("metrics-token-of-another").send().await.expect("GET");
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = http.get(&url).bearer_auth(METRICS_TOKEN).send().await.expect("GET");
+    assert_eq!(right.status(), StatusCode::OK);
+    assert!(right.text().await.expect("body").contains("keyhook_queue_depth"));
+}
+
+/// Links keyhook builds never take a request's `Host` or `X-Forwarded-Host`.
+async fn links_ignore_a_hostile_host(app: TestApp) {
+    let owner = app.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    let members = format!("/workspaces/{ws}/settings/members");
+    let token = owner.csrf(&members).await;
+    let posted = owner
+        .http
+        .post(format!("{}/workspaces/{ws}/members/invite", owner.address))
+        .header("host", "evil.example")
+        .header("x-forwarded-host", "evil.example")
+        .form(&[("csrf_token", token.as_str()), ("email", "new@example.com"), ("role", "REGULAR")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    let link = owner.get(&members).await.text("#flash-secret").expect("the link is shown");
+    assert!(link.starts_with(&format!("{}/invitations/", app.address)), "{link}");
+    let public = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |s| {
+        s.public_url = Some("https://keyhook.example.com/".parse().expect("url"));
+    })
+    .await;
+    let owner = public.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    let members = format!("/workspaces/{ws}/settings/members");
+    let answer = owner
+        .post_form(
+            &members,
+            &format!("/workspaces/{ws}/members/invite"),
+            &[("email", "n@example.com"), ("role", "REGULAR")],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    let link = owner.get(&members).await.text("#flash-secret").expect("the link is shown");
+    assert!(link.starts_with("https://keyhook.example.com/invitations/"), "{link}");
+}
+
+crate::on_both_backends!(links_ignore_a_hostile_host);

@@ -13,7 +13,15 @@ use crate::receiver::{Hit, Receiver};
 
 const WAIT: Duration = Duration::from_secs(5);
 
+const METRICS_TOKEN: &str = "a-metrics-token-for-tests";
+
+/// `/metrics` as read with its token.
+struct Metrics {
+    body: String,
+}
+
 fn local_and_fast(settings: &mut Settings) {
+    settings.metrics_token = Some(METRICS_TOKEN.parse().expect("token"));
     settings.allow_private_networks = "127.0.0.0/8,::1/128".into();
     settings.retry_schedule = "20ms,20ms,20ms".parse().expect("schedule");
     settings.auto_disable_after = "1h".parse().expect("duration");
@@ -180,8 +188,10 @@ async fn failures_are_retried_on_the_schedule_then_succeed(app: TestApp) {
     assert_eq!(logs[0]["trigger"], "RESEND");
 
     // The instance's metrics count what happened.
-    let metrics = s.owner.get("/metrics").await;
-    assert_eq!(metrics.status, StatusCode::OK);
+    let metrics = s.owner.http.get(format!("{}/metrics", s.owner.address)).bearer_auth(METRICS_TOKEN).send().await;
+    let metrics = metrics.expect("GET /metrics");
+    assert_eq!(metrics.status(), StatusCode::OK);
+    let metrics = Metrics { body: metrics.text().await.expect("body") };
     let value = |name: &str| {
         metrics
             .body
