@@ -78,6 +78,15 @@ impl Addon {
             .optional()
     }
 
+    /// How many add-ons the workspace has installed.
+    pub fn count_installed(conn: &mut DbConnection, workspace_id: i64) -> QueryResult<i64> {
+        addons::table
+            .filter(addons::workspace_id.eq(workspace_id))
+            .filter(addons::uninstalled_at.is_null())
+            .count()
+            .get_result(conn)
+    }
+
     /// The installed add-on of the workspace with this key.
     pub fn find_key_in(conn: &mut DbConnection, workspace_id: i64, key: &str) -> QueryResult<Option<Addon>> {
         addons::table

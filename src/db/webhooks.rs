@@ -177,6 +177,11 @@ impl Webhook {
             .get_result(conn)
     }
 
+    /// Every live webhook of the workspace, users' and add-ons' alike.
+    pub fn count_all_in(conn: &mut DbConnection, workspace_id: i64) -> QueryResult<i64> {
+        live().filter(webhooks::workspace_id.eq(workspace_id)).count().get_result(conn)
+    }
+
     pub fn count_by_user(conn: &mut DbConnection, workspace_id: i64, user_id: i64) -> QueryResult<i64> {
         live()
             .filter(webhooks::workspace_id.eq(workspace_id))

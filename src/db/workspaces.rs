@@ -41,6 +41,16 @@ impl Workspace {
             .optional()
     }
 
+    /// Holds the workspace's row until the transaction ends (PostgreSQL; SQLite writers are one
+    /// at a time already), so a count taken after it and the insert it allows are one step:
+    /// two simultaneous creates at a plan's limit cannot both fit.
+    pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+        if let DbConnection::Postgresql(pg) = conn {
+            workspaces::table.find(id).select(workspaces::id).for_update().first::<i64>(pg)?;
+        }
+        Ok(())
+    }
+
     pub fn rename(conn: &mut DbConnection, id: i64, name: &str) -> QueryResult<()> {
         diesel::update(workspaces::table.find(id)).set(workspaces::name.eq(name)).execute(conn).map(drop)
     }

@@ -13,6 +13,7 @@ mod first_run;
 mod frame;
 mod handoff;
 mod hostile_input;
+mod limits;
 mod login;
 mod member_events;
 mod members;

@@ -78,6 +78,9 @@ pub(crate) fn record(
 ) -> ServiceResult<Installed> {
     access.require_person()?;
     access.require_admin()?;
+    if let Some(refusal) = super::webhooks::addon_refusal(conn, access, manifest.webhooks.len())? {
+        return Err(ServiceError::invalid("manifest", refusal));
+    }
     if Addon::find_key_in(conn, access.workspace.id, &manifest.key)?.is_some() {
         return Err(already_installed(manifest));
     }

@@ -15,7 +15,10 @@ mod allowance;
 mod reads;
 mod sends;
 
-pub use allowance::{Allowance, FREE_PER_WORKSPACE, PAID_PER_USER, PAID_PER_WORKSPACE};
+pub use allowance::{
+    addon_refusal, Allowance, FREE_ADDONS, FREE_PER_WORKSPACE, PAID_ADDONS, PAID_PER_USER, PAID_PER_WORKSPACE,
+    WEBHOOK_CEILING,
+};
 pub use reads::*;
 pub use sends::*;
 
