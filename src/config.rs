@@ -50,6 +50,12 @@ pub enum UserCommand {
         #[arg(long)]
         workspace: Option<String>,
     },
+    /// Set a new password for an account (a locked-out Owner's way back); the password is
+    /// read from standard input (one line). Signs the user out everywhere.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -30,5 +30,6 @@ fn run(args: Cli) -> anyhow::Result<()> {
         Command::User(UserCommand::Create { email, name, workspace }) => {
             cli::create_user(&settings, &email, &name, workspace.as_deref())
         }
+        Command::User(UserCommand::ResetPassword { email }) => cli::reset_password(&settings, &email),
     }
 }

@@ -88,6 +88,17 @@ impl User {
             .map(drop)
     }
 
+    pub fn set_identity(conn: &mut DbConnection, user_id: i64, name: &str, email: &str) -> QueryResult<()> {
+        diesel::update(users::table.find(user_id))
+            .set((users::name.eq(name), users::email.eq(email)))
+            .execute(conn)
+            .map(drop)
+    }
+
+    pub fn set_password_hash(conn: &mut DbConnection, user_id: i64, hash: &str) -> QueryResult<()> {
+        diesel::update(users::table.find(user_id)).set(users::password_hash.eq(hash)).execute(conn).map(drop)
+    }
+
     pub fn update_preferences(conn: &mut DbConnection, user_id: i64, change: &PreferencesChange) -> QueryResult<()> {
         diesel::update(users::table.find(user_id)).set(change).execute(conn).map(drop)
     }

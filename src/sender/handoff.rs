@@ -20,10 +20,41 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use crate::db::deliveries::Delivery;
 use crate::db::webhooks::Webhook;
 
-/// Handed-off deliveries waiting in this process, in all and per webhook: beyond these, new
-/// deliveries go to the database's queue (a slow endpoint cannot fill memory).
+/// Handed-off deliveries waiting in this process, in all, per webhook and in bytes: beyond
+/// these, new deliveries go to the database's queue (a slow endpoint cannot fill memory).
 const MAX_WAITING: usize = 20_000;
 const MAX_WAITING_PER_WEBHOOK: usize = 2_000;
+pub const MAX_WAITING_BYTES: usize = 64 * 1024 * 1024;
+/// What a job holds besides its payload (the webhook's row, the delivery), counted with it.
+const JOB_OVERHEAD_BYTES: usize = 1024;
+
+/// The bytes a job with this payload is counted for. A payload shared by a fan-out is counted
+/// once per job: the bound errs on the side of memory.
+pub fn job_bytes(payload_len: usize) -> usize {
+    payload_len + JOB_OVERHEAD_BYTES
+}
+
+/// What is waiting (or reserved for a transaction about to commit): jobs per webhook, in all,
+/// and their bytes.
+#[derive(Debug, Default)]
+struct Waiting {
+    per_webhook: HashMap<i64, usize>,
+    jobs: usize,
+    bytes: usize,
+}
+
+impl Waiting {
+    fn release(&mut self, webhook_id: i64, bytes: usize) {
+        if let Some(n) = self.per_webhook.get_mut(&webhook_id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_webhook.remove(&webhook_id);
+            }
+        }
+        self.jobs = self.jobs.saturating_sub(1);
+        self.bytes = self.bytes.saturating_sub(bytes);
+    }
+}
 
 /// One delivery to send, with what the send needs.
 #[derive(Debug, Clone)]
@@ -40,7 +71,7 @@ pub struct Inbox {
     /// How long a handed-off delivery is leased for (ms); 0 while no sender is attached.
     lease_ms: AtomicI64,
     queue: Mutex<Option<UnboundedSender<Job>>>,
-    waiting: Mutex<HashMap<i64, usize>>,
+    waiting: Mutex<Waiting>,
 }
 
 impl Inbox {
@@ -58,42 +89,57 @@ impl Inbox {
         *self.queue.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
-    /// Until when a new delivery of `webhook_id` is leased to this process's sender, if it can
-    /// take one now.
-    fn lease_for(&self, webhook_id: i64, now: i64) -> Option<i64> {
+    /// Until when a new delivery of `webhook_id`, of `bytes` (see [`job_bytes`]), is leased to
+    /// this process's sender, if it can take one now. The place is reserved at once, so
+    /// simultaneous transactions cannot together pass the bounds; it is given back if the
+    /// transaction rolls back, or when the job is done.
+    fn lease_for(&self, webhook_id: i64, bytes: usize, now: i64) -> Option<i64> {
         let lease_ms = self.lease_ms.load(Ordering::SeqCst);
         if lease_ms == 0 {
             return None;
         }
-        let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-        let total: usize = waiting.values().sum();
-        let mine = waiting.get(&webhook_id).copied().unwrap_or(0);
-        (total < MAX_WAITING && mine < MAX_WAITING_PER_WEBHOOK).then_some(now + lease_ms)
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = waiting.per_webhook.get(&webhook_id).copied().unwrap_or(0);
+        let fits = waiting.jobs < MAX_WAITING
+            && mine < MAX_WAITING_PER_WEBHOOK
+            && waiting.bytes.saturating_add(bytes) <= MAX_WAITING_BYTES;
+        if !fits {
+            return None;
+        }
+        *waiting.per_webhook.entry(webhook_id).or_default() += 1;
+        waiting.jobs += 1;
+        waiting.bytes += bytes;
+        Some(now + lease_ms)
     }
 
     /// Passes committed jobs on. If the sender is gone they stay leased in the database and
-    /// are claimed once the lease expires.
+    /// are claimed once the lease expires; their places are given back.
     fn deliver(&self, jobs: Vec<Job>) {
         let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(queue) = queue.as_ref() else { return };
-        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
         for job in jobs {
-            let webhook_id = job.webhook.id;
-            if queue.send(job).is_ok() {
-                *waiting.entry(webhook_id).or_default() += 1;
+            let (webhook_id, bytes) = (job.webhook.id, job.bytes());
+            let sent = queue.as_ref().is_some_and(|q| q.send(job).is_ok());
+            if !sent {
+                self.done(webhook_id, bytes);
             }
         }
     }
 
-    /// A handed-off job was sent (or dropped).
-    pub fn done(&self, webhook_id: i64) {
-        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = waiting.get_mut(&webhook_id) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                waiting.remove(&webhook_id);
-            }
-        }
+    /// A handed-off job was sent (or dropped), or a reservation was not used: its place is free.
+    pub fn done(&self, webhook_id: i64, bytes: usize) {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner()).release(webhook_id, bytes);
+    }
+
+    /// Bytes of jobs waiting or reserved now.
+    pub fn waiting_bytes(&self) -> usize {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner()).bytes
+    }
+}
+
+impl Job {
+    /// What this job is counted for against [`MAX_WAITING_BYTES`].
+    pub fn bytes(&self) -> usize {
+        job_bytes(self.payload.len())
     }
 }
 
@@ -103,6 +149,8 @@ struct Pending {
     inbox: Option<Arc<Inbox>>,
     /// Deliveries were inserted without a hand-off: wake the sender's poll.
     enqueued: bool,
+    /// Places reserved in the inbox (webhook, bytes), given back on a rollback.
+    reserved: Vec<(i64, usize)>,
     jobs: Vec<Job>,
 }
 
@@ -118,22 +166,38 @@ pub fn begin(inbox: &Arc<Inbox>) {
 /// Called by `Db::write` after it: on commit, hands the jobs over and says whether to wake the
 /// poll; on rollback, forgets them.
 pub fn finish(committed: bool) -> bool {
-    let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
-    if !committed {
-        return false;
-    }
-    if let Some(inbox) = &pending.inbox {
-        if !pending.jobs.is_empty() {
-            inbox.deliver(pending.jobs);
+    let mut pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    let Some(inbox) = pending.inbox.take() else { return committed && pending.enqueued };
+    let jobs = if committed { std::mem::take(&mut pending.jobs) } else { Vec::new() };
+    // Each job keeps its reservation; a reservation no job took is given back.
+    for job in &jobs {
+        let taken = (job.webhook.id, job.bytes());
+        if let Some(at) = pending.reserved.iter().position(|r| *r == taken) {
+            pending.reserved.swap_remove(at);
         }
     }
-    pending.enqueued
+    for (webhook_id, bytes) in pending.reserved {
+        inbox.done(webhook_id, bytes);
+    }
+    if !jobs.is_empty() {
+        inbox.deliver(jobs);
+    }
+    committed && pending.enqueued
 }
 
-/// Inside a transaction: until when a new delivery of this webhook is leased to this
-/// process's sender (then queue its [`Job`] with [`hand_off`]), or `None` (then [`mark_enqueued`]).
-pub fn lease_for(webhook_id: i64, now: i64) -> Option<i64> {
-    PENDING.with(|p| p.borrow().inbox.as_ref().and_then(|inbox| inbox.lease_for(webhook_id, now)))
+/// Inside a transaction: until when a new delivery of this webhook, with a payload of
+/// `payload_len` bytes, is leased to this process's sender (then queue its [`Job`] with
+/// [`hand_off`]), or `None` (then [`mark_enqueued`]).
+pub fn lease_for(webhook_id: i64, payload_len: usize, now: i64) -> Option<i64> {
+    PENDING.with(|p| {
+        let mut pending = p.borrow_mut();
+        let bytes = job_bytes(payload_len);
+        let lease = pending.inbox.as_ref().and_then(|inbox| inbox.lease_for(webhook_id, bytes, now));
+        if lease.is_some() {
+            pending.reserved.push((webhook_id, bytes));
+        }
+        lease
+    })
 }
 
 pub fn hand_off(job: Job) {
@@ -143,4 +207,39 @@ pub fn hand_off(job: Job) {
 /// Inside a transaction that inserted deliveries for the poll to find.
 pub fn mark_enqueued() {
     PENDING.with(|p| p.borrow_mut().enqueued = true);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KIB_250: usize = 250 * 1024;
+
+    #[test]
+    fn waiting_jobs_are_bounded_by_bytes() {
+        let inbox = Inbox::default();
+        let _rx = inbox.attach(30_000);
+        let bytes = job_bytes(KIB_250);
+        let mut leased = 0;
+        while inbox.lease_for(leased % 7, bytes, 0).is_some() {
+            leased += 1;
+            assert!(leased < 10_000, "unbounded");
+        }
+        assert_eq!(leased, (MAX_WAITING_BYTES / bytes) as i64, "64 MiB of 250 KiB payloads");
+        assert!(inbox.waiting_bytes() <= MAX_WAITING_BYTES);
+        assert!(inbox.lease_for(99, job_bytes(10), 0).is_some(), "a small one still fits");
+        inbox.done(0, bytes);
+        assert!(inbox.lease_for(0, bytes, 0).is_some(), "a place given back is taken again");
+    }
+
+    #[test]
+    fn a_rollback_gives_its_reservations_back() {
+        let inbox = Arc::new(Inbox::default());
+        let _rx = inbox.attach(30_000);
+        begin(&inbox);
+        assert!(lease_for(1, KIB_250, 0).is_some());
+        assert!(inbox.waiting_bytes() > KIB_250, "reserved while the transaction runs");
+        assert!(!finish(false));
+        assert_eq!(inbox.waiting_bytes(), 0);
+    }
 }

@@ -208,7 +208,7 @@ impl Sender {
 
     /// Sends a job in a task of its own, once its webhook's and the global bounds allow.
     pub fn dispatch(self: &Arc<Self>, job: Job, handed_off: bool) {
-        let (id, webhook_id) = (job.delivery.id, job.webhook.id);
+        let (id, webhook_id, bytes) = (job.delivery.id, job.webhook.id, job.bytes());
         self.held.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
         self.tasks.fetch_add(1, Ordering::SeqCst);
         let slot = self.slot(webhook_id);
@@ -236,7 +236,7 @@ impl Sender {
                 }
             }
             if handed_off {
-                sender.inbox.done(webhook_id);
+                sender.inbox.done(webhook_id, bytes);
             } else {
                 slot.claimed.fetch_sub(1, Ordering::SeqCst);
                 sender.finished.notify_one();

@@ -1,4 +1,5 @@
-//! Accounts: first-run setup, scripted creation, and checking a login.
+//! Accounts: first-run setup, scripted creation, checking a login, and what a user changes of
+//! their own account (name, e-mail, password).
 
 use crate::db::users::{NewUser, User};
 use crate::db::workspaces::Workspace;
@@ -62,6 +63,28 @@ pub fn password_matches(user: Option<&User>, password: &str) -> bool {
             false
         }
     }
+}
+
+/// Changes the user's name and e-mail; the address must be free. The caller has checked the
+/// current password when the address changes.
+pub fn update_identity(conn: &mut DbConnection, user_id: i64, name: &Name, email: &Email) -> ServiceResult<User> {
+    if User::find_by_email(conn, email.as_str())?.is_some_and(|other| other.id != user_id) {
+        return Err(ServiceError::invalid("email", "An account with this email already exists."));
+    }
+    User::set_identity(conn, user_id, name.as_str(), email.as_str())?;
+    User::find(conn, user_id)?.ok_or(ServiceError::NotFound)
+}
+
+/// Sets a new password (already hashed) and ends every session of the user but `keep` (the
+/// one that changed it, if any): whoever knew the old password is signed out everywhere.
+pub fn set_password(
+    conn: &mut DbConnection,
+    user_id: i64,
+    password_hash: &str,
+    keep: Option<i64>,
+) -> ServiceResult<usize> {
+    User::set_password_hash(conn, user_id, password_hash)?;
+    super::sessions::end_all(conn, user_id, keep)
 }
 
 /// Whether anyone has an account yet (until then, every page leads to setup).

@@ -49,7 +49,7 @@ pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payloa
         return Ok(event_row);
     }
     let ids: Vec<String> = receivers.iter().map(|_| new_message_id()).collect();
-    let leases: Vec<Option<i64>> = receivers.iter().map(|hook| handoff::lease_for(hook.id, now)).collect();
+    let leases: Vec<Option<i64>> = receivers.iter().map(|hook| handoff::lease_for(hook.id, body.len(), now)).collect();
     let rows: Vec<NewDelivery> = receivers
         .iter()
         .zip(&ids)

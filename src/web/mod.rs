@@ -12,6 +12,7 @@ mod invitations;
 mod login;
 mod members;
 mod preferences;
+mod profile;
 mod redirects;
 mod security_headers;
 pub mod session;
@@ -37,6 +38,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(login::show))
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
+        .route("/profile", web::get().to(profile::view))
+        .route("/profile", web::post().to(profile::save_details))
+        .route("/profile/password", web::post().to(profile::change_password))
+        .route("/profile/sessions/end-others", web::post().to(profile::end_other_sessions))
+        .route("/profile/sessions/{id}/end", web::post().to(profile::end_session))
         .route("/preferences", web::get().to(preferences::show))
         .route("/preferences", web::post().to(preferences::save))
         .route("/preferences/preview", web::get().to(preferences::preview))

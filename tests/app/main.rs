@@ -19,6 +19,7 @@ mod member_events;
 mod members;
 mod preferences;
 mod processes;
+mod profile;
 mod projects_tasks;
 mod published_events;
 mod receiver;
