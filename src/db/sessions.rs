@@ -88,8 +88,9 @@ impl SessionRow {
         diesel::update(sessions::table.find(id)).set(sessions::last_seen_at.eq(at)).execute(conn).map(drop)
     }
 
-    /// Deletes sessions past their expiry (housekeeping).
-    pub fn delete_expired(conn: &mut DbConnection, now: i64) -> QueryResult<usize> {
-        diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
+    /// Deletes the user's sessions past their expiry.
+    pub fn delete_expired_of_user(conn: &mut DbConnection, user_id: i64, now: i64) -> QueryResult<usize> {
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::expires_at.le(now)))
+            .execute(conn)
     }
 }

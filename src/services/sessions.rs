@@ -39,10 +39,13 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Starts a session for the user; answers the token for the cookie (never stored).
+/// Starts a session for the user; answers the token for the cookie (never stored). The
+/// user's expired sessions are deleted on the way, so the table holds only live ones (and
+/// those of people who stopped signing in, until they sign in again).
 pub fn start(conn: &mut DbConnection, user_id: i64, client: &ClientInfo) -> ServiceResult<(String, SignedIn)> {
     let token = random_token();
     let now = now_ms();
+    SessionRow::delete_expired_of_user(conn, user_id, now)?;
     let user_agent: String = client.user_agent.chars().take(USER_AGENT_CHARS).collect();
     let row = SessionRow::insert(
         conn,
@@ -88,11 +91,6 @@ pub fn list_mine(conn: &mut DbConnection, user_id: i64) -> ServiceResult<Vec<Ses
 /// Records when a session was last seen (batched by the caller: at most once a minute).
 pub fn record_seen(conn: &mut DbConnection, session_id: i64, at: i64) -> ServiceResult<()> {
     Ok(SessionRow::touch(conn, session_id, at)?)
-}
-
-/// Deletes sessions past their expiry.
-pub fn prune(conn: &mut DbConnection) -> ServiceResult<usize> {
-    Ok(SessionRow::delete_expired(conn, now_ms())?)
 }
 
 fn signed_in(row: &SessionRow) -> SignedIn {

@@ -195,6 +195,7 @@ async fn pages_fit_a_360_pixel_screen() {
     on_page(c, "/preferences").await;
     for (name, path) in [
         ("preferences", "/preferences".to_owned()),
+        ("profile", "/profile".to_owned()),
         ("workspace-settings", format!("/workspaces/{ws}/settings")),
         ("workspace-members", format!("/workspaces/{ws}/settings/members")),
         ("workspace-accounts", format!("/workspaces/{ws}/settings/accounts")),
@@ -327,9 +328,20 @@ async fn api_keys_generate_use_rename_regenerate_delete_and_revoke() {
     browser.screenshot("accounts").await;
     click(c, &format!("#key-{} details.confirm summary", theirs.id)).await;
     click(c, &format!("#key-{} details.confirm button[type=submit]", theirs.id)).await;
-    eventually(c, "the revoked row gone", &format!("return !document.querySelector('#key-{}');", theirs.id)).await;
-    assert_eq!(api_status(&app, &theirs.secret).await, reqwest::StatusCode::UNAUTHORIZED);
-    assert!(text(c, "table.audit").await.contains("Revoked"));
+    eventually(
+        c,
+        "the key marked revoked here",
+        &format!("return !!document.querySelector('#revoked-{}');", theirs.id),
+    )
+    .await;
+    let in_workspace = reqwest::Client::new()
+        .get(format!("{}/api/v1/workspaces/{ws}/clients", app.address))
+        .header("X-Api-Key", &theirs.secret)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(in_workspace.status(), reqwest::StatusCode::FORBIDDEN, "revoked for this workspace");
+    assert!(text(c, "table.audit").await.contains("Revoked for this workspace"));
     browser.screenshot("accounts-after-revoke").await;
     browser.close().await;
 }
