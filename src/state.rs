@@ -95,6 +95,20 @@ impl AppState {
         Ok(!set_up)
     }
 
+    /// Runs a small write off the request's path (a "last used" time): a failure is logged,
+    /// never answered.
+    pub fn write_later<F>(state: &actix_web::web::Data<Self>, what: &'static str, f: F)
+    where
+        F: FnOnce(&mut crate::db::DbConnection) -> Result<(), ServiceError> + Send + 'static,
+    {
+        let state = state.clone();
+        actix_web::rt::spawn(async move {
+            if let Err(e) = state.db.write(f).await {
+                tracing::warn!(error = %e, "cannot record {what}");
+            }
+        });
+    }
+
     pub fn mark_set_up(&self) {
         self.set_up.store(true, Ordering::Relaxed);
     }

@@ -19,7 +19,7 @@ use crate::db::DbConnection;
 use crate::domain::{AddonToken, ApiKeySecret};
 use crate::services::api_keys::{self, Verdict};
 use crate::services::workspaces::{self, WorkspaceAccess};
-use crate::services::{now_ms, ServiceError, ServiceResult};
+use crate::services::{now_ms, ServiceResult};
 use crate::state::AppState;
 
 pub const API_KEY_HEADER: &str = "X-Api-Key";
@@ -192,14 +192,7 @@ fn record_use(state: &web::Data<AppState>, key_id: i64) {
     if !state.api.last_used.due(key_id, now) {
         return;
     }
-    let state = state.clone();
-    actix_web::rt::spawn(async move {
-        let written: Result<(), ServiceError> =
-            state.db.write(move |conn| api_keys::record_use(conn, key_id, now)).await;
-        if let Err(e) = written {
-            tracing::warn!(error = %e, key_id, "cannot record an API key's last use");
-        }
-    });
+    AppState::write_later(state, "an API key's last use", move |conn| api_keys::record_use(conn, key_id, now));
 }
 
 #[cfg(test)]

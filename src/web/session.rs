@@ -293,12 +293,5 @@ fn record_seen(state: &web::Data<AppState>, session_id: i64) {
     if !state.sessions.seen.due(session_id, now) {
         return;
     }
-    let state = state.clone();
-    actix_web::rt::spawn(async move {
-        let written: Result<(), ServiceError> =
-            state.db.write(move |conn| sessions::record_seen(conn, session_id, now)).await;
-        if let Err(e) = written {
-            tracing::warn!(error = %e, session_id, "cannot record a session's last use");
-        }
-    });
+    AppState::write_later(state, "a session's last use", move |conn| sessions::record_seen(conn, session_id, now));
 }
