@@ -162,11 +162,17 @@ pub fn change_role(
     Ok(())
 }
 
-/// Removes a member. The Owner cannot be removed. A member left without any workspace is
-/// signed out everywhere (answered: their user id, for the caller's session cache); one who
-/// still belongs elsewhere keeps their sessions, as another workspace's Owner should not sign
-/// them out of it, and loses this workspace at once anyway (every request reads memberships).
-pub fn remove(conn: &mut DbConnection, access: &WorkspaceAccess, member_public_id: &str) -> ServiceResult<Option<i64>> {
+/// Removes a member. The Owner cannot be removed. The removed user's sessions all end
+/// (answered: their user id, for the caller's session cache), so no browser they used here
+/// stays signed in; `keep` is the caller's own session, kept when Admins remove themselves.
+/// Their other workspaces are untouched, and since joining a workspace takes the user's own
+/// acceptance, no Owner can sign someone out this way again and again.
+pub fn remove(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    member_public_id: &str,
+    keep: Option<i64>,
+) -> ServiceResult<i64> {
     access.require_admin()?;
     let (membership, user) = find_member(conn, access, member_public_id)?;
     if membership.role == Role::Owner.as_str() {
@@ -176,11 +182,9 @@ pub fn remove(conn: &mut DbConnection, access: &WorkspaceAccess, member_public_i
     let role = Role::parse(&membership.role).unwrap_or(Role::Regular);
     let payload = member_payload(&user, &access.workspace, role);
     events::emit(conn, access.workspace.id, EventType::UserDeletedFromWorkspace, &payload)?;
-    if Membership::workspaces_of(conn, user.id)?.is_empty() {
-        super::sessions::end_all(conn, user.id, None)?;
-        return Ok(Some(user.id));
-    }
-    Ok(None)
+    let keep = keep.filter(|_| user.id == access.user_id);
+    super::sessions::end_all(conn, user.id, keep)?;
+    Ok(user.id)
 }
 
 /// Deactivates a member (they keep their place and their data but lose access to the

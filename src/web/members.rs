@@ -146,9 +146,9 @@ pub async fn remove(
     let (ws, member) = path.into_inner();
     let access = page.admin_access(&ws)?;
     let (target, removed) = (access.clone(), member.clone());
-    if let Some(signed_out) = state.db.write(move |conn| members::remove(conn, &target, &removed)).await? {
-        state.sessions.forget_user(signed_out);
-    }
+    let current = page.signed_in.session_id;
+    let signed_out = state.db.write(move |conn| members::remove(conn, &target, &removed, Some(current))).await?;
+    state.sessions.forget(|s| s.user_id == signed_out && s.session_id != current);
     set_flash(&page.session, "Member removed.", None);
     if member == page.user.public_id {
         return Ok(see_other("/preferences"));

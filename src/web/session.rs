@@ -47,11 +47,6 @@ impl Sessions {
     pub fn forget(&self, ended: impl Fn(&SignedIn) -> bool) {
         self.cache.forget(ended);
     }
-
-    /// Every session of the user ended here.
-    pub fn forget_user(&self, user_id: i64) {
-        self.forget(|s| s.user_id == user_id);
-    }
 }
 
 impl Default for Sessions {

@@ -156,12 +156,13 @@ async fn a_cookie_copied_before_logout_is_refused_after_it(app: TestApp) {
     assert_eq!(replay(&app.address, &copy, "/api-keys").await, StatusCode::SEE_OTHER);
 }
 
-/// A member removed from their only workspace is signed out everywhere.
+/// A removed member is signed out everywhere, even one with a workspace of their own.
 async fn a_removed_members_cookie_is_refused(app: TestApp) {
     let owner = app.setup_owner().await;
     let acme = owner.active_workspace().await;
     app.add_member(&owner, &acme, "rita@example.com", "REGULAR").await;
-    let (_rita, copy) = signed_in_copy(&app, "rita@example.com", "member-password-1").await;
+    let (rita, copy) = signed_in_copy(&app, "rita@example.com", "member-password-1").await;
+    rita.create_workspace("Rita's").await;
     assert_eq!(replay(&app.address, &copy, "/preferences").await, StatusCode::OK);
     let members = owner.get(&format!("/workspaces/{acme}/settings/members")).await;
     let rita = members

@@ -112,6 +112,14 @@ async fn roles_change_and_the_owner_is_protected(app: TestApp) {
     let removed = owner.post_form(&members, &format!("/workspaces/{ws}/members/{reg_id}/remove"), &[]).await;
     assert_eq!(removed.status, StatusCode::SEE_OTHER);
     assert!(!owner.get(&members).await.body.contains("reg@example.com"));
+
+    // An Admin who leaves stays signed in in the browser that left (their others end).
+    let admin_id = member_id(&owner.get(&members).await, "admin@example.com");
+    admin.create_workspace("Admin's own").await;
+    let left = admin.post_form("/preferences", &format!("/workspaces/{ws}/members/{admin_id}/remove"), &[]).await;
+    assert_eq!(left.location(), "/preferences");
+    assert_eq!(admin.get("/preferences").await.status, StatusCode::OK, "the browser that left stays signed in");
+    assert_eq!(admin.get(&members).await.status, StatusCode::NOT_FOUND, "and out of the workspace");
 }
 
 async fn ownership_moves_by_transfer(app: TestApp) {
