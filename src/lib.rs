@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod dto;
 pub mod error;
+pub mod health;
 pub mod metrics;
 pub mod sender;
 pub mod services;

@@ -54,12 +54,13 @@ impl Application {
         let metrics = Arc::new(Metrics::default());
         let sender =
             Sender::new(db.clone(), secrets.clone(), (*network).clone(), sender_config(&settings), metrics.clone())?;
-        let sender = worker::spawn(sender, SHUTDOWN_DEADLINE)?;
+        let pulse = Arc::new(crate::health::Pulse::default());
+        let sender = worker::spawn(sender, SHUTDOWN_DEADLINE, pulse.clone())?;
         let listener =
             TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
         let bound = listener.local_addr()?;
         let port = bound.port();
-        let state = web::Data::new(AppState::new(db, &settings, secrets, network, metrics, bound)?);
+        let state = web::Data::new(AppState::new(db, &settings, secrets, network, metrics, bound, pulse)?);
         let session_key = Key::from(keys.session.expose());
         let secure_cookies = settings.secure_cookies;
         let server_timing = settings.server_timing;
@@ -84,6 +85,8 @@ impl Application {
                 .wrap(from_fn(log_request))
                 .app_data(web::Data::new(ServerTiming(server_timing)))
                 .route("/metrics", web::get().to(crate::metrics::endpoint))
+                .route("/healthz", web::get().to(crate::health::healthz))
+                .route("/readyz", web::get().to(crate::health::readyz))
                 .configure(api::routes)
                 .configure(pages::routes)
                 .default_service(web::to(pages::not_found))

@@ -29,6 +29,8 @@ pub struct AppState {
     pub network: Arc<NetworkPolicy>,
     /// Reaches add-ons (lifecycle requests) through the SSRF guard, as the sender reaches webhooks.
     pub outbound: reqwest::Client,
+    /// The sender's sign of life, read by `/readyz`.
+    pub pulse: Arc<crate::health::Pulse>,
     /// Attempt counters the sender keeps; read by `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Where users reach keyhook: the base of every link it builds.
@@ -50,6 +52,7 @@ impl AppState {
         network: Arc<NetworkPolicy>,
         metrics: Arc<Metrics>,
         bound: std::net::SocketAddr,
+        pulse: Arc<crate::health::Pulse>,
     ) -> anyhow::Result<Self> {
         let signing_grace_ms = i64::try_from(settings.signing_grace.0.as_millis()).unwrap_or(i64::MAX);
         if signing_grace_ms > crate::services::webhooks::MAX_SIGNING_GRACE_MS {
@@ -58,6 +61,7 @@ impl AppState {
         Ok(Self {
             outbound: crate::sender::http::client(network.clone(), settings.send_timeout.0)?,
             metrics,
+            pulse,
             secrets,
             network,
             signing_grace_ms,

@@ -265,7 +265,35 @@ impl Db {
     }
 }
 
+/// Why the database is not ready to serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotReady {
+    Unreachable,
+    MigrationsPending,
+}
+
 impl Db {
+    /// Whether the database answers with every migration of this build applied (`/readyz`).
+    pub async fn readiness(&self) -> Result<(), NotReady> {
+        let checked = self
+            .read(|conn| -> anyhow::Result<bool> {
+                let pending = match conn {
+                    DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+                    DbConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+                };
+                pending.map_err(|e| anyhow!("cannot read the migrations: {e}"))
+            })
+            .await;
+        match checked {
+            Ok(false) => Ok(()),
+            Ok(true) => Err(NotReady::MigrationsPending),
+            Err(e) => {
+                tracing::warn!(error = ?e, "readiness: the database does not answer");
+                Err(NotReady::Unreachable)
+            }
+        }
+    }
+
     /// What the sender waits on between batches.
     pub fn sender_wakeup(&self) -> Arc<tokio::sync::Notify> {
         self.sender.clone()

@@ -7,6 +7,7 @@
 //! Whatever is still unfinished then keeps its lease, which expires, and is claimed again:
 //! nothing is lost.
 
+use crate::health::{EndsPulse, Pulse};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -54,7 +55,8 @@ impl SenderHandle {
 }
 
 /// Starts the sender on a thread of its own.
-pub fn spawn(sender: Sender, shutdown_deadline: Duration) -> anyhow::Result<SenderHandle> {
+/// Starts the sender's thread; `pulse` shows `/readyz` that its loop is turning.
+pub fn spawn(sender: Sender, shutdown_deadline: Duration, pulse: Arc<Pulse>) -> anyhow::Result<SenderHandle> {
     let stop = Arc::new(AtomicBool::new(false));
     let wake = sender.db.sender_wakeup();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -66,7 +68,9 @@ pub fn spawn(sender: Sender, shutdown_deadline: Duration) -> anyhow::Result<Send
         .enable_all()
         .build()?;
     let (stop_flag, wake_up) = (stop.clone(), wake.clone());
+    pulse.beat();
     let thread = std::thread::Builder::new().name("keyhook-sender".into()).spawn(move || {
+        let _ends = EndsPulse(pulse.clone());
         let sender = Arc::new(sender);
         if let Some(recorder) = sender.recorder() {
             runtime.spawn(recorder);
@@ -79,7 +83,7 @@ pub fn spawn(sender: Sender, shutdown_deadline: Duration) -> anyhow::Result<Send
                 taker.dispatch(job, true);
             }
         });
-        runtime.block_on(run(sender.clone(), stop_flag, wake_up));
+        runtime.block_on(run(sender.clone(), stop_flag, wake_up, pulse));
         // Let sends in flight finish (and be recorded), up to the deadline.
         runtime.block_on(async {
             sender.begin_stop();
@@ -97,11 +101,12 @@ pub fn spawn(sender: Sender, shutdown_deadline: Duration) -> anyhow::Result<Send
     Ok(SenderHandle { stop, wake, thread: Some(thread) })
 }
 
-async fn run(sender: Arc<Sender>, stop: Arc<AtomicBool>, wake: Arc<Notify>) {
+async fn run(sender: Arc<Sender>, stop: Arc<AtomicBool>, wake: Arc<Notify>, pulse: Arc<Pulse>) {
     // Prune at start, then hourly.
     let mut last_prune = Instant::now().checked_sub(Duration::from_secs(7200)).unwrap_or_else(Instant::now);
     let mut last_checkpoint = Instant::now();
     while !stop.load(Ordering::SeqCst) {
+        pulse.beat();
         if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
             last_checkpoint = Instant::now();
             if let Err(e) = sender.db.checkpoint().await {

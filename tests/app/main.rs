@@ -17,6 +17,7 @@ mod limits;
 mod login;
 mod member_events;
 mod members;
+mod operations;
 mod preferences;
 mod processes;
 mod profile;
