@@ -37,7 +37,7 @@ fn installed_dto(installed: &Installed, workspace: &str) -> AddonDto {
 
 /// Installs an add-on from its manifest (the body): one ADDON webhook per declared event, an
 /// installation token (answered once, as `authToken`), and the `INSTALLED` lifecycle request.
-#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/addons", tag = "addons",
+#[utoipa::path(post, operation_id = "installAddon", path = "/api/v1/workspaces/{workspaceId}/addons", tag = "addons",
     params(("workspaceId" = String, Path)),
     request_body(content = String, description = "The manifest: {key, name, baseUrl, webhooks: [{event, path}], lifecycle?: [{type, path}]}", content_type = "application/json"),
     responses((status = 201, body = AddonDto), (status = 400, body = ErrorDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto)),
@@ -60,7 +60,7 @@ pub async fn install(
 }
 
 /// The workspace's installed add-ons, by name, with their webhooks.
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/addons", tag = "addons",
+#[utoipa::path(get, operation_id = "listAddons", path = "/api/v1/workspaces/{workspaceId}/addons", tag = "addons",
     params(("workspaceId" = String, Path)),
     responses((status = 200, body = [AddonDto]), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -75,7 +75,7 @@ pub async fn list(
 }
 
 /// One installed add-on.
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/addons/{addonId}", tag = "addons",
+#[utoipa::path(get, operation_id = "getAddon", path = "/api/v1/workspaces/{workspaceId}/addons/{addonId}", tag = "addons",
     params(("workspaceId" = String, Path), ("addonId" = String, Path)),
     responses((status = 200, body = AddonDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -91,7 +91,7 @@ pub async fn get(
 }
 
 /// An add-on's webhooks, as Clockify answers them.
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/addons/{addonId}/webhooks", tag = "addons",
+#[utoipa::path(get, operation_id = "listAddonWebhooks", path = "/api/v1/workspaces/{workspaceId}/addons/{addonId}/webhooks", tag = "addons",
     params(("workspaceId" = String, Path), ("addonId" = String, Path)),
     responses((status = 200, body = WebhookListDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -108,7 +108,7 @@ pub async fn webhooks(
 
 /// Uninstalls an add-on: its token stops working and its webhooks are deleted (their attempts
 /// stay readable until retention takes them). Answers 204.
-#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/addons/{addonId}", tag = "addons",
+#[utoipa::path(delete, operation_id = "uninstallAddon", path = "/api/v1/workspaces/{workspaceId}/addons/{addonId}", tag = "addons",
     params(("workspaceId" = String, Path), ("addonId" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]

@@ -49,7 +49,7 @@ fn dto(client: &crate::db::clients::Client, workspace: &str) -> ClientDto {
 }
 
 /// The workspace's clients by name, in pages (header `Last-Page`).
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/clients", tag = "clients",
+#[utoipa::path(get, operation_id = "listClients", path = "/api/v1/workspaces/{workspaceId}/clients", tag = "clients",
     params(("workspaceId" = String, Path), ListQuery),
     responses((status = 200, body = [ClientDto]), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -66,7 +66,7 @@ pub async fn list(
 }
 
 /// Creates a client (Owners and Admins).
-#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/clients", tag = "clients",
+#[utoipa::path(post, operation_id = "createClient", path = "/api/v1/workspaces/{workspaceId}/clients", tag = "clients",
     params(("workspaceId" = String, Path)), request_body = ClientBody,
     responses((status = 201, body = ClientDto), (status = 400, body = ErrorDto), (status = 403, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -84,7 +84,7 @@ pub async fn create(
 }
 
 /// One client.
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/clients/{id}", tag = "clients",
+#[utoipa::path(get, operation_id = "getClient", path = "/api/v1/workspaces/{workspaceId}/clients/{id}", tag = "clients",
     params(("workspaceId" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = ClientDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -99,7 +99,7 @@ pub async fn get(
 }
 
 /// Changes a client; fields left out (or `null`) keep their values.
-#[utoipa::path(put, path = "/api/v1/workspaces/{workspaceId}/clients/{id}", tag = "clients",
+#[utoipa::path(put, operation_id = "updateClient", path = "/api/v1/workspaces/{workspaceId}/clients/{id}", tag = "clients",
     params(("workspaceId" = String, Path), ("id" = String, Path)), request_body = ClientBody,
     responses((status = 200, body = ClientDto), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -117,7 +117,7 @@ pub async fn update(
 }
 
 /// Deletes a client; answers it.
-#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/clients/{id}", tag = "clients",
+#[utoipa::path(delete, operation_id = "deleteClient", path = "/api/v1/workspaces/{workspaceId}/clients/{id}", tag = "clients",
     params(("workspaceId" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = ClientDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]

@@ -39,7 +39,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 
 /// Publishes an event (Owners and Admins). With `Idempotency-Key`, the same key within 24 hours
 /// answers the first answer again (header `Idempotent-Replayed: true`) and publishes nothing.
-#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/events", tag = "events",
+#[utoipa::path(post, operation_id = "publishEvent", path = "/api/v1/workspaces/{workspaceId}/events", tag = "events",
     params(("workspaceId" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = PublishBody,
     responses((status = 202, description = "Published: {id, event, workspaceId, createdAt}"),

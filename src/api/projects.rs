@@ -54,7 +54,7 @@ fn dto((project, client): &WithClient, workspace: &str) -> ProjectDto {
 }
 
 /// The workspace's projects by name, in pages (header `Last-Page`).
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/projects", tag = "projects",
+#[utoipa::path(get, operation_id = "listProjects", path = "/api/v1/workspaces/{workspaceId}/projects", tag = "projects",
     params(("workspaceId" = String, Path), ListQuery),
     responses((status = 200, body = [ProjectDto]), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -71,7 +71,7 @@ pub async fn list(
 }
 
 /// Creates a project (Owners and Admins).
-#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/projects", tag = "projects",
+#[utoipa::path(post, operation_id = "createProject", path = "/api/v1/workspaces/{workspaceId}/projects", tag = "projects",
     params(("workspaceId" = String, Path)), request_body = ProjectBody,
     responses((status = 201, body = ProjectDto), (status = 400, body = ErrorDto), (status = 403, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -89,7 +89,7 @@ pub async fn create(
 }
 
 /// One project.
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}", tag = "projects",
+#[utoipa::path(get, operation_id = "getProject", path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}", tag = "projects",
     params(("workspaceId" = String, Path), ("projectId" = String, Path)),
     responses((status = 200, body = ProjectDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -104,7 +104,7 @@ pub async fn get(
 }
 
 /// Changes a project (archive it with `{"archived": true}`); fields left out keep their values.
-#[utoipa::path(put, path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}", tag = "projects",
+#[utoipa::path(put, operation_id = "updateProject", path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}", tag = "projects",
     params(("workspaceId" = String, Path), ("projectId" = String, Path)), request_body = ProjectBody,
     responses((status = 200, body = ProjectDto), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -122,7 +122,7 @@ pub async fn update(
 }
 
 /// Deletes an archived project with its tasks; an active one is refused (400).
-#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}", tag = "projects",
+#[utoipa::path(delete, operation_id = "deleteProject", path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}", tag = "projects",
     params(("workspaceId" = String, Path), ("projectId" = String, Path)),
     responses((status = 200, body = ProjectDto), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]

@@ -33,7 +33,7 @@ fn dto(tag: &crate::db::tags::Tag, workspace: &str) -> TagDto {
 }
 
 /// The workspace's tags by name, in pages (header `Last-Page`).
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/tags", tag = "tags",
+#[utoipa::path(get, operation_id = "listTags", path = "/api/v1/workspaces/{workspaceId}/tags", tag = "tags",
     params(("workspaceId" = String, Path), ListQuery),
     responses((status = 200, body = [TagDto]), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -50,7 +50,7 @@ pub async fn list(
 }
 
 /// Creates a tag (Owners and Admins).
-#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/tags", tag = "tags",
+#[utoipa::path(post, operation_id = "createTag", path = "/api/v1/workspaces/{workspaceId}/tags", tag = "tags",
     params(("workspaceId" = String, Path)), request_body = TagBody,
     responses((status = 201, body = TagDto), (status = 400, body = ErrorDto), (status = 403, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -67,7 +67,7 @@ pub async fn create(
 }
 
 /// One tag.
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/tags/{id}", tag = "tags",
+#[utoipa::path(get, operation_id = "getTag", path = "/api/v1/workspaces/{workspaceId}/tags/{id}", tag = "tags",
     params(("workspaceId" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = TagDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -82,7 +82,7 @@ pub async fn get(
 }
 
 /// Changes a tag; fields left out (or `null`) keep their values.
-#[utoipa::path(put, path = "/api/v1/workspaces/{workspaceId}/tags/{id}", tag = "tags",
+#[utoipa::path(put, operation_id = "updateTag", path = "/api/v1/workspaces/{workspaceId}/tags/{id}", tag = "tags",
     params(("workspaceId" = String, Path), ("id" = String, Path)), request_body = TagBody,
     responses((status = 200, body = TagDto), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -100,7 +100,7 @@ pub async fn update(
 }
 
 /// Deletes a tag; answers it.
-#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/tags/{id}", tag = "tags",
+#[utoipa::path(delete, operation_id = "deleteTag", path = "/api/v1/workspaces/{workspaceId}/tags/{id}", tag = "tags",
     params(("workspaceId" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = TagDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]

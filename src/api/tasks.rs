@@ -48,7 +48,7 @@ fn dto(task: &Task, project: &str, workspace: &str) -> TaskDto {
 }
 
 /// The project's tasks by name, in pages (`archived=true` for DONE ones; header `Last-Page`).
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}/tasks", tag = "tasks",
+#[utoipa::path(get, operation_id = "listTasks", path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}/tasks", tag = "tasks",
     params(("workspaceId" = String, Path), ("projectId" = String, Path), ListQuery),
     responses((status = 200, body = [TaskDto]), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -66,7 +66,7 @@ pub async fn list(
 }
 
 /// Creates a task in the project (Owners and Admins).
-#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}/tasks", tag = "tasks",
+#[utoipa::path(post, operation_id = "createTask", path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}/tasks", tag = "tasks",
     params(("workspaceId" = String, Path), ("projectId" = String, Path)), request_body = TaskBody,
     responses((status = 201, body = TaskDto), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -85,7 +85,7 @@ pub async fn create(
 }
 
 /// One task.
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}/tasks/{taskId}", tag = "tasks",
+#[utoipa::path(get, operation_id = "getTask", path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}/tasks/{taskId}", tag = "tasks",
     params(("workspaceId" = String, Path), ("projectId" = String, Path), ("taskId" = String, Path)),
     responses((status = 200, body = TaskDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -101,7 +101,7 @@ pub async fn get(
 }
 
 /// Changes a task (finish it with `{"status": "DONE"}`); fields left out keep their values.
-#[utoipa::path(put, path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}/tasks/{taskId}", tag = "tasks",
+#[utoipa::path(put, operation_id = "updateTask", path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}/tasks/{taskId}", tag = "tasks",
     params(("workspaceId" = String, Path), ("projectId" = String, Path), ("taskId" = String, Path)),
     request_body = TaskBody,
     responses((status = 200, body = TaskDto), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
@@ -122,7 +122,7 @@ pub async fn update(
 }
 
 /// Deletes a DONE task; an active one is refused (400).
-#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}/tasks/{taskId}", tag = "tasks",
+#[utoipa::path(delete, operation_id = "deleteTask", path = "/api/v1/workspaces/{workspaceId}/projects/{projectId}/tasks/{taskId}", tag = "tasks",
     params(("workspaceId" = String, Path), ("projectId" = String, Path), ("taskId" = String, Path)),
     responses((status = 200, body = TaskDto), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]

@@ -95,7 +95,7 @@ impl EntriesQuery {
 
 /// Adds an entry for the key's user: with `end`, a finished entry; without, a running timer
 /// (the user's running timer, if any, stops at the new one's start).
-#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/time-entries", tag = "time entries",
+#[utoipa::path(post, operation_id = "createTimeEntry", path = "/api/v1/workspaces/{workspaceId}/time-entries", tag = "time entries",
     params(("workspaceId" = String, Path)), request_body = EntryBody,
     responses((status = 201, body = TimeEntryDto), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -113,7 +113,7 @@ pub async fn create(
 }
 
 /// One entry: the caller's own, or any for Owners and Admins.
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/time-entries/{id}", tag = "time entries",
+#[utoipa::path(get, operation_id = "getTimeEntry", path = "/api/v1/workspaces/{workspaceId}/time-entries/{id}", tag = "time entries",
     params(("workspaceId" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = TimeEntryDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -128,7 +128,7 @@ pub async fn get(
 }
 
 /// Changes an entry; fields left out keep their values.
-#[utoipa::path(put, path = "/api/v1/workspaces/{workspaceId}/time-entries/{id}", tag = "time entries",
+#[utoipa::path(put, operation_id = "updateTimeEntry", path = "/api/v1/workspaces/{workspaceId}/time-entries/{id}", tag = "time entries",
     params(("workspaceId" = String, Path), ("id" = String, Path)), request_body = EntryBody,
     responses((status = 200, body = TimeEntryDto), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -145,7 +145,7 @@ pub async fn update(
 }
 
 /// Deletes an entry: 204, as Clockify.
-#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/time-entries/{id}", tag = "time entries",
+#[utoipa::path(delete, operation_id = "deleteTimeEntry", path = "/api/v1/workspaces/{workspaceId}/time-entries/{id}", tag = "time entries",
     params(("workspaceId" = String, Path), ("id" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -160,7 +160,7 @@ pub async fn delete(
 }
 
 /// The running timers: everyone's for Owners and Admins, the caller's for others (pages of 10).
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/time-entries/status/in-progress", tag = "time entries",
+#[utoipa::path(get, operation_id = "listInProgressTimeEntries", path = "/api/v1/workspaces/{workspaceId}/time-entries/status/in-progress", tag = "time entries",
     params(("workspaceId" = String, Path), EntriesQuery),
     responses((status = 200, body = [TimeEntryDto]), (status = 400, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -179,7 +179,7 @@ pub async fn in_progress(
 }
 
 /// A member's entries, newest first: the caller's own, or anyone's for Owners and Admins.
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/user/{userId}/time-entries", tag = "time entries",
+#[utoipa::path(get, operation_id = "listUserTimeEntries", path = "/api/v1/workspaces/{workspaceId}/user/{userId}/time-entries", tag = "time entries",
     params(("workspaceId" = String, Path), ("userId" = String, Path), EntriesQuery),
     responses((status = 200, body = [TimeEntryDto]), (status = 400, body = ErrorDto), (status = 403, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -197,7 +197,7 @@ pub async fn of_user(
 }
 
 /// Stops the member's running timer at `end`; 404 when none runs (as Clockify).
-#[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/user/{userId}/time-entries", tag = "time entries",
+#[utoipa::path(patch, operation_id = "stopUserTimer", path = "/api/v1/workspaces/{workspaceId}/user/{userId}/time-entries", tag = "time entries",
     params(("workspaceId" = String, Path), ("userId" = String, Path)), request_body = StopBody,
     responses((status = 200, body = TimeEntryDto), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]

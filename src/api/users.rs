@@ -10,7 +10,7 @@ use crate::state::AppState;
 
 /// The user the API key acts as, with every workspace membership and their settings.
 #[utoipa::path(
-    get,
+    get, operation_id = "getCurrentUser",
     path = "/api/v1/user",
     tag = "users",
     responses(

@@ -139,7 +139,7 @@ pub struct ListQuery {
 }
 
 /// The workspace's webhooks, by event then name.
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/webhooks", tag = "webhooks",
+#[utoipa::path(get, operation_id = "listWebhooks", path = "/api/v1/workspaces/{workspaceId}/webhooks", tag = "webhooks",
     params(("workspaceId" = String, Path), ListQuery),
     responses((status = 200, body = WebhookListDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -173,7 +173,7 @@ pub async fn list(
 }
 
 /// Creates a webhook; the answer carries its signing secret and token.
-#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/webhooks", tag = "webhooks",
+#[utoipa::path(post, operation_id = "createWebhook", path = "/api/v1/workspaces/{workspaceId}/webhooks", tag = "webhooks",
     params(("workspaceId" = String, Path)), request_body = WebhookBody,
     responses((status = 201, body = WebhookDto), (status = 400, body = ErrorDto), (status = 403, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -195,7 +195,7 @@ pub async fn create(
 
 /// One webhook, with its signing secret and token (an add-on's webhook shows them only to
 /// its add-on's token).
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}", tag = "webhooks",
+#[utoipa::path(get, operation_id = "getWebhook", path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}", tag = "webhooks",
     params(("workspaceId" = String, Path), ("webhookId" = String, Path)),
     responses((status = 200, body = WebhookDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -216,7 +216,7 @@ pub async fn get(
 }
 
 /// Replaces a webhook's name, URL, event and trigger source.
-#[utoipa::path(put, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}", tag = "webhooks",
+#[utoipa::path(put, operation_id = "replaceWebhook", path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}", tag = "webhooks",
     params(("workspaceId" = String, Path), ("webhookId" = String, Path)), request_body = WebhookBody,
     responses((status = 200, body = WebhookDto), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -235,7 +235,7 @@ pub async fn replace(
 }
 
 /// Deletes a webhook and cancels its pending deliveries (its attempts stay until retention); answers it.
-#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}", tag = "webhooks",
+#[utoipa::path(delete, operation_id = "deleteWebhook", path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}", tag = "webhooks",
     params(("workspaceId" = String, Path), ("webhookId" = String, Path)),
     responses((status = 200, body = WebhookDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -256,7 +256,7 @@ pub struct EnabledBody {
 }
 
 /// Enables or disables a webhook. Enabling replays nothing by itself.
-#[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}", tag = "webhooks",
+#[utoipa::path(patch, operation_id = "setWebhookEnabled", path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}", tag = "webhooks",
     params(("workspaceId" = String, Path), ("webhookId" = String, Path)), request_body = EnabledBody,
     responses((status = 200, body = WebhookDto), (status = 400, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -284,7 +284,7 @@ pub struct GraceQuery {
 }
 
 /// A new signing secret and token; the old secret keeps signing during the grace period.
-#[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/token", tag = "webhooks",
+#[utoipa::path(patch, operation_id = "rotateWebhookToken", path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/token", tag = "webhooks",
     params(("workspaceId" = String, Path), ("webhookId" = String, Path), GraceQuery),
     responses((status = 200, body = WebhookDto), (status = 400, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -386,7 +386,7 @@ async fn logs_page(
 }
 
 /// A webhook's attempts, newest first, in keyset pages (follow the `Next-Cursor` header).
-#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs", tag = "webhooks",
+#[utoipa::path(get, operation_id = "listWebhookLogs", path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs", tag = "webhooks",
     params(("workspaceId" = String, Path), ("webhookId" = String, Path), LogsQuery),
     responses((status = 200, body = [LogDto]), (status = 400, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -421,7 +421,7 @@ pub async fn logs_get(
 }
 
 /// Clockify's form of the logs: filters in the body, `page` and `page-size` in the query.
-#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs", tag = "webhooks",
+#[utoipa::path(post, operation_id = "searchWebhookLogs", path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs", tag = "webhooks",
     params(("workspaceId" = String, Path), ("webhookId" = String, Path), LogsQuery), request_body = LogsBody,
     responses((status = 200, body = [LogDto]), (status = 400, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -449,7 +449,7 @@ pub async fn logs_post(
 }
 
 /// Sends the event's sample payload to this webhook now, marked TEST.
-#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/test", tag = "webhooks",
+#[utoipa::path(post, operation_id = "testWebhook", path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/test", tag = "webhooks",
     params(("workspaceId" = String, Path), ("webhookId" = String, Path)),
     responses((status = 202, description = "Queued; the attempt appears in the logs")),
     security(("ApiKeyAuth" = [])))]
@@ -464,7 +464,7 @@ pub async fn test(
 }
 
 /// Sends an attempt's payload again, same `webhook-id`, marked RESEND (not for add-on webhooks).
-#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs/{logId}/resend", tag = "webhooks",
+#[utoipa::path(post, operation_id = "resendWebhookLog", path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs/{logId}/resend", tag = "webhooks",
     params(("workspaceId" = String, Path), ("webhookId" = String, Path), ("logId" = String, Path)),
     responses((status = 202, description = "Queued"), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
@@ -485,7 +485,7 @@ pub struct RecoverBody {
 }
 
 /// Resends every failed delivery since a time.
-#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/recover", tag = "webhooks",
+#[utoipa::path(post, operation_id = "recoverWebhookDeliveries", path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/recover", tag = "webhooks",
     params(("workspaceId" = String, Path), ("webhookId" = String, Path)), request_body = RecoverBody,
     responses((status = 202, description = "Queued"), (status = 400, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]

@@ -12,7 +12,7 @@ use crate::state::AppState;
 
 /// The caller's workspaces, each with its plan and members' memberships.
 #[utoipa::path(
-    get,
+    get, operation_id = "listWorkspaces",
     path = "/api/v1/workspaces",
     tag = "workspaces",
     responses(
@@ -41,7 +41,7 @@ pub struct Page {
 
 /// The workspace's members. Answers 404 for a workspace the caller is not in.
 #[utoipa::path(
-    get,
+    get, operation_id = "listWorkspaceUsers",
     path = "/api/v1/workspaces/{workspaceId}/users",
     tag = "workspaces",
     params(("workspaceId" = String, Path, description = "The workspace's id (24 hex)"), Page),
