@@ -65,12 +65,15 @@ impl Browser {
         Some(Self { client, label, _driver: driver, _profile: profile })
     }
 
-    /// Saves the page as `target/screenshots/<label>-<name>.png`.
+    /// Saves the page as `target/screenshots/<label>-<name>.png`, and scans it with axe-core:
+    /// every page a test shows must be free of serious and critical findings.
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = screenshots_dir();
         std::fs::create_dir_all(&dir).expect("screenshots directory");
         std::fs::write(dir.join(format!("{}-{name}.png", self.label)), png).expect("write screenshot");
+        let findings = super::axe::findings(&self.client).await;
+        assert!(findings.is_empty(), "{}-{name}: accessibility findings:\n{}", self.label, findings.join("\n"));
     }
 
     pub async fn close(self) {

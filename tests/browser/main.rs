@@ -2,8 +2,9 @@
 //!
 //! Without Chromium and ChromeDriver on the machine these tests say loudly that they were
 //! skipped; with `KEYHOOK_REQUIRE_BROWSER=1` (as CI sets it) they fail instead. Screenshots of
-//! each page go to `target/screenshots/`.
+//! each page go to `target/screenshots/`, and each page is scanned with axe-core (`axe.rs`).
 
+mod axe;
 mod driver;
 #[allow(dead_code)]
 #[path = "../app/helpers.rs"]
