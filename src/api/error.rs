@@ -73,8 +73,22 @@ impl ApiError {
         }
     }
 
-    pub fn unknown_route(path: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, 3000, format!("No static resource {}.", path.trim_start_matches("/api/")))
+    /// A path the API does not have: said with the method and the path, ids written as
+    /// `{id}` (and a long path cut), so a client sees which call it got wrong.
+    pub fn unknown_route(method: &str, path: &str) -> Self {
+        let templated: Vec<&str> = path
+            .split('/')
+            .map(|segment| if crate::domain::is_public_id(segment) { "{id}" } else { segment })
+            .collect();
+        let mut shown = templated.join("/");
+        if shown.chars().count() > 200 {
+            shown = shown.chars().take(200).collect::<String>() + "…";
+        }
+        Self::new(
+            StatusCode::NOT_FOUND,
+            3000,
+            format!("No such endpoint: {method} {shown}. The endpoints are listed in /api/openapi.json."),
+        )
     }
 
     pub fn method_not_allowed(method: &str) -> Self {

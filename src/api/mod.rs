@@ -136,7 +136,7 @@ pub fn api_url(state: &crate::state::AppState) -> String {
 }
 
 async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::unknown_route(req.path()))
+    Err(ApiError::unknown_route(req.method().as_str(), req.path()))
 }
 
 async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -88,6 +88,16 @@ async fn unknown_routes_and_methods_answer_json(app: TestApp) {
     let unknown = owner.api_get("/api/v1/no-such-thing", &key.secret).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(error_of(&unknown).0, 3000);
+    let ws = owner.active_workspace().await;
+    let deliveries = owner.api_get(&format!("/api/v1/workspaces/{ws}/deliveries"), &key.secret).await;
+    assert_eq!(
+        error_of(&deliveries),
+        (
+            3000,
+            "No such endpoint: GET /api/v1/workspaces/{id}/deliveries. The endpoints are listed in /api/openapi.json."
+                .to_owned()
+        )
+    );
     let response = owner
         .http
         .post(format!("{}/api/v1/user", owner.address))
