@@ -51,7 +51,7 @@ impl Application {
             NetworkPolicy::parse(&settings.allow_private_networks)
                 .map_err(|e| anyhow::anyhow!("KEYHOOK_ALLOW_PRIVATE_NETWORKS: {e}"))?,
         );
-        let metrics = Arc::new(Metrics::default());
+        let metrics = Arc::new(Metrics::new(&db));
         let sender =
             Sender::new(db.clone(), secrets.clone(), (*network).clone(), sender_config(&settings), metrics.clone())?;
         let pulse = Arc::new(crate::health::Pulse::default());
@@ -145,7 +145,8 @@ fn query_config() -> web::QueryConfig {
         .error_handler(|e, _| AppError::BadRequest(format!("The address is malformed: {e}")).into())
 }
 
-/// One debug line per request: method, path (never the query, which may hold tokens), status, time.
+/// One debug line per request: method, path (never the query, which may hold tokens), status,
+/// time; and the request counted in `/metrics` by its route template.
 async fn log_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -153,8 +154,13 @@ async fn log_request(
     let started = Instant::now();
     let (method, path) = (req.method().clone(), loggable_path(req.path()));
     let timing = req.app_data::<web::Data<ServerTiming>>().is_some_and(|t| t.0);
+    let metrics = req.app_data::<web::Data<AppState>>().map(|state| state.metrics.clone());
     let mut response = next.call(req).await?;
     let took = started.elapsed();
+    if let Some(metrics) = metrics {
+        let route = response.request().match_pattern();
+        metrics.request(method.as_str(), route.as_deref(), response.status().as_u16(), took);
+    }
     tracing::debug!(%method, %path, status = response.status().as_u16(), micros = took.as_micros() as u64, "request");
     if timing {
         let value = format!("app;dur={:.3}", took.as_secs_f64() * 1000.0);

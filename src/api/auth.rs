@@ -109,6 +109,7 @@ async fn admit(req: &ServiceRequest) -> Result<(ApiCaller, Allowance), ApiError>
     };
     let allowance = state.api.limiter.check(caller.credential, Instant::now());
     if let Allowance::Limited { limit, retry_after_secs } = allowance {
+        state.metrics.rate_limited();
         return Err(ApiError::too_many_requests(limit, retry_after_secs));
     }
     if let Credential::ApiKey(key_id) = caller.credential {

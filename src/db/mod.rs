@@ -176,6 +176,8 @@ pub struct Db {
     sender: Arc<tokio::sync::Notify>,
     /// Takes the deliveries handed to this process's sender as they commit (`sender::handoff`).
     inbox: Arc<Inbox>,
+    /// How long each request waited for a pooled connection (seconds), for `/metrics`.
+    pool_wait: prometheus_client::metrics::histogram::Histogram,
 }
 
 impl Db {
@@ -198,6 +200,9 @@ impl Db {
             sqlite_writer: is_sqlite.then(|| Arc::new(parking_lot::FairMutex::new(()))),
             sender: Arc::new(tokio::sync::Notify::new()),
             inbox: Arc::default(),
+            pool_wait: prometheus_client::metrics::histogram::Histogram::new(
+                prometheus_client::metrics::histogram::exponential_buckets(0.0001, 4.0, 10),
+            ),
         })
     }
 
@@ -222,9 +227,11 @@ impl Db {
         T: Send + 'static,
         E: From<anyhow::Error> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, wait) = (self.pool.clone(), self.pool_wait.clone());
         actix_web::web::block(move || {
+            let asked = Instant::now();
             let mut pooled = pool.get().context("no database connection")?;
+            wait.observe(asked.elapsed().as_secs_f64());
             let result = f(&mut pooled);
             pooled.used(result.is_ok());
             result
@@ -253,7 +260,9 @@ impl Db {
         E: From<anyhow::Error> + From<diesel::result::Error>,
     {
         let _writer = self.sqlite_writer.as_ref().map(|lock| lock.lock());
+        let asked = Instant::now();
         let mut pooled = self.pool.get().context("no database connection")?;
+        self.pool_wait.observe(asked.elapsed().as_secs_f64());
         let conn: &mut DbConnection = &mut pooled;
         handoff::begin(&self.inbox);
         let result = conn.transaction(f);
@@ -312,6 +321,17 @@ impl Db {
             Ok(())
         })
         .await
+    }
+
+    /// The histogram of waits for a pooled connection.
+    pub fn pool_wait(&self) -> prometheus_client::metrics::histogram::Histogram {
+        self.pool_wait.clone()
+    }
+
+    /// This process's connections: in use, and idle.
+    pub fn pool_connections(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections.saturating_sub(state.idle_connections), state.idle_connections)
     }
 
     /// Where committed deliveries are handed to this process's sender.

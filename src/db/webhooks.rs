@@ -177,6 +177,33 @@ impl Webhook {
             .get_result(conn)
     }
 
+    /// Live webhooks of every workspace by state (`/metrics`): `enabled`, or the reason they
+    /// are off (`disabled_plan`, `disabled_failing`, `disabled_gone`, `disabled_user`).
+    pub fn count_by_state(conn: &mut DbConnection) -> QueryResult<Vec<(&'static str, i64)>> {
+        let rows: Vec<(bool, bool, Option<String>, i64)> = live()
+            .group_by((webhooks::enabled, webhooks::plan_enabled, webhooks::disabled_reason))
+            .select((webhooks::enabled, webhooks::plan_enabled, webhooks::disabled_reason, diesel::dsl::count_star()))
+            .load(conn)?;
+        let mut counts: Vec<(&'static str, i64)> =
+            ["enabled", "disabled_plan", "disabled_failing", "disabled_gone", "disabled_user"]
+                .into_iter()
+                .map(|state| (state, 0))
+                .collect();
+        for (enabled, plan_enabled, reason, n) in rows {
+            let state = match (enabled && plan_enabled, reason.as_deref()) {
+                (true, _) => "enabled",
+                (false, Some("PLAN")) => "disabled_plan",
+                (false, Some("FAILING")) => "disabled_failing",
+                (false, Some("GONE")) => "disabled_gone",
+                (false, _) => "disabled_user",
+            };
+            if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == state) {
+                slot.1 += n;
+            }
+        }
+        Ok(counts)
+    }
+
     /// Every live webhook of the workspace, users' and add-ons' alike.
     pub fn count_all_in(conn: &mut DbConnection, workspace_id: i64) -> QueryResult<i64> {
         live().filter(webhooks::workspace_id.eq(workspace_id)).count().get_result(conn)

@@ -132,7 +132,13 @@ impl Inbox {
 
     /// Bytes of jobs waiting or reserved now.
     pub fn waiting_bytes(&self) -> usize {
-        self.waiting.lock().unwrap_or_else(|p| p.into_inner()).bytes
+        self.waiting().1
+    }
+
+    /// Jobs waiting or reserved now, and their bytes (`/metrics`).
+    pub fn waiting(&self) -> (usize, usize) {
+        let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        (waiting.jobs, waiting.bytes)
     }
 }
 

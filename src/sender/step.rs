@@ -296,6 +296,7 @@ impl Sender {
             }
         }
         let auth_token = self.secrets.open(&webhook.auth_token_sealed)?;
+        let in_flight = self.metrics.sending();
         let outcome = http::send(
             &self.client,
             &self.policy,
@@ -311,8 +312,8 @@ impl Sender {
         )
         .await;
         // The endpoint is free for the next send while this one is recorded.
-        drop(permits);
-        self.metrics.attempt(outcome.succeeded(), outcome.duration);
+        drop((permits, in_flight));
+        self.metrics.attempt(outcome.error_class, outcome.duration);
         let attempted = Attempted {
             delivery: delivery.clone(),
             webhook_id: webhook.id,

@@ -25,6 +25,7 @@ mod projects_tasks;
 mod published_events;
 mod receiver;
 mod roles_and_isolation;
+mod scrape;
 mod time_entries;
 mod token_reach;
 mod webhook_pages;

@@ -15,11 +15,6 @@ const WAIT: Duration = Duration::from_secs(5);
 
 const METRICS_TOKEN: &str = "a-metrics-token-for-tests";
 
-/// `/metrics` as read with its token.
-struct Metrics {
-    body: String,
-}
-
 fn local_and_fast(settings: &mut Settings) {
     settings.metrics_token = Some(METRICS_TOKEN.parse().expect("token"));
     settings.allow_private_networks = "127.0.0.0/8,::1/128".into();
@@ -188,22 +183,24 @@ async fn failures_are_retried_on_the_schedule_then_succeed(app: TestApp) {
     assert_eq!(logs[0]["trigger"], "RESEND");
 
     // The instance's metrics count what happened.
-    let metrics = s.owner.http.get(format!("{}/metrics", s.owner.address)).bearer_auth(METRICS_TOKEN).send().await;
-    let metrics = metrics.expect("GET /metrics");
-    assert_eq!(metrics.status(), StatusCode::OK);
-    let metrics = Metrics { body: metrics.text().await.expect("body") };
-    let value = |name: &str| {
-        metrics
-            .body
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .unwrap_or(-1.0)
-    };
-    assert_eq!(value("keyhook_delivery_attempts_total{outcome=\"failed\"}"), 2.0, "{}", metrics.body);
-    assert_eq!(value("keyhook_delivery_attempts_total{outcome=\"succeeded\"}"), 2.0);
-    assert_eq!(value("keyhook_attempt_duration_seconds_count"), 4.0);
-    assert_eq!(value("keyhook_queue_depth"), 0.0);
+    let Some(metrics) = crate::scrape::Metrics::scrape(&s.owner.address, METRICS_TOKEN).await else { return };
+    let attempts = |labels: &[(&str, &str)]| metrics.value("keyhook_delivery_attempts_total", labels);
+    assert_eq!(attempts(&[("outcome", "failed"), ("error_class", "http")]), Some(2.0), "{:?}", metrics.labels());
+    assert_eq!(attempts(&[("outcome", "succeeded"), ("error_class", "none")]), Some(2.0));
+    assert_eq!(metrics.value("keyhook_attempt_duration_seconds_count", &[]), Some(4.0));
+    assert_eq!(metrics.value("keyhook_queue_depth", &[]), Some(0.0));
+    assert_eq!(metrics.value("keyhook_webhooks", &[("state", "enabled")]), Some(1.0));
+    assert_eq!(metrics.value("keyhook_sender_in_flight", &[]), Some(0.0));
+    let route = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs";
+    let logs = [("method", "GET"), ("route", route), ("status", "2xx")];
+    assert!(metrics.value("keyhook_http_requests_total", &logs).is_some_and(|n| n >= 1.0), "{:?}", metrics.labels());
+    assert!(metrics.value("keyhook_http_request_duration_seconds_count", &logs).is_some_and(|n| n >= 1.0));
+    assert!(metrics.value("keyhook_db_pool_connections", &[("state", "idle")]).is_some());
+    assert!(metrics.value("keyhook_db_pool_wait_seconds_count", &[]).is_some_and(|n| n > 0.0));
+    assert_eq!(metrics.value("keyhook_handoff_jobs", &[]), Some(0.0));
+    assert!(metrics.value("process_resident_memory_bytes", &[]).is_some_and(|b| b > 1e6));
+    assert!(metrics.value("process_cpu_seconds_total", &[]).is_some_and(|s| s > 0.0));
+    assert!(metrics.value("process_open_fds", &[]).is_some_and(|n| n > 3.0));
 }
 
 async fn a_webhook_that_keeps_failing_is_disabled_and_410_disables_at_once(app: TestApp) {
