@@ -10,6 +10,7 @@ pub mod dto;
 pub mod error;
 pub mod health;
 pub mod metrics;
+pub mod request_log;
 pub mod sender;
 pub mod services;
 pub mod startup;

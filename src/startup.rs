@@ -3,15 +3,14 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_session::config::CookieContentSecurity;
 use actix_session::storage::CookieSessionStore;
 use actix_session::SessionMiddleware;
-use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, SameSite};
-use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{from_fn, Next};
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
@@ -20,6 +19,7 @@ use crate::crypto::SecretBox;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::metrics::Metrics;
+use crate::request_log::{log_request, RequestLog};
 use crate::sender::network_policy::NetworkPolicy;
 use crate::sender::step::{Sender, SenderConfig};
 use crate::sender::worker::{self, SenderHandle};
@@ -63,7 +63,10 @@ impl Application {
         let state = web::Data::new(AppState::new(db, &settings, secrets, network, metrics, bound, pulse)?);
         let session_key = Key::from(keys.session.expose());
         let secure_cookies = settings.secure_cookies;
-        let server_timing = settings.server_timing;
+        let request_log = RequestLog {
+            server_timing: settings.server_timing,
+            info_lines: settings.log_format == crate::config::LogFormat::Json,
+        };
         let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
 
         let server = HttpServer::new(move || {
@@ -83,7 +86,7 @@ impl Application {
                 .wrap(sessions)
                 .wrap(from_fn(pages::security_headers))
                 .wrap(from_fn(log_request))
-                .app_data(web::Data::new(ServerTiming(server_timing)))
+                .app_data(web::Data::new(request_log))
                 .route("/metrics", web::get().to(crate::metrics::endpoint))
                 .route("/healthz", web::get().to(crate::health::healthz))
                 .route("/readyz", web::get().to(crate::health::readyz))
@@ -143,50 +146,4 @@ fn form_config() -> web::FormConfig {
 fn query_config() -> web::QueryConfig {
     web::QueryConfig::default()
         .error_handler(|e, _| AppError::BadRequest(format!("The address is malformed: {e}")).into())
-}
-
-/// One debug line per request: method, path (never the query, which may hold tokens), status,
-/// time; and the request counted in `/metrics` by its route template.
-async fn log_request(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let (method, path) = (req.method().clone(), loggable_path(req.path()));
-    let timing = req.app_data::<web::Data<ServerTiming>>().is_some_and(|t| t.0);
-    let metrics = req.app_data::<web::Data<AppState>>().map(|state| state.metrics.clone());
-    let mut response = next.call(req).await?;
-    let took = started.elapsed();
-    if let Some(metrics) = metrics {
-        let route = response.request().match_pattern();
-        metrics.request(method.as_str(), route.as_deref(), response.status().as_u16(), took);
-    }
-    tracing::debug!(%method, %path, status = response.status().as_u16(), micros = took.as_micros() as u64, "request");
-    if timing {
-        let value = format!("app;dur={:.3}", took.as_secs_f64() * 1000.0);
-        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&value) {
-            response.headers_mut().insert(actix_web::http::header::HeaderName::from_static("server-timing"), value);
-        }
-    }
-    Ok(response)
-}
-
-/// Whether answers carry `Server-Timing` (the `server_timing` setting).
-struct ServerTiming(bool);
-
-/// The path as it may be logged: an invitation link's token is a secret.
-fn loggable_path(path: &str) -> String {
-    match path.strip_prefix("/invitations/") {
-        Some(_) => "/invitations/[token]".to_owned(),
-        None => path.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn invitation_tokens_never_reach_the_log() {
-        assert_eq!(super::loggable_path("/invitations/c9nMYbWSA_ZLg"), "/invitations/[token]");
-        assert_eq!(super::loggable_path("/preferences"), "/preferences");
-    }
 }

@@ -11,6 +11,7 @@ pub mod audit_log;
 pub mod clients;
 pub mod deliveries;
 pub mod events;
+pub mod failed_query;
 pub mod idempotency_keys;
 pub mod invitations;
 pub mod listing;
@@ -123,6 +124,10 @@ impl diesel::r2d2::ManageConnection for Manager {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgresql),
             DatabaseUrl::Sqlite(path) => SqliteConnection::establish(path).map(DbConnection::Sqlite),
         };
+        let conn = conn.map(|mut conn| {
+            conn.set_instrumentation(failed_query::watch());
+            conn
+        });
         conn.map(|conn| Pooled { conn, answered: None }).map_err(diesel::r2d2::Error::ConnectionError)
     }
 

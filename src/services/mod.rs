@@ -56,8 +56,13 @@ impl ServiceError {
 }
 
 impl From<diesel::result::Error> for ServiceError {
+    /// Names the query that failed (its SQL, without values) when the connection saw it fail.
     fn from(e: diesel::result::Error) -> Self {
-        Self::Internal(anyhow::Error::new(e).context("database query failed"))
+        let context = match crate::db::failed_query::take() {
+            Some(sql) => format!("database query failed: {sql}"),
+            None => "database query failed".to_owned(),
+        };
+        Self::Internal(anyhow::Error::new(e).context(context))
     }
 }
 

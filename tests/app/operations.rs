@@ -51,3 +51,50 @@ async fn an_unreachable_database_is_not_ready() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{ready}");
     assert_eq!(ready["database"], "unreachable");
 }
+
+/// Every answer carries a request id (the caller's plain one, or a new one), and in JSON mode
+/// each request line at info carries it too; health checks stay out of the info log.
+#[tokio::test]
+async fn requests_carry_an_id_into_the_json_log() {
+    use std::io::Read;
+    keyhook::tls::install_crypto_provider();
+    let dir = tempfile::tempdir().expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_keyhook"))
+        .env("KEYHOOK_DATABASE_URL", format!("sqlite://{}", dir.path().join("log.db").display()))
+        .env("KEYHOOK_KEY_FILE", dir.path().join("keys"))
+        .env("KEYHOOK_BIND", format!("127.0.0.1:{port}"))
+        .env("KEYHOOK_LOG_FORMAT", "json")
+        .env("KEYHOOK_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("keyhook starts");
+    let address = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let started = std::time::Instant::now();
+    while http.get(format!("{address}/healthz")).send().await.is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "the server did not start");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let given = http.get(format!("{address}/login")).header("x-request-id", "lb-42.a").send().await.expect("GET");
+    assert_eq!(given.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("lb-42.a"));
+    let made =
+        http.get(format!("{address}/login")).header("x-request-id", "no spaces allowed").send().await.expect("GET");
+    let made_id = made.headers().get("x-request-id").and_then(|v| v.to_str().ok()).expect("an id").to_owned();
+    assert_eq!(made_id.len(), 16, "{made_id}");
+    let _ = child.kill();
+    let mut log = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut log).expect("the log");
+    let _ = child.wait();
+    let lines: Vec<serde_json::Value> = log.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let request_lines: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["fields"]["message"] == "request" && l["level"] == "INFO").collect();
+    for id in ["lb-42.a", made_id.as_str()] {
+        assert!(
+            request_lines.iter().any(|l| l["fields"]["request_id"] == id && l["fields"]["path"] == "/login"),
+            "no request line with id {id}:\n{log}"
+        );
+    }
+    assert!(request_lines.iter().all(|l| l["fields"]["path"] != "/healthz"), "health checks stay at debug");
+}
