@@ -7,6 +7,7 @@ mod addons;
 mod auth;
 mod clients;
 mod error;
+mod event_types;
 mod events;
 mod openapi;
 mod projects;
@@ -125,7 +126,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad_request(e.to_string()).into()))
         .app_data(web::PayloadConfig::new(support::MAX_BODY_BYTES))
         .app_data(web::JsonConfig::default().error_handler(|e, _| ApiError::bad_request(e.to_string()).into()))
-        .route("/openapi.json", web::get().to(openapi::document));
+        .route("/openapi.json", web::get().to(openapi::document))
+        .route("/v1/event-types", web::get().to(event_types::list));
     cfg.service(register(scope).default_service(web::to(unknown_route)));
 }
 

@@ -62,6 +62,7 @@ use crate::dto::{
         super::webhooks::test,
         super::webhooks::resend,
         super::webhooks::recover,
+        super::event_types::list,
     ),
     components(schemas(
         UserDto,
@@ -93,6 +94,7 @@ use crate::dto::{
         super::webhooks::EnabledBody,
         super::webhooks::LogsBody,
         super::webhooks::RecoverBody,
+        super::event_types::EventTypeDto,
     )),
     modifiers(&ApiKeyHeader)
 )]
@@ -112,8 +114,16 @@ impl Modify for ApiKeyHeader {
     }
 }
 
+/// The document, with the OpenAPI 3.1 `webhooks` section (what keyhook sends) added to what
+/// utoipa generates from the handlers.
+pub fn full() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    doc["webhooks"] = super::event_types::webhooks_section();
+    doc
+}
+
 pub async fn document() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    HttpResponse::Ok().json(full())
 }
 
 #[cfg(test)]
@@ -123,14 +133,14 @@ mod tests {
     /// Every route the server registers under `/api/v1` is described, with its method.
     #[test]
     fn every_route_is_in_the_document() {
-        let doc = serde_json::to_value(ApiDoc::openapi()).expect("JSON");
-        for (method, path) in super::super::ROUTES {
+        let doc = full();
+        for (method, path) in super::super::ROUTES.iter().chain(&[("get", "/v1/event-types")]) {
             let described = &doc["paths"][format!("/api{path}")][method.to_lowercase()];
             assert!(described.is_object(), "{method} /api{path} is missing from the OpenAPI document");
         }
         let described: usize = doc["paths"]
             .as_object()
             .map_or(0, |paths| paths.values().map(|p| p.as_object().map_or(0, |m| m.len())).sum());
-        assert_eq!(described, super::super::ROUTES.len(), "the document has operations the server lacks");
+        assert_eq!(described, super::super::ROUTES.len() + 1, "the document has operations the server lacks");
     }
 }

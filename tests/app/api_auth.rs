@@ -126,6 +126,33 @@ async fn unknown_routes_and_methods_answer_json(app: TestApp) {
     ids.dedup();
     assert_eq!(ids.len(), operations, "operationIds are unique: {ids:?}");
     validates(&doc);
+
+    // What keyhook sends: one webhook entry per event type, its payload a schema of the document.
+    let webhooks = doc["webhooks"].as_object().expect("a webhooks section");
+    assert_eq!(webhooks.len(), 51);
+    let entry = &doc["webhooks"]["NEW_TIME_ENTRY"]["post"];
+    let payload = &entry["requestBody"]["content"]["application/json"];
+    let component = payload["schema"]["$ref"].as_str().expect("a $ref").trim_start_matches("#/components/schemas/");
+    assert!(doc["components"]["schemas"][component].is_object(), "{component} is in the document");
+    assert_eq!(payload["example"]["workspaceId"].as_str().map(str::len), Some(24));
+    let headers: Vec<&str> =
+        entry["parameters"].as_array().expect("headers").iter().filter_map(|h| h["name"].as_str()).collect();
+    assert_eq!(
+        headers,
+        ["webhook-id", "webhook-timestamp", "webhook-signature", "Clockify-Webhook-Event-Type", "Clockify-Signature"]
+    );
+
+    // The same catalog, for clients, without a key.
+    let catalog = reqwest::get(format!("{}/api/v1/event-types", owner.address)).await.expect("GET");
+    assert_eq!(catalog.status(), StatusCode::OK);
+    let catalog: serde_json::Value = catalog.json().await.expect("JSON");
+    let events = catalog.as_array().expect("a list");
+    assert_eq!(events.len(), 51);
+    let expense = events.iter().find(|e| e["name"] == "EXPENSE_CREATED").expect("EXPENSE_CREATED");
+    assert_eq!((expense["planNeeded"].as_str(), expense["source"].as_str()), (Some("PRO"), Some("published")));
+    let entry = events.iter().find(|e| e["name"] == "NEW_CLIENT").expect("NEW_CLIENT");
+    assert_eq!(entry["payloadSchema"]["$ref"], "/api/openapi.json#/components/schemas/ClientDto");
+    assert!(entry["sample"]["name"].is_string());
 }
 
 /// The document passes `openapi-spec-validator` (PyPI), which CI installs; elsewhere the check
