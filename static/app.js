@@ -4,6 +4,15 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // "What does this event send?" follows the event chosen in its select.
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("select[name=event]");
+    var link = select && document.querySelector('a[data-event-link="' + select.id + '"]');
+    if (link) {
+      link.href = "/event-types" + (select.value ? "#" + select.value : "");
+    }
+  });
+
   // The workspace dropdown switches on change; without JavaScript its button does.
   document.addEventListener("change", function (event) {
     var select = event.target.closest("select[data-autosubmit]");

@@ -7,6 +7,7 @@ mod addons;
 mod api_keys;
 mod assets;
 pub mod csrf;
+mod event_types;
 mod forms;
 mod invitations;
 mod login;
@@ -38,6 +39,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(login::show))
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
+        .route("/event-types", web::get().to(event_types::show))
         .route("/profile", web::get().to(profile::view))
         .route("/profile", web::post().to(profile::save_details))
         .route("/profile/password", web::post().to(profile::change_password))

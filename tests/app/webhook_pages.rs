@@ -505,3 +505,23 @@ crate::on_both_backends!(
 );
 
 crate::on_both_backends!(names_resolving_into_blocked_networks_are_refused);
+
+/// "What does this event send?" on the Create webhook form leads to the catalog page, where
+/// each event shows its plan, a sample and the payload's schema.
+async fn the_create_form_links_to_what_each_event_sends(app: TestApp) {
+    let owner = app.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    let form = owner.get(&format!("/workspaces/{ws}/webhooks/new")).await;
+    let link = form.attr("a[data-event-link]", "href").expect("the link next to the event");
+    assert!(link.starts_with("/event-types"), "{link}");
+    let page = owner.get("/event-types").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let entry = page.text("#NEW_TIME_ENTRY").expect("a section per event");
+    assert!(entry.contains("Needs the FREE plan") && entry.contains("\"timeInterval\""), "{entry}");
+    assert!(page.text("#EXPENSE_CREATED").unwrap_or_default().contains("POST /events"));
+    let sections = page.html().select(&scraper::Selector::parse("section.event-type").expect("selector")).count();
+    assert_eq!(sections, 51);
+    assert_eq!(app.client().get("/event-types").await.location(), "/login", "for signed-in users");
+}
+
+crate::on_both_backends!(the_create_form_links_to_what_each_event_sends);

@@ -138,6 +138,11 @@ async fn setup_second_workspace_switch_and_preferences() {
     assert_eq!(zone.as_deref(), Some("Asia/Tokyo"));
     browser.screenshot("preferences-saved").await;
 
+    // The event catalog, as "What does this event send?" opens it.
+    c.goto(&format!("{}/event-types#NEW_TIME_ENTRY", app.address)).await.expect("goto");
+    on_page(c, "/event-types").await;
+    browser.screenshot("event-types").await;
+
     // Log out through the user menu.
     click(c, ".user-menu summary").await;
     click(c, ".user-menu button[type=submit]").await;
@@ -197,6 +202,7 @@ async fn pages_fit_a_360_pixel_screen() {
     for (name, path) in [
         ("preferences", "/preferences".to_owned()),
         ("profile", "/profile".to_owned()),
+        ("event-types", "/event-types".to_owned()),
         ("workspace-settings", format!("/workspaces/{ws}/settings")),
         ("workspace-members", format!("/workspaces/{ws}/settings/members")),
         ("workspace-accounts", format!("/workspaces/{ws}/settings/accounts")),
