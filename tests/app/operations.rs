@@ -98,3 +98,19 @@ async fn requests_carry_an_id_into_the_json_log() {
     }
     assert!(request_lines.iter().all(|l| l["fields"]["path"] != "/healthz"), "health checks stay at debug");
 }
+
+/// The binary carries its own SQLite, libpq and OpenSSL: a machine without libpq-dev,
+/// libsqlite3-dev or libssl runs it (nothing of them is linked dynamically).
+#[test]
+fn the_binary_needs_no_database_libraries() {
+    let output = std::process::Command::new("ldd").arg(env!("CARGO_BIN_EXE_keyhook")).output();
+    let Ok(output) = output else {
+        assert!(std::env::var("KEYHOOK_REQUIRE_TOOLS").is_err(), "ldd cannot run");
+        eprintln!("SKIPPED: ldd is not installed");
+        return;
+    };
+    let linked = String::from_utf8_lossy(&output.stdout);
+    for library in ["libpq", "libsqlite3", "libssl", "libcrypto"] {
+        assert!(!linked.contains(library), "the binary links {library} dynamically:\n{linked}");
+    }
+}
