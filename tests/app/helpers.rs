@@ -174,6 +174,10 @@ impl Client {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            // The server closes a keep-alive connection idle for 5 s; a client reusing it at that
+            // moment gets "IncompleteMessage" (seen once in a browser test whose client waited
+            // while the browser worked). Letting idle connections go first avoids the race.
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .expect("client");
         Client { http, address: address.to_owned() }
