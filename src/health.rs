@@ -81,8 +81,8 @@ mod tests {
         let now = now_ms();
         assert!(pulse.running(now));
         assert!(!pulse.running(now + SENDER_STALL_MS + 1), "a loop that stopped turning");
-        drop(EndsPulse(std::sync::Arc::new(Pulse::default())));
-        pulse.end();
-        assert!(!pulse.running(now), "an ended thread");
+        let pulse = std::sync::Arc::new(pulse);
+        drop(EndsPulse(pulse.clone()));
+        assert!(!pulse.running(now), "the thread's end, however it ends, ends the pulse");
     }
 }

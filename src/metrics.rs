@@ -223,32 +223,32 @@ impl std::fmt::Debug for Scraped {
 impl Collector for Scraped {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let (in_use, idle) = self.db.pool_connections();
-        let gauge = ConstGauge::new(0i64);
         let mut family = encoder.encode_descriptor(
             "keyhook_db_pool_connections",
             "Database connections of this process by state",
             None,
-            gauge.metric_type(),
+            ConstGauge::new(0i64).metric_type(),
         )?;
         ConstGauge::new(i64::from(in_use)).encode(family.encode_family(&StateLabels { state: "in_use" })?)?;
         ConstGauge::new(i64::from(idle)).encode(family.encode_family(&StateLabels { state: "idle" })?)?;
         let (jobs, bytes) = self.inbox.waiting();
-        let jobs_gauge = ConstGauge::new(i64::try_from(jobs).unwrap_or(i64::MAX));
-        jobs_gauge.encode(encoder.encode_descriptor(
-            "keyhook_handoff_jobs",
-            "Deliveries handed to the sender in memory, waiting or in flight",
-            None,
-            jobs_gauge.metric_type(),
-        )?)?;
-        let bytes_gauge = ConstGauge::new(i64::try_from(bytes).unwrap_or(i64::MAX));
-        bytes_gauge.encode(encoder.encode_descriptor(
-            "keyhook_handoff",
-            "Payload bytes of those deliveries",
-            Some(&Unit::Bytes),
-            bytes_gauge.metric_type(),
-        )?)?;
+        let handed = "Deliveries handed to the sender in memory, waiting or in flight";
+        gauge(&mut encoder, "keyhook_handoff_jobs", handed, None, jobs as u64)?;
+        gauge(&mut encoder, "keyhook_handoff", "Payload bytes of those deliveries", Some(Unit::Bytes), bytes as u64)?;
         process(&mut encoder)
     }
+}
+
+/// One unlabelled gauge read at this scrape.
+fn gauge(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    unit: Option<Unit>,
+    value: u64,
+) -> Result<(), std::fmt::Error> {
+    let gauge = ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX));
+    gauge.encode(encoder.encode_descriptor(name, help, unit.as_ref(), gauge.metric_type())?)
 }
 
 /// The standard process metrics (`process_*`), from /proc.
@@ -257,35 +257,19 @@ fn process(encoder: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
     if let Ok(stat) = me.stat() {
         let ticks = procfs::ticks_per_second().max(1) as f64;
         let cpu = ConstCounter::new((stat.utime + stat.stime) as f64 / ticks);
-        cpu.encode(encoder.encode_descriptor(
+        let described = encoder.encode_descriptor(
             "process_cpu",
             "User and system CPU time spent",
             Some(&Unit::Seconds),
             cpu.metric_type(),
-        )?)?;
-        let resident = ConstGauge::new(i64::try_from(stat.rss.saturating_mul(procfs::page_size())).unwrap_or(i64::MAX));
-        resident.encode(encoder.encode_descriptor(
-            "process_resident_memory",
-            "Resident memory size",
-            Some(&Unit::Bytes),
-            resident.metric_type(),
-        )?)?;
-        let virtual_memory = ConstGauge::new(i64::try_from(stat.vsize).unwrap_or(i64::MAX));
-        virtual_memory.encode(encoder.encode_descriptor(
-            "process_virtual_memory",
-            "Virtual memory size",
-            Some(&Unit::Bytes),
-            virtual_memory.metric_type(),
-        )?)?;
+        )?;
+        cpu.encode(described)?;
+        let resident = stat.rss.saturating_mul(procfs::page_size());
+        gauge(encoder, "process_resident_memory", "Resident memory size", Some(Unit::Bytes), resident)?;
+        gauge(encoder, "process_virtual_memory", "Virtual memory size", Some(Unit::Bytes), stat.vsize)?;
     }
     if let Ok(fds) = me.fd_count() {
-        let open = ConstGauge::new(i64::try_from(fds).unwrap_or(i64::MAX));
-        open.encode(encoder.encode_descriptor(
-            "process_open_fds",
-            "Open file descriptors",
-            None,
-            open.metric_type(),
-        )?)?;
+        gauge(encoder, "process_open_fds", "Open file descriptors", None, fds as u64)?;
     }
     Ok(())
 }

@@ -116,10 +116,15 @@ impl Modify for ApiKeyHeader {
 
 /// The document, with the OpenAPI 3.1 `webhooks` section (what keyhook sends) added to what
 /// utoipa generates from the handlers.
-pub fn full() -> serde_json::Value {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
-    doc["webhooks"] = super::event_types::webhooks_section();
-    doc
+/// Built once: it depends only on this build, and every request for it (or for the event
+/// catalog page) would otherwise build it again.
+pub fn full() -> &'static serde_json::Value {
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        doc["webhooks"] = super::event_types::webhooks_section();
+        doc
+    })
 }
 
 pub async fn document() -> HttpResponse {

@@ -130,11 +130,6 @@ impl Inbox {
         self.waiting.lock().unwrap_or_else(|p| p.into_inner()).release(webhook_id, bytes);
     }
 
-    /// Bytes of jobs waiting or reserved now.
-    pub fn waiting_bytes(&self) -> usize {
-        self.waiting().1
-    }
-
     /// Jobs waiting or reserved now, and their bytes (`/metrics`).
     pub fn waiting(&self) -> (usize, usize) {
         let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
@@ -232,7 +227,7 @@ mod tests {
             assert!(leased < 10_000, "unbounded");
         }
         assert_eq!(leased, (MAX_WAITING_BYTES / bytes) as i64, "64 MiB of 250 KiB payloads");
-        assert!(inbox.waiting_bytes() <= MAX_WAITING_BYTES);
+        assert!(inbox.waiting().1 <= MAX_WAITING_BYTES);
         assert!(inbox.lease_for(99, job_bytes(10), 0).is_some(), "a small one still fits");
         inbox.done(0, bytes);
         assert!(inbox.lease_for(0, bytes, 0).is_some(), "a place given back is taken again");
@@ -244,8 +239,8 @@ mod tests {
         let _rx = inbox.attach(30_000);
         begin(&inbox);
         assert!(lease_for(1, KIB_250, 0).is_some());
-        assert!(inbox.waiting_bytes() > KIB_250, "reserved while the transaction runs");
+        assert!(inbox.waiting().1 > KIB_250, "reserved while the transaction runs");
         assert!(!finish(false));
-        assert_eq!(inbox.waiting_bytes(), 0);
+        assert_eq!(inbox.waiting().1, 0);
     }
 }

@@ -168,6 +168,9 @@ pub fn revoke(conn: &mut DbConnection, access: &WorkspaceAccess, key: &str) -> S
         .map(|(key, _)| key)
         .find(|k| k.public_id == key)
         .ok_or(ServiceError::NotFound)?;
+    // Two Admins revoking at once must not both pass the "already revoked?" check (the second
+    // insert would hit the unique index): the workspace is held while checking, as for plan limits.
+    crate::db::workspaces::Workspace::lock(conn, access.workspace.id)?;
     let revocation = NewRevocation {
         api_key_id: key.id,
         workspace_id: access.workspace.id,

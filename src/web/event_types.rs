@@ -26,7 +26,7 @@ struct EventTypesPage {
 }
 
 pub async fn show(page: Page) -> Result<HttpResponse, AppError> {
-    let schemas = crate::api::openapi::full()["components"]["schemas"].clone();
+    let schemas = &crate::api::openapi::full()["components"]["schemas"];
     let events = catalog("#/components/schemas/")
         .into_iter()
         .map(|entry| {
