@@ -45,6 +45,7 @@ async fn run() {
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let env = [
         ("KEYHOOK_ALLOW_PRIVATE_NETWORKS", "127.0.0.0/8"),
+        ("KEYHOOK_ONLY_ALLOWED_NETWORKS", "true"),
         ("KEYHOOK_SEND_TIMEOUT", "120s"),
         ("KEYHOOK_API_RATE_LIMIT", "0"),
     ];

@@ -147,6 +147,11 @@ pub struct Settings {
     #[arg(long, env = "KEYHOOK_ALLOW_PRIVATE_NETWORKS", default_value = "", global = true)]
     pub allow_private_networks: String,
 
+    /// Send only to the networks of KEYHOOK_ALLOW_PRIVATE_NETWORKS, refusing public addresses
+    /// too: for a keyhook inside a closed network (and for tests, which must not leave loopback).
+    #[arg(long, env = "KEYHOOK_ONLY_ALLOWED_NETWORKS", global = true)]
+    pub only_allowed_networks: bool,
+
     /// Time limit of one webhook request.
     #[arg(long, env = "KEYHOOK_SEND_TIMEOUT", default_value = "15s", global = true)]
     pub send_timeout: HumanDuration,

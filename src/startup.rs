@@ -49,7 +49,8 @@ impl Application {
         let secrets = SecretBox::new(keys.encryption.expose())?;
         let network = Arc::new(
             NetworkPolicy::parse(&settings.allow_private_networks)
-                .map_err(|e| anyhow::anyhow!("KEYHOOK_ALLOW_PRIVATE_NETWORKS: {e}"))?,
+                .map_err(|e| anyhow::anyhow!("KEYHOOK_ALLOW_PRIVATE_NETWORKS: {e}"))?
+                .closed(settings.only_allowed_networks),
         );
         let metrics = Arc::new(Metrics::new(&db));
         let sender =

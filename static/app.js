@@ -62,6 +62,13 @@
     if (menu) {
       menu.removeAttribute("open");
     }
+    // Closing gives focus back to what opened it (the menu's button when a menu item did).
+    var returnTo = menu ? menu.querySelector("summary") : opener;
+    dialog.addEventListener("close", function () {
+      if (returnTo && document.contains(returnTo)) {
+        returnTo.focus();
+      }
+    }, { once: true });
     dialog.showModal();
     var field = dialog.querySelector("input:not([type=hidden]), select");
     if (field) {
@@ -69,20 +76,56 @@
     }
   });
 
+  // A key's one-time reveal opens as a modal dialog, so focus stays in it until Done.
+  var reveal = document.querySelector("dialog.reveal[open]");
+  if (reveal && typeof reveal.showModal === "function") {
+    reveal.close();
+    reveal.showModal();
+  }
+
+  // Escape closes an open menu and gives focus back to its button.
+  document.addEventListener("keydown", function (event) {
+    var menu = event.key === "Escape" && event.target.closest && event.target.closest("details[open]");
+    if (menu) {
+      menu.removeAttribute("open");
+      var summary = menu.querySelector("summary");
+      if (summary) {
+        summary.focus();
+      }
+    }
+  });
+
+  // A new attempt appearing in a refreshing list is said aloud (the list itself is replaced).
+  function newestAttempt() {
+    var row = document.querySelector("#attempts tbody.attempt");
+    return row ? row.id : "";
+  }
+  var shownAttempt = newestAttempt();
+  document.addEventListener("htmx:afterSwap", function () {
+    var newest = newestAttempt();
+    var announcer = document.getElementById("announcer");
+    if (newest && newest !== shownAttempt && announcer) {
+      var row = document.getElementById(newest);
+      var status = row.querySelector(".status");
+      var trigger = row.querySelector(".trigger");
+      announcer.textContent = "New attempt: " + (status ? status.textContent.trim() : "") +
+        (trigger ? ", " + trigger.textContent.trim() : "") + ".";
+    }
+    shownAttempt = newest;
+  });
+
   // Toasts fade after a few seconds; the page keeps working without this.
   function dismissToastLater() {
-    var toast = document.querySelector("#toast.toast");
+    var toast = document.querySelector("#toast .toast");
     if (!toast || toast.dataset.timer) {
       return;
     }
     toast.dataset.timer = "1";
     setTimeout(function () {
       toast.classList.add("leaving");
-      // Emptied, not removed: the next htmx answer swaps its toast into this slot.
+      // Only the toast goes: its slot, the live region, stays for the next one.
       setTimeout(function () {
-        toast.className = "";
-        toast.textContent = "";
-        delete toast.dataset.timer;
+        toast.remove();
       }, 500);
     }, 6000);
   }

@@ -35,6 +35,7 @@ impl Bench {
             ("KEYHOOK_SESSION_KEY", engine.encode([9u8; 64])),
             ("KEYHOOK_ENCRYPTION_KEY", engine.encode(encryption)),
             ("KEYHOOK_ALLOW_PRIVATE_NETWORKS", "127.0.0.0/8".to_owned()),
+            ("KEYHOOK_ONLY_ALLOWED_NETWORKS", "true".to_owned()),
             ("KEYHOOK_API_RATE_LIMIT", "0".to_owned()),
             ("KEYHOOK_LOG", "warn".to_owned()),
         ];

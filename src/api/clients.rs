@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::auth::ApiCaller;
 use super::error::ApiError;
 use super::support::{json_body, page, read_as, write_as, Body, ListQuery};
-use crate::domain::{long_text, Email, EntityName};
+use crate::domain::{long_text, Email, EntityName, TEXT_CHARS};
 use crate::dto::{ClientDto, ErrorDto};
 use crate::services::clients::{self as service, ClientInput};
 use crate::state::AppState;
@@ -35,10 +35,10 @@ impl ClientBody {
             address: self
                 .address
                 .as_deref()
-                .map(|a| long_text(a, 3000))
+                .map(|a| long_text(a, TEXT_CHARS))
                 .transpose()
                 .map_err(|e| field("address", e))?,
-            note: self.note.as_deref().map(|n| long_text(n, 3000)).transpose().map_err(|e| field("note", e))?,
+            note: self.note.as_deref().map(|n| long_text(n, TEXT_CHARS)).transpose().map_err(|e| field("note", e))?,
             archived: self.archived,
         })
     }

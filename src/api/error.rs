@@ -15,6 +15,8 @@ pub struct ApiError {
     message: String,
     retry_after_secs: Option<u64>,
     limit: Option<u32>,
+    /// The methods a path takes, sent as `Allow` with a 405.
+    allow: Option<String>,
     cause: Option<anyhow::Error>,
 }
 
@@ -26,7 +28,7 @@ impl std::fmt::Display for ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), retry_after_secs: None, limit: None, cause: None }
+        Self { status, code, message: message.into(), retry_after_secs: None, limit: None, allow: None, cause: None }
     }
 
     pub fn no_credentials() -> Self {
@@ -91,8 +93,17 @@ impl ApiError {
         )
     }
 
-    pub fn method_not_allowed(method: &str) -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, 3000, format!("Request method '{method}' is not supported"))
+    /// A method the path does not take; `allowed` are those it does.
+    pub fn method_not_allowed(method: &str, allowed: &[&str]) -> Self {
+        let allow = allowed.iter().map(|m| m.to_ascii_uppercase()).collect::<Vec<_>>().join(", ");
+        Self {
+            allow: Some(allow.clone()),
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                3000,
+                format!("Request method '{method}' is not supported here; use {allow}."),
+            )
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -144,6 +155,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status);
         if let Some(seconds) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let Some(allow) = &self.allow {
+            response.insert_header((header::ALLOW, allow.as_str()));
         }
         if let Some(limit) = self.limit {
             response.insert_header(("X-RateLimit-Limit", limit.to_string()));

@@ -26,7 +26,7 @@ pub struct PublishBody {
 }
 
 /// The longest `Idempotency-Key` accepted.
-const MAX_KEY_CHARS: usize = 255;
+pub const MAX_KEY_CHARS: usize = 255;
 
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get("Idempotency-Key") else { return Ok(None) };

@@ -66,7 +66,9 @@ macro_rules! api_routes {
                 web::resource($path)
                     .wrap(from_fn(auth::require_api_key))
                     $(.route(web::$method().to($handler)))+
-                    .default_service(web::to(method_not_allowed)),
+                    .default_service(web::to(|req: HttpRequest| {
+                        not_allowed(req, &[$(stringify!($method)),+])
+                    })),
             ))*
         }
     };
@@ -126,8 +128,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad_request(e.to_string()).into()))
         .app_data(web::PayloadConfig::new(support::MAX_BODY_BYTES))
         .app_data(web::JsonConfig::default().error_handler(|e, _| ApiError::bad_request(e.to_string()).into()))
-        .route("/openapi.json", web::get().to(openapi::document))
-        .route("/v1/event-types", web::get().to(event_types::list));
+        .service(public("/openapi.json").route(web::get().to(openapi::document)))
+        .service(public("/v1/event-types").route(web::get().to(event_types::list)));
     cfg.service(register(scope).default_service(web::to(unknown_route)));
 }
 
@@ -141,6 +143,11 @@ async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::unknown_route(req.method().as_str(), req.path()))
 }
 
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::method_not_allowed(req.method().as_str()))
+/// A path anyone may read, with GET only.
+fn public(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|req: HttpRequest| not_allowed(req, &["get"])))
+}
+
+async fn not_allowed(req: HttpRequest, allowed: &'static [&'static str]) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::method_not_allowed(req.method().as_str(), allowed))
 }

@@ -10,7 +10,7 @@ use super::auth::ApiCaller;
 use super::error::ApiError;
 use super::support::{json_body, nullable, page, read_as, write_as, Body, ListQuery};
 use crate::db::projects::WithClient;
-use crate::domain::{long_text, Color, EntityName};
+use crate::domain::{long_text, Color, EntityName, PROJECT_NOTE_CHARS};
 use crate::dto::{ErrorDto, ProjectDto};
 use crate::services::projects::{self as service, ProjectInput};
 use crate::state::AppState;
@@ -44,7 +44,12 @@ impl ProjectBody {
             billable: self.billable,
             is_public: self.is_public,
             archived: self.archived,
-            note: self.note.as_deref().map(|n| long_text(n, 16_384)).transpose().map_err(|e| field("note", e))?,
+            note: self
+                .note
+                .as_deref()
+                .map(|n| long_text(n, PROJECT_NOTE_CHARS))
+                .transpose()
+                .map_err(|e| field("note", e))?,
         })
     }
 }

@@ -41,6 +41,10 @@ impl actix_web::FromRequest for Body {
 /// Parses a JSON body, naming the field of a type error (`name: invalid type ...`). Unknown
 /// fields are ignored and `null` is taken as absent, as Clockify's clients expect.
 pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // serde also reads a struct from an array (`[null, null]`), which no client means.
+    if body.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'{') {
+        return Err(ApiError::bad_request("The body must be a JSON object, like {\"name\": \"Acme\"}."));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -107,11 +111,9 @@ pub struct ListQuery {
     name: Option<String>,
     /// `true`: archived only; `false`: active only; absent: both.
     archived: Option<bool>,
-    /// 1-based page number, 1 to 100000 (default 1).
-    #[param(minimum = 1, maximum = 100000)]
+    /// 1-based page number (default 1).
     page: Option<i64>,
-    /// Items per page, 1 to 5000 (default 50).
-    #[param(minimum = 1, maximum = 5000)]
+    /// Items per page (default 50).
     #[serde(rename = "page-size")]
     #[param(rename = "page-size")]
     page_size: Option<i64>,
@@ -119,23 +121,47 @@ pub struct ListQuery {
 
 impl ListQuery {
     pub fn listing(&self) -> Result<Listing, ApiError> {
-        let (page, page_size) = paging(self.page, self.page_size, 5000, 50)?;
+        let (page, page_size) = paging(self.page, self.page_size, LISTS)?;
         Ok(Listing { name: self.name.clone(), archived: self.archived, page, page_size })
     }
+}
+
+/// `page` and `page-size` alone, for lists without filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1-based page number (default 1).
+    pub page: Option<i64>,
+    /// Items per page (default 50).
+    #[serde(rename = "page-size")]
+    #[param(rename = "page-size")]
+    pub page_size: Option<i64>,
 }
 
 /// The highest page number any list answers: with the largest page size it addresses rows far
 /// past any real table, and `(page - 1) * page-size` stays far inside 64 bits.
 pub const MAX_PAGE: i64 = 100_000;
 
+/// The page sizes of one kind of list: at most `max`, `default` when the query names none.
+#[derive(Debug, Clone, Copy)]
+pub struct PageSizes {
+    pub max: i64,
+    pub default: i64,
+}
+
+/// Clients, tags, projects, tasks and members.
+pub const LISTS: PageSizes = PageSizes { max: 5000, default: 50 };
+/// Time entries.
+pub const ENTRIES: PageSizes = PageSizes { max: 1000, default: 50 };
+/// The running time entries.
+pub const RUNNING_ENTRIES: PageSizes = PageSizes { max: 1000, default: 10 };
+/// A webhook's attempts.
+pub const LOGS: PageSizes = PageSizes { max: 200, default: 50 };
+
 /// The one rule for `page` and `page-size`: a page from 1 to [`MAX_PAGE`], a size from 1 to
-/// `max_size` (`default_size` when absent); anything else is a 400 naming the parameter.
-pub fn paging(
-    page: Option<i64>,
-    page_size: Option<i64>,
-    max_size: i64,
-    default_size: i64,
-) -> Result<(i64, i64), ApiError> {
+/// `sizes.max` (`sizes.default` when absent); anything else is a 400 naming the parameter.
+pub fn paging(page: Option<i64>, page_size: Option<i64>, sizes: PageSizes) -> Result<(i64, i64), ApiError> {
+    let PageSizes { max: max_size, default: default_size } = sizes;
     let page = page.unwrap_or(1);
     if !(1..=MAX_PAGE).contains(&page) {
         return Err(ApiError::bad_request(format!("page: use 1 to {MAX_PAGE}")));

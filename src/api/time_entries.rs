@@ -8,8 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiCaller;
 use super::error::ApiError;
-use super::support::{instant, json_body, nullable, page, read_as, write_as, Body};
-use crate::domain::long_text;
+use super::support::{
+    instant, json_body, nullable, page, read_as, write_as, Body, PageSizes, ENTRIES, RUNNING_ENTRIES,
+};
+use crate::domain::{long_text, TEXT_CHARS};
 use crate::dto::{ErrorDto, TimeEntryDto};
 use crate::services::time_entries::{self as service, EntryFilter, EntryInput};
 use crate::state::AppState;
@@ -44,7 +46,7 @@ impl EntryBody {
             description: self
                 .description
                 .as_deref()
-                .map(|d| long_text(d, 3000))
+                .map(|d| long_text(d, TEXT_CHARS))
                 .transpose()
                 .map_err(|e| ApiError::bad_request(format!("description: {e}")))?,
             project: self.project_id,
@@ -81,8 +83,8 @@ pub struct EntriesQuery {
 }
 
 impl EntriesQuery {
-    fn filter(&self, default_size: i64) -> Result<EntryFilter, ApiError> {
-        let (page, page_size) = super::support::paging(self.page, self.page_size, 1000, default_size)?;
+    fn filter(&self, sizes: PageSizes) -> Result<EntryFilter, ApiError> {
+        let (page, page_size) = super::support::paging(self.page, self.page_size, sizes)?;
         Ok(EntryFilter {
             started_from: self.start.as_deref().map(|t| instant("start", t)).transpose()?,
             started_until: self.end.as_deref().map(|t| instant("end", t)).transpose()?,
@@ -170,7 +172,7 @@ pub async fn in_progress(
     workspace: web::Path<String>,
     query: web::Query<EntriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = query.filter(10)?;
+    let filter = query.filter(RUNNING_ENTRIES)?;
     let (entries, last) = read_as(&state, &caller, workspace.into_inner(), move |conn, access| {
         service::in_progress(conn, access, &filter)
     })
@@ -189,7 +191,7 @@ pub async fn of_user(
     path: web::Path<(String, String)>,
     query: web::Query<EntriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = query.filter(50)?;
+    let filter = query.filter(ENTRIES)?;
     let (ws, user) = path.into_inner();
     let (entries, last) =
         read_as(&state, &caller, ws, move |conn, access| service::of_user(conn, access, &user, &filter)).await?;

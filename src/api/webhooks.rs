@@ -321,7 +321,6 @@ pub struct LogsQuery {
     #[serde(rename = "page-size")]
     #[param(rename = "page-size")]
     page_size: Option<i64>,
-    page: Option<i64>,
 }
 
 /// Clockify's POST body for logs.
@@ -415,25 +414,25 @@ pub async fn logs_get(
         after: None,
         offset: 0,
         newest_first: true,
-        limit: support::paging(None, query.page_size, 200, 50)?.1,
+        limit: support::paging(None, query.page_size, support::LOGS)?.1,
     };
     logs_page(&state, &caller, path.into_inner(), query).await
 }
 
 /// Clockify's form of the logs: filters in the body, `page` and `page-size` in the query.
 #[utoipa::path(post, operation_id = "searchWebhookLogs", path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs", tag = "webhooks",
-    params(("workspaceId" = String, Path), ("webhookId" = String, Path), LogsQuery), request_body = LogsBody,
+    params(("workspaceId" = String, Path), ("webhookId" = String, Path), support::PageQuery), request_body = LogsBody,
     responses((status = 200, body = [LogDto]), (status = 400, body = ErrorDto)),
     security(("ApiKeyAuth" = [])))]
 pub async fn logs_post(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     path: web::Path<(String, String)>,
-    query: web::Query<LogsQuery>,
+    query: web::Query<support::PageQuery>,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let filters: LogsBody = if body.0.is_empty() { LogsBody::default() } else { json_body(&body.0)? };
-    let (page, size) = support::paging(query.page, query.page_size, 200, 50)?;
+    let (page, size) = support::paging(query.page, query.page_size, support::LOGS)?;
     let query = LogQuery {
         webhook_id: 0,
         outcome: outcome(filters.status.as_deref())?,

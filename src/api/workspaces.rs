@@ -1,11 +1,10 @@
 //! `GET /api/v1/workspaces` and `GET /api/v1/workspaces/{workspaceId}/users`.
 
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::auth::ApiCaller;
 use super::error::ApiError;
+use super::support::PageQuery;
 use crate::dto::{ErrorDto, UserDto, WorkspaceDto};
 use crate::services::directory;
 use crate::state::AppState;
@@ -27,24 +26,12 @@ pub async fn list(state: web::Data<AppState>, caller: web::ReqData<ApiCaller>) -
     Ok(HttpResponse::Ok().json(list))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Page {
-    /// 1-based page number, 1 to 100000 (default 1).
-    #[param(minimum = 1, maximum = 100000)]
-    page: Option<i64>,
-    /// Users per page, 1 to 5000 (default 50).
-    #[serde(rename = "page-size")]
-    #[param(rename = "page-size", minimum = 1, maximum = 5000)]
-    page_size: Option<i64>,
-}
-
 /// The workspace's members. Answers 404 for a workspace the caller is not in.
 #[utoipa::path(
     get, operation_id = "listWorkspaceUsers",
     path = "/api/v1/workspaces/{workspaceId}/users",
     tag = "workspaces",
-    params(("workspaceId" = String, Path, description = "The workspace's id (24 hex)"), Page),
+    params(("workspaceId" = String, Path, description = "The workspace's id (24 hex)"), PageQuery),
     responses(
         (status = 200, description = "One page of members; header Last-Page says if it is the last", body = [UserDto]),
         (status = 400, description = "A page number or size out of range", body = ErrorDto),
@@ -57,9 +44,9 @@ pub async fn users(
     state: web::Data<AppState>,
     caller: web::ReqData<ApiCaller>,
     workspace: web::Path<String>,
-    page: web::Query<Page>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (number, size) = super::support::paging(page.page, page.page_size, 5000, 50)?;
+    let (number, size) = super::support::paging(page.page, page.page_size, super::support::LISTS)?;
     let (caller, workspace) = (caller.clone(), workspace.into_inner());
     let (users, last) = state
         .db

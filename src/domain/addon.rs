@@ -98,8 +98,9 @@ impl Manifest {
         if !(1..=100).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b".-_".contains(&b)) {
             return Err(wrong("key", "use 1 to 100 letters, digits, dots, dashes or underscores"));
         }
-        let name = raw.name.as_deref().map(str::trim).unwrap_or_default();
-        if !(2..=100).contains(&name.chars().count()) || name.chars().any(char::is_control) {
+        let sent = raw.name.as_deref().unwrap_or_default();
+        let name = sent.trim();
+        if name.chars().count() < 2 || sent.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(wrong("name", "use 2 to 100 characters"));
         }
         let base_text = raw.base_url.as_deref().map(str::trim).unwrap_or_default();

@@ -6,27 +6,33 @@ pub struct EntityName(String);
 
 impl EntityName {
     /// Clients and tags: 1 to 100 characters (Clockify's limit).
-    pub fn client_or_tag(input: &str) -> Result<Self, String> {
-        Self::within(input, 1, 100)
-    }
-
+    pub const CLIENT_OR_TAG_CHARS: (usize, usize) = (1, 100);
     /// Projects: 2 to 250 characters.
-    pub fn project(input: &str) -> Result<Self, String> {
-        Self::within(input, 2, 250)
-    }
-
+    pub const PROJECT_CHARS: (usize, usize) = (2, 250);
     /// Tasks: 1 to 1,000 characters.
-    pub fn task(input: &str) -> Result<Self, String> {
-        Self::within(input, 1, 1000)
+    pub const TASK_CHARS: (usize, usize) = (1, 1000);
+
+    pub fn client_or_tag(input: &str) -> Result<Self, String> {
+        Self::within(input, Self::CLIENT_OR_TAG_CHARS)
     }
 
-    fn within(input: &str, min: usize, max: usize) -> Result<Self, String> {
+    pub fn project(input: &str) -> Result<Self, String> {
+        Self::within(input, Self::PROJECT_CHARS)
+    }
+
+    pub fn task(input: &str) -> Result<Self, String> {
+        Self::within(input, Self::TASK_CHARS)
+    }
+
+    /// At least `min` characters once trimmed, at most `max` as sent (so a client's length
+    /// check and the API document's `maxLength` say the same as the server).
+    fn within(input: &str, (min, max): (usize, usize)) -> Result<Self, String> {
         let name = input.trim();
         let chars = name.chars().count();
         if chars == 0 {
             return Err("must not be empty".into());
         }
-        if chars < min || chars > max {
+        if chars < min || input.chars().count() > max {
             return Err(format!("use {min} to {max} characters"));
         }
         if name.chars().any(char::is_control) {
@@ -39,6 +45,11 @@ impl EntityName {
         &self.0
     }
 }
+
+/// The longest free text of a client (address, note) or a time entry (description).
+pub const TEXT_CHARS: usize = 3000;
+/// The longest project note.
+pub const PROJECT_NOTE_CHARS: usize = 16_384;
 
 /// Free text of at most `max` characters (a client's address or note), kept as written.
 pub fn long_text(input: &str, max: usize) -> Result<String, String> {
@@ -122,6 +133,7 @@ mod tests {
         assert!(EntityName::client_or_tag("   ").is_err());
         assert!(EntityName::client_or_tag(&"n".repeat(100)).is_ok());
         assert!(EntityName::client_or_tag(&"n".repeat(101)).is_err());
+        assert!(EntityName::client_or_tag(&format!(" {} ", "n".repeat(99))).is_err(), "101 as sent");
         assert!(EntityName::client_or_tag("a\u{7}b").is_err());
         assert!(long_text(&"x".repeat(3000), 3000).is_ok());
         assert!(long_text(&"x".repeat(3001), 3000).is_err());

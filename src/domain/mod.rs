@@ -18,10 +18,13 @@ mod samples;
 mod signing;
 mod webhook;
 
-pub use addon::{AddonToken, Manifest, ManifestError, ManifestWebhook, DEFAULT_INSTALLED_PATH};
+pub use addon::{
+    AddonToken, Manifest, ManifestError, ManifestWebhook, DEFAULT_INSTALLED_PATH, MAX_MANIFEST_BYTES,
+    MAX_MANIFEST_WEBHOOKS,
+};
 pub use api_key::{ApiKeySecret, MalformedKey, KEY_LEN};
 pub use email::Email;
-pub use entity::{long_text, Color, EntityName, IsoDuration, TaskStatus};
+pub use entity::{long_text, Color, EntityName, IsoDuration, TaskStatus, PROJECT_NOTE_CHARS, TEXT_CHARS};
 pub use event_type::EventType;
 pub use ids::{is_public_id, new_public_id, random_token};
 pub use key_lifetimes::{GracePeriod, KeyExpiry};

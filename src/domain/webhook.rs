@@ -11,10 +11,12 @@ use crate::sender::network_policy::NetworkPolicy;
 pub struct WebhookName(String);
 
 impl WebhookName {
+    pub const CHARS: (usize, usize) = (2, 30);
+
     pub fn parse(input: &str) -> Result<Self, String> {
+        // At least the minimum once trimmed, at most the maximum as sent (as `EntityName`).
         let name = input.trim();
-        let chars = name.chars().count();
-        if !(2..=30).contains(&chars) {
+        if name.chars().count() < Self::CHARS.0 || input.chars().count() > Self::CHARS.1 {
             return Err("Use 2 to 30 characters.".into());
         }
         if name.chars().any(char::is_control) {
@@ -57,7 +59,7 @@ impl EndpointUrl {
         }
         if let Some(ip) = ip {
             if !policy.permits(ip) {
-                return Err(format!("{ip} is a private or reserved address; keyhook does not send there."));
+                return Err(format!("{ip} is {}; keyhook does not send there.", policy.why_refused(ip)));
             }
         }
         Ok(Self(url))

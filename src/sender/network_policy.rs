@@ -14,6 +14,8 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 #[derive(Debug, Clone, Default)]
 pub struct NetworkPolicy {
     allowed: Vec<IpNet>,
+    /// Only `allowed` networks: public addresses are refused too.
+    closed: bool,
 }
 
 /// The error a refused name or address produces (found again in the error chain to classify
@@ -36,13 +38,27 @@ impl NetworkPolicy {
             .filter(|s| !s.is_empty())
             .map(|s| s.parse::<IpNet>().map_err(|_| format!("{s:?} is not a network like 127.0.0.0/8")))
             .collect::<Result<_, _>>()?;
-        Ok(Self { allowed })
+        Ok(Self { allowed, closed: false })
+    }
+
+    /// With `closed`, only the allowed networks are reached (`KEYHOOK_ONLY_ALLOWED_NETWORKS`).
+    pub fn closed(self, closed: bool) -> Self {
+        Self { closed, ..self }
     }
 
     /// Whether keyhook may connect to `ip`.
     pub fn permits(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
-        self.allowed.iter().any(|net| net.contains(&ip)) || is_public(ip)
+        self.allowed.iter().any(|net| net.contains(&ip)) || (!self.closed && is_public(ip))
+    }
+
+    /// What a refused `ip` is, for the message that refuses it.
+    pub fn why_refused(&self, ip: IpAddr) -> &'static str {
+        if is_public(canonical(ip)) {
+            "outside the networks this server sends to"
+        } else {
+            "a private or reserved address"
+        }
     }
 
     /// Whether `ip` is allowed only because an allowed network covers it (plain `http` is
@@ -188,6 +204,15 @@ mod tests {
         }
         for public in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"] {
             assert!(policy.permits(ip(public)), "{public} was refused");
+        }
+    }
+
+    #[test]
+    fn a_closed_policy_reaches_only_its_networks() {
+        let closed = NetworkPolicy::parse("127.0.0.0/8").expect("policy").closed(true);
+        assert!(closed.permits(ip("127.0.0.1")));
+        for refused in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "10.0.0.1", "::1"] {
+            assert!(!closed.permits(ip(refused)), "{refused} was permitted");
         }
     }
 

@@ -106,7 +106,22 @@ async fn unknown_routes_and_methods_answer_json(app: TestApp) {
         .await
         .expect("POST");
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers().get("allow").and_then(|v| v.to_str().ok()), Some("GET"));
     assert_eq!(response.json::<serde_json::Value>().await.expect("JSON")["code"], 3000);
+    let clients = format!("{}/api/v1/workspaces/{ws}/clients", owner.address);
+    let response = owner.http.patch(&clients).header("X-Api-Key", &key.secret).send().await.expect("PATCH");
+    assert_eq!(response.headers().get("allow").and_then(|v| v.to_str().ok()), Some("GET, POST"));
+    let response = owner.http.delete(format!("{}/api/v1/event-types", owner.address)).send().await.expect("DELETE");
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "a public path says 405 too");
+
+    // A body that is JSON but not an object is refused, not read as fields in order.
+    let (status, body) = owner
+        .api("POST", &format!("/api/v1/workspaces/{ws}/tags"), &key.secret, Some(serde_json::json!(["Tag", false])))
+        .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("The body must be a JSON object, like {\"name\": \"Acme\"}."))
+    );
 
     let doc = owner.get("/api/openapi.json").await;
     assert_eq!(doc.status, StatusCode::OK);
@@ -126,6 +141,31 @@ async fn unknown_routes_and_methods_answer_json(app: TestApp) {
     ids.dedup();
     assert_eq!(ids.len(), operations, "operationIds are unique: {ids:?}");
     validates(&doc);
+
+    // Every operation that takes a key lists the refusals of the key check and the rate limit,
+    // and the document says what the server checks.
+    let create_tag = &doc["paths"]["/api/v1/workspaces/{workspaceId}/tags"]["post"];
+    for status in ["201", "400", "401", "403", "404", "413", "429"] {
+        assert!(create_tag["responses"][status].is_object(), "createTag documents {status}");
+    }
+    assert_eq!(
+        create_tag["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorDto"
+    );
+    let tag_body = &doc["components"]["schemas"]["TagBody"]["properties"]["name"];
+    assert_eq!((tag_body["minLength"].as_u64(), tag_body["maxLength"].as_u64()), (Some(1), Some(100)));
+    assert_eq!(
+        create_tag["requestBody"]["content"]["application/json"]["schema"]["allOf"][1]["required"],
+        serde_json::json!(["name"])
+    );
+    let webhook = &doc["components"]["schemas"]["WebhookBody"];
+    assert_eq!(webhook["properties"]["webhookEvent"]["enum"].as_array().map(Vec::len), Some(51));
+    assert_eq!(webhook["required"], serde_json::json!(["name", "url", "webhookEvent"]));
+    let paging = doc["paths"]["/api/v1/workspaces/{workspaceId}/clients"]["get"]["parameters"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "page-size"))
+        .expect("page-size");
+    assert_eq!(paging["schema"]["maximum"], 5000);
 
     // What keyhook sends: one webhook entry per event type, its payload a schema of the document.
     let webhooks = doc["webhooks"].as_object().expect("a webhooks section");

@@ -77,6 +77,8 @@ async fn start(
     settings.key_file = Some(dir.path().join("keyhook.keys"));
     settings.workers = Some(1);
     settings.db_pool_size = 4;
+    // Tests send to their own receivers on loopback and nowhere else, whatever URL they use.
+    settings.only_allowed_networks = true;
     customise(&mut settings);
     let app = Application::build(settings).await.expect("the server builds");
     let address = format!("http://127.0.0.1:{}", app.port());

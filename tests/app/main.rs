@@ -5,6 +5,7 @@ mod helpers;
 mod account_attacks;
 mod addons;
 mod api_auth;
+mod api_fuzz;
 mod api_keys;
 mod clients_tags;
 mod csrf;

@@ -34,6 +34,7 @@ async fn serve(database_url: &str, dir: &Path) -> Process {
         .env("KEYHOOK_KEY_FILE", dir.join("keys"))
         .env("KEYHOOK_BIND", format!("127.0.0.1:{port}"))
         .env("KEYHOOK_ALLOW_PRIVATE_NETWORKS", "127.0.0.0/8")
+        .env("KEYHOOK_ONLY_ALLOWED_NETWORKS", "true")
         .env("KEYHOOK_SEND_TIMEOUT", "1s")
         .env("KEYHOOK_API_RATE_LIMIT", "0")
         .env("KEYHOOK_SENDER_PER_WEBHOOK", "4")

@@ -321,6 +321,16 @@ async fn bad_webhook_input_is_refused_with_a_clear_error(app: TestApp) {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
         assert!(answer["message"].as_str().unwrap_or("").starts_with(field), "{body}: {answer}");
     }
+    // The test servers run with KEYHOOK_ONLY_ALLOWED_NETWORKS: a public address is refused too.
+    let public = json!({"name": "ok", "url": "https://93.184.216.34/", "webhookEvent": "NEW_TAG"});
+    let (status, answer) = s.owner.api("POST", &s.hooks(), &s.key, Some(public)).await;
+    assert_eq!(
+        (status, answer["message"].as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            Some("url: 93.184.216.34 is outside the networks this server sends to; keyhook does not send there.")
+        )
+    );
     let malformed = s
         .owner
         .http

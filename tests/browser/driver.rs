@@ -66,7 +66,8 @@ impl Browser {
     }
 
     /// Saves the page as `target/screenshots/<label>-<name>.png`, and scans it with axe-core:
-    /// every page a test shows must be free of serious and critical findings.
+    /// every page a test shows must be free of serious and critical findings, and show where
+    /// keyboard focus is on every control.
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = screenshots_dir();
@@ -74,6 +75,8 @@ impl Browser {
         std::fs::write(dir.join(format!("{}-{name}.png", self.label)), png).expect("write screenshot");
         let findings = super::axe::findings(&self.client).await;
         assert!(findings.is_empty(), "{}-{name}: accessibility findings:\n{}", self.label, findings.join("\n"));
+        let unfocused = super::focus::invisible(&self.client).await;
+        assert!(unfocused.is_empty(), "{}-{name}: focus not visible:\n{}", self.label, unfocused.join("\n"));
     }
 
     pub async fn close(self) {

@@ -6,6 +6,7 @@
 
 mod axe;
 mod driver;
+mod focus;
 #[allow(dead_code)]
 #[path = "../app/helpers.rs"]
 mod helpers;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use fantoccini::{Client, Locator};
+use fantoccini::{key::Key, Client, Locator};
 
 use super::driver::Browser;
 use super::helpers::{self, spawn_app_with, spawn_postgres_app, Backend, TestApp};
@@ -41,6 +41,12 @@ fn first_attempt_is(status: &str, trigger: &str) -> String {
     format!(
         "const row = document.querySelector('tbody.attempt'); return !!row && row.querySelector('.status').textContent.trim() === {status:?} && row.querySelector('.trigger').textContent.trim() === {trigger:?};"
     )
+}
+
+/// One key press where the focus is.
+async fn press(c: &Client, key: Key) {
+    let focused = c.active_element().await.expect("a focused element");
+    focused.send_keys(&key).await.expect("a key press");
 }
 
 async fn row_id(c: &Client, name: &str) -> String {
@@ -98,13 +104,33 @@ async fn walk(label: &'static str, app: TestApp) {
 
     // Details from the three-dots menu; Test shows its attempt in place, without a reload.
     let details = format!("{list}/{id}");
-    click(c, &format!("#webhook-{id} details.dots summary")).await;
+    // The three-dots menu by keyboard: Enter opens it, Escape closes it and keeps focus on it.
+    let summary = format!("#webhook-{id} details.dots summary");
+    let menu_open = format!("document.querySelector('#webhook-{id} details.dots').open");
+    let button = c.find(Locator::Css(&summary)).await.expect("the menu button");
+    button.send_keys(&Key::Enter).await.expect("Enter");
+    eventually(c, "the menu open by Enter", &format!("return {menu_open};")).await;
+    press(c, Key::Escape).await;
+    eventually(
+        c,
+        "the menu closed by Escape, focus on its button",
+        &format!("return !{menu_open} && document.activeElement === document.querySelector('{summary}');"),
+    )
+    .await;
+    click(c, &summary).await;
     browser.screenshot("row-menu").await;
     click(c, &format!("#webhook-{id} .menu a[href='{details}']")).await;
     on_page(c, &details).await;
     c.execute("window.keyhookNoReload = true;", vec![]).await.expect("mark the page");
     click(c, "form[action$='/test'] button").await;
     eventually(c, "the test attempt with 200", &first_attempt_is("200", "test")).await;
+    // Said aloud too: the list is replaced, so a live region that stays in the page tells it.
+    eventually(
+        c,
+        "the attempt announced",
+        "return document.querySelector('#announcer[role=status]').textContent.startsWith('New attempt: 200');",
+    )
+    .await;
     let still: bool = c
         .execute("return window.keyhookNoReload === true;", vec![])
         .await
@@ -177,6 +203,31 @@ async fn walk(label: &'static str, app: TestApp) {
     click(c, &format!("#webhook-{id} a[data-dialog=delete-dialog]")).await;
     eventually(c, "the Delete dialog", "return document.querySelector('#delete-dialog').open;").await;
     assert_eq!(text(c, "#delete-dialog [data-fill=name]").await, "Projects feed", "the dialog names the row");
+    // Focus stays in the dialog (it never reaches the page behind), and Escape gives it back
+    // to the menu button that opened it.
+    for _ in 0..6 {
+        press(c, Key::Tab).await;
+        let inside: bool = c
+            .execute(
+                "const a = document.activeElement; return a === document.body || !!a.closest('#delete-dialog');",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        assert!(inside, "Tab left the open dialog");
+    }
+    press(c, Key::Escape).await;
+    eventually(
+        c,
+        "the dialog closed, focus back on the menu button",
+        &format!("return !document.querySelector('#delete-dialog').open && document.activeElement === document.querySelector('{summary}');"),
+    )
+    .await;
+    click(c, &summary).await;
+    click(c, &format!("#webhook-{id} a[data-dialog=delete-dialog]")).await;
+    eventually(c, "the Delete dialog again", "return document.querySelector('#delete-dialog').open;").await;
     browser.screenshot("delete-dialog").await;
     click(c, "#delete-dialog button.btn-danger").await;
     eventually(c, "the row gone", &format!("return !document.querySelector('#webhook-{id}');")).await;

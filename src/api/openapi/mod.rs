@@ -5,6 +5,9 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+mod refusals;
+mod rules;
+
 use crate::dto::{
     AddonDto, ClientDto, EntryUserDto, ErrorDto, EstimateDto, LogDto, MembershipDto, ProjectDto, RateDto, TagDto,
     TaskDto, TimeEntryDto, TimeIntervalDto, UserDto, UserSettingsDto, WebhookDto, WebhookListDto, WorkspaceDto,
@@ -12,7 +15,9 @@ use crate::dto::{
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "keyhook REST API", description = "A Clockify-compatible API authenticated with X-Api-Key."),
+    info(title = "keyhook REST API", description = "A Clockify-compatible API authenticated with X-Api-Key. \
+        Every error is JSON `{message, code}` (`ErrorDto`); a path the API does not have answers 404 with code 3000 \
+        (\"No such endpoint: GET /api/v1/...\"), a method a path does not take 405 with `Allow`."),
     paths(
         super::users::current_user,
         super::workspaces::list,
@@ -122,6 +127,8 @@ pub fn full() -> &'static serde_json::Value {
     static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        rules::add(&mut doc);
+        refusals::add(&mut doc);
         doc["webhooks"] = super::event_types::webhooks_section();
         doc
     })
