@@ -142,7 +142,10 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
     assert_eq!(fragment.status(), StatusCode::OK);
     let fragment = fragment.text().await.expect("body");
     assert!(fragment.starts_with("<section id=\"attempts\""), "{fragment}");
-    assert!(fragment.contains("hx-swap-oob=\"true\"") && fragment.contains("Test sent"), "a toast: {fragment}");
+    assert!(
+        fragment.contains("<div id=\"toast\" hx-swap-oob=\"innerHTML\">") && fragment.contains("Test sent"),
+        "a toast: {fragment}"
+    );
     receiver.wait_for(2, WAIT).await;
     let page = details_until(&owner, &details_url, |p| count(p, "tbody.attempt") == 2).await;
     assert_eq!(page.text("tbody.attempt .status").as_deref(), Some("500"), "newest first");
