@@ -107,7 +107,7 @@ async fn admit(req: &ServiceRequest) -> Result<(ApiCaller, Allowance), ApiError>
         Presented::Key(secret) => authenticate(&state, &secret).await?,
         Presented::Addon(token) => authenticate_addon(&state, &token).await?,
     };
-    let allowance = state.api.limiter.check(caller.credential, Instant::now());
+    let allowance = state.api.limiter.check(caller.credential);
     if let Allowance::Limited { limit, retry_after_secs } = allowance {
         state.metrics.rate_limited();
         return Err(ApiError::too_many_requests(limit, retry_after_secs));

@@ -32,7 +32,6 @@ const RUN: &str = r#"
 const done = arguments[arguments.length - 1];
 axe.run(document, { resultTypes: ["violations"] })
   .then((result) => done(result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => ({
       rule: v.id,
       impact: v.impact,
@@ -45,17 +44,29 @@ axe.run(document, { resultTypes: ["violations"] })
   .catch((e) => done([{ rule: "axe-failed", impact: "critical", help: String(e), nodes: [] }]));
 "#;
 
-/// The serious and critical findings on the page now, one line each (empty when clean, or
-/// when axe is not installed and not required).
-pub async fn findings(client: &Client) -> Vec<String> {
-    let Some(source) = source() else { return Vec::new() };
+/// What axe found on a page: the serious and critical findings, one line each (they fail the
+/// test), and the rules of the moderate and minor ones (reported, not failed on).
+#[derive(Default)]
+pub struct Findings {
+    pub blocking: Vec<String>,
+    pub minor: Vec<String>,
+}
+
+/// The findings on the page now (none when axe is not installed and not required).
+pub async fn findings(client: &Client) -> Findings {
+    let Some(source) = source() else { return Findings::default() };
     let loaded = client.execute("return typeof window.axe !== 'undefined';", vec![]).await.expect("execute");
     if loaded != serde_json::Value::Bool(true) {
         client.execute(source, vec![]).await.expect("inject axe-core");
     }
     let result = client.execute_async(RUN, vec![]).await.expect("axe runs");
-    let mut lines = Vec::new();
+    let mut found = Findings::default();
     for violation in result.as_array().into_iter().flatten() {
+        if !matches!(violation["impact"].as_str(), Some("serious" | "critical")) {
+            found.minor.push(format!("{} ({})", violation["rule"].as_str().unwrap_or("?"), violation["impact"]));
+            continue;
+        }
+        let lines = &mut found.blocking;
         for node in violation["nodes"].as_array().into_iter().flatten() {
             lines.push(format!(
                 "{} ({}): {} at `{}` {}",
@@ -70,5 +81,5 @@ pub async fn findings(client: &Client) -> Vec<String> {
             lines.push(format!("{}: {}", violation["rule"], violation["help"]));
         }
     }
-    lines
+    found
 }

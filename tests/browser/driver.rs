@@ -74,7 +74,19 @@ impl Browser {
         std::fs::create_dir_all(&dir).expect("screenshots directory");
         std::fs::write(dir.join(format!("{}-{name}.png", self.label)), png).expect("write screenshot");
         let findings = super::axe::findings(&self.client).await;
-        assert!(findings.is_empty(), "{}-{name}: accessibility findings:\n{}", self.label, findings.join("\n"));
+        eprintln!(
+            "axe {}-{name}: {} serious or critical, {} moderate or minor {:?}",
+            self.label,
+            findings.blocking.len(),
+            findings.minor.len(),
+            findings.minor
+        );
+        assert!(
+            findings.blocking.is_empty(),
+            "{}-{name}: accessibility findings:\n{}",
+            self.label,
+            findings.blocking.join("\n")
+        );
         let unfocused = super::focus::invisible(&self.client).await;
         assert!(unfocused.is_empty(), "{}-{name}: focus not visible:\n{}", self.label, unfocused.join("\n"));
     }
