@@ -5,6 +5,10 @@ use diesel::sql_types::BigInt;
 
 use super::schema::{deliveries, webhooks};
 use super::DbConnection;
+use crate::domain::DeliveryState;
+
+/// The only state the sender sends from.
+const PENDING: &str = DeliveryState::Pending.as_str();
 
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = deliveries)]
@@ -76,7 +80,7 @@ impl Delivery {
     pub fn due_webhooks(conn: &mut DbConnection, now: i64, limit: i64) -> QueryResult<Vec<i64>> {
         let due = deliveries::table
             .filter(deliveries::webhook_id.eq(webhooks::id))
-            .filter(deliveries::state.eq("PENDING"))
+            .filter(deliveries::state.eq(PENDING))
             .filter(deliveries::next_attempt_at.le(now))
             .filter(deliveries::lease_until.is_null().or(deliveries::lease_until.lt(now)))
             .select(deliveries::id);
@@ -114,7 +118,7 @@ impl Delivery {
 
     /// Gives claimed deliveries back (a sender shutting down): claimable again at once.
     pub fn release(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
-        diesel::update(deliveries::table.filter(deliveries::id.eq_any(ids)).filter(deliveries::state.eq("PENDING")))
+        diesel::update(deliveries::table.filter(deliveries::id.eq_any(ids)).filter(deliveries::state.eq(PENDING)))
             .set(deliveries::lease_until.eq(None::<i64>))
             .execute(conn)
     }
@@ -133,7 +137,7 @@ impl Delivery {
     /// whatever the backlog; a time in the past just means "wait for a send to finish").
     pub fn next_due(conn: &mut DbConnection) -> QueryResult<Option<i64>> {
         deliveries::table
-            .filter(deliveries::state.eq("PENDING"))
+            .filter(deliveries::state.eq(PENDING))
             .select(diesel::dsl::min(deliveries::next_attempt_at))
             .first(conn)
     }
@@ -144,7 +148,7 @@ impl Delivery {
         diesel::select(diesel::dsl::exists(
             deliveries::table
                 .filter(deliveries::webhook_id.eq(webhook_id))
-                .filter(deliveries::state.eq("PENDING"))
+                .filter(deliveries::state.eq(PENDING))
                 .filter(deliveries::next_attempt_at.le(until)),
         ))
         .get_result(conn)
@@ -152,10 +156,10 @@ impl Delivery {
 
     /// How many deliveries wait, and when the oldest due one was due.
     pub fn backlog(conn: &mut DbConnection, now: i64) -> QueryResult<(i64, Option<i64>)> {
-        let pending = deliveries::table.filter(deliveries::state.eq("PENDING"));
+        let pending = deliveries::table.filter(deliveries::state.eq(PENDING));
         let depth = pending.count().get_result(conn)?;
         let oldest = deliveries::table
-            .filter(deliveries::state.eq("PENDING"))
+            .filter(deliveries::state.eq(PENDING))
             .filter(deliveries::next_attempt_at.le(now))
             .select(diesel::dsl::min(deliveries::next_attempt_at))
             .first::<Option<i64>>(conn)?;

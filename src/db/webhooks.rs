@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::{attempts, deliveries, webhooks};
 use super::DbConnection;
+use crate::domain::DeliveryState;
 
 /// The kind of a webhook a user made; an add-on's are [`ADDON`].
 pub const USER_CREATED: &str = "USER_CREATED";
@@ -268,10 +269,14 @@ impl Webhook {
         diesel::update(webhooks::table.find(id))
             .set((webhooks::deleted_at.eq(now), webhooks::enabled.eq(false)))
             .execute(conn)?;
-        diesel::update(deliveries::table.filter(deliveries::webhook_id.eq(id)).filter(deliveries::state.eq("PENDING")))
-            .set((deliveries::state.eq("CANCELLED"), deliveries::next_attempt_at.eq(None::<i64>)))
-            .execute(conn)
-            .map(drop)
+        diesel::update(
+            deliveries::table
+                .filter(deliveries::webhook_id.eq(id))
+                .filter(deliveries::state.eq(DeliveryState::Pending.as_str())),
+        )
+        .set((deliveries::state.eq(DeliveryState::Cancelled.as_str()), deliveries::next_attempt_at.eq(None::<i64>)))
+        .execute(conn)
+        .map(drop)
     }
 
     /// Removes deleted webhooks (with their deliveries) once retention has taken their last attempt.

@@ -4,6 +4,7 @@
 
 mod addon;
 mod api_key;
+mod delivery;
 mod email;
 mod entity;
 mod event_type;
@@ -23,6 +24,7 @@ pub use addon::{
     MAX_MANIFEST_WEBHOOKS,
 };
 pub use api_key::{ApiKeySecret, MalformedKey, KEY_LEN};
+pub use delivery::{DeliveryState, Trigger};
 pub use email::Email;
 pub use entity::{long_text, Color, EntityName, IsoDuration, TaskStatus, PROJECT_NOTE_CHARS, TEXT_CHARS};
 pub use event_type::EventType;

@@ -11,7 +11,7 @@ use crate::db::attempts::{Attempt, NewAttempt};
 use crate::db::deliveries::{AfterAttempt, Delivery};
 use crate::db::webhooks::{Webhook, WebhookState};
 use crate::db::DbConnection;
-use crate::domain::{attempt_status, new_public_id, DisabledReason};
+use crate::domain::{attempt_status, new_public_id, DeliveryState, DisabledReason, Trigger};
 use crate::services::ServiceResult;
 
 use super::http::Outcome;
@@ -19,12 +19,7 @@ use super::schedule::retry_delay;
 
 /// The attempt's trigger as the logs show it.
 pub fn trigger_of(delivery: &Delivery) -> &'static str {
-    match delivery.trigger.as_str() {
-        "TEST" => "TEST",
-        "RESEND" => "RESEND",
-        _ if delivery.attempts == 0 => "EVENT",
-        _ => "RETRY",
-    }
+    Trigger::of_delivery(&delivery.trigger).of_attempt(delivery.attempts).as_str()
 }
 
 #[derive(Debug, Clone)]
@@ -82,10 +77,11 @@ impl Attempted {
                 })
         };
         let state = match (succeeded, next) {
-            (true, _) => "SUCCEEDED",
-            (false, Some(_)) => "PENDING",
-            (false, None) => "FAILED",
-        };
+            (true, _) => DeliveryState::Succeeded,
+            (false, Some(_)) => DeliveryState::Pending,
+            (false, None) => DeliveryState::Failed,
+        }
+        .as_str();
         AfterAttempt { state, attempts: delivery.attempts + 1, next_attempt_at: next, lease_until: None }
     }
 }
@@ -124,7 +120,7 @@ pub fn record_all(conn: &mut DbConnection, items: &[Attempted], policy: &Policy)
         note.0.push(if succeeded { 'S' } else { 'F' });
         (note.1, note.2) = (status, item.attempted_at);
         // Tests do not move a webhook's health either way.
-        if item.delivery.trigger != "TEST" {
+        if Trigger::of_delivery(&item.delivery.trigger) != Trigger::Test {
             *changed |= judge(hook, item, policy);
         }
     }

@@ -23,7 +23,7 @@ use crate::db::deliveries::{AfterAttempt, Delivery};
 use crate::db::events::Event;
 use crate::db::webhooks::Webhook;
 use crate::db::Db;
-use crate::domain::SigningSecret;
+use crate::domain::{DeliveryState, SigningSecret, Trigger};
 use crate::metrics::Metrics;
 use crate::services::{now_ms, ServiceError};
 
@@ -275,10 +275,10 @@ impl Sender {
     /// Sends one delivery, frees its bounds, and has the attempt recorded.
     async fn send_one<P>(&self, job: &Job, permits: P) -> anyhow::Result<()> {
         let (delivery, webhook) = (&job.delivery, &job.webhook);
-        if delivery.trigger == "EVENT" && !(webhook.enabled && webhook.plan_enabled) {
+        if Trigger::of_delivery(&delivery.trigger) == Trigger::Event && !(webhook.enabled && webhook.plan_enabled) {
             // A disabled webhook's queued events are dropped; re-enabling replays nothing.
             let cancel = AfterAttempt {
-                state: "CANCELLED",
+                state: DeliveryState::Cancelled.as_str(),
                 attempts: delivery.attempts,
                 next_attempt_at: None,
                 lease_until: None,

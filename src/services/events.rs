@@ -11,7 +11,7 @@ use crate::db::deliveries::{Delivery, NewDelivery};
 use crate::db::events::{Event, NewEvent};
 use crate::db::webhooks::Webhook;
 use crate::db::DbConnection;
-use crate::domain::{new_public_id, random_token, EventType, TriggerSourceType};
+use crate::domain::{new_public_id, random_token, DeliveryState, EventType, Trigger, TriggerSourceType};
 use crate::sender::handoff::{self, Job};
 
 use super::{now_ms, ServiceError, ServiceResult};
@@ -58,8 +58,8 @@ pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payloa
             message_id,
             event_id: event_row.id,
             webhook_id: hook.id,
-            trigger: "EVENT",
-            state: "PENDING",
+            trigger: Trigger::Event.as_str(),
+            state: DeliveryState::Pending.as_str(),
             retries: true,
             next_attempt_at: Some(now),
             lease_until: *lease,
@@ -78,8 +78,8 @@ pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payloa
             message_id,
             event_id: event_row.id,
             webhook_id: hook.id,
-            trigger: "EVENT".into(),
-            state: "PENDING".into(),
+            trigger: Trigger::Event.as_str().into(),
+            state: DeliveryState::Pending.as_str().into(),
             attempts: 0,
             retries: true,
             next_attempt_at: Some(now),
@@ -113,7 +113,7 @@ pub fn enqueue_once(
     event_id: i64,
     webhook_id: i64,
     message_id: &str,
-    trigger: &str,
+    trigger: Trigger,
 ) -> ServiceResult<()> {
     let now = now_ms();
     Delivery::insert_all(
@@ -122,8 +122,8 @@ pub fn enqueue_once(
             message_id,
             event_id,
             webhook_id,
-            trigger,
-            state: "PENDING",
+            trigger: trigger.as_str(),
+            state: DeliveryState::Pending.as_str(),
             retries: false,
             next_attempt_at: Some(now),
             lease_until: None,

@@ -5,7 +5,7 @@ use crate::db::attempts::Attempt;
 use crate::db::deliveries::Delivery;
 use crate::db::schema::deliveries;
 use crate::db::DbConnection;
-use crate::domain::{sample_payload, EventType};
+use crate::domain::{sample_payload, DeliveryState, EventType, Trigger};
 use crate::services::workspaces::WorkspaceAccess;
 use crate::services::{events, ServiceError, ServiceResult};
 
@@ -19,7 +19,7 @@ pub fn test(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str) 
     let sample = sample_payload(event, &access.workspace.public_id);
     let event_row = events::test_event(conn, access.workspace.id, event, &sample)?;
     let message_id = events::new_message_id();
-    events::enqueue_once(conn, event_row.id, webhook.id, &message_id, "TEST")?;
+    events::enqueue_once(conn, event_row.id, webhook.id, &message_id, Trigger::Test)?;
     Ok(message_id)
 }
 
@@ -37,7 +37,7 @@ pub fn resend(
     }
     let attempt = Attempt::find_of_webhook(conn, webhook.id, attempt_id)?.ok_or(ServiceError::NotFound)?;
     let delivery = Delivery::find(conn, attempt.delivery_id)?.ok_or(ServiceError::NotFound)?;
-    events::enqueue_once(conn, delivery.event_id, webhook.id, &delivery.message_id, "RESEND")?;
+    events::enqueue_once(conn, delivery.event_id, webhook.id, &delivery.message_id, Trigger::Resend)?;
     audit(conn, access, &webhook, "Resent a delivery")?;
     Ok(())
 }
@@ -54,12 +54,12 @@ pub fn recover(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &st
     let failed: Vec<(i64, String)> = deliveries::table
         .filter(deliveries::webhook_id.eq(webhook.id))
         // Failed for good, or dropped while the webhook was disabled: never delivered either way.
-        .filter(deliveries::state.eq_any(["FAILED", "CANCELLED"]))
+        .filter(deliveries::state.eq_any(DeliveryState::RECOVERABLE.map(DeliveryState::as_str)))
         .filter(deliveries::created_at.ge(since))
         .select((deliveries::event_id, deliveries::message_id))
         .load(conn)?;
     for (event_id, message_id) in &failed {
-        events::enqueue_once(conn, *event_id, webhook.id, message_id, "RESEND")?;
+        events::enqueue_once(conn, *event_id, webhook.id, message_id, Trigger::Resend)?;
     }
     audit(conn, access, &webhook, &format!("Recovered {} failed deliveries", failed.len()))?;
     Ok(failed.len())
