@@ -3,6 +3,11 @@
 //! sent in its own task within the global and per-webhook bounds, and its attempt is stored by
 //! the recorder. A delivery whose webhook is at its bound waits for its turn in memory; the poll
 //! claims at most twice the bound per webhook, so a slow endpoint never holds others' deliveries.
+//!
+//! The global bound counts requests that are working, not requests waiting on their peer: a
+//! request still unanswered after [`SLOW_AFTER`] trades its sending slot for a waiting one
+//! ([`WAITING_PER_SENDING`] of them per sending slot), so endpoints that hang cannot take the
+//! slots healthy deliveries need, and the sockets held stay bounded.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -11,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::handoff::{Inbox, Job};
 use super::http::{self, Outgoing};
@@ -26,6 +31,12 @@ use crate::db::Db;
 use crate::domain::{DeliveryState, SigningSecret, Trigger};
 use crate::metrics::Metrics;
 use crate::services::{now_ms, ServiceError};
+
+/// How long a request may wait for its answer while holding a sending slot.
+pub const SLOW_AFTER: Duration = Duration::from_millis(200);
+/// Requests waiting on a slow peer, per sending slot: with the default 64 slots, at most 320
+/// requests are in flight in all, 64 of them younger than [`SLOW_AFTER`].
+pub const WAITING_PER_SENDING: usize = 4;
 
 /// How the sender behaves (from the settings).
 #[derive(Debug, Clone)]
@@ -47,6 +58,8 @@ pub struct Sender {
     pub config: SenderConfig,
     client: reqwest::Client,
     global: Arc<Semaphore>,
+    /// Slots for requests past [`SLOW_AFTER`], waiting on their peer.
+    waiting: Arc<Semaphore>,
     per_webhook: Mutex<HashMap<i64, Slot>>,
     /// Woken when a claimed delivery's send finishes, so the poll can claim what it could not take before.
     pub finished: Arc<tokio::sync::Notify>,
@@ -89,6 +102,7 @@ impl Sender {
         Ok(Self {
             client: http::client(policy.clone(), config.timeout)?,
             global: Arc::new(Semaphore::new(config.concurrency.max(1))),
+            waiting: Arc::new(Semaphore::new(config.concurrency.max(1) * WAITING_PER_SENDING)),
             per_webhook: Mutex::new(HashMap::new()),
             finished: Arc::new(tokio::sync::Notify::new()),
             metrics,
@@ -228,7 +242,7 @@ impl Sender {
                 let expired = handed_off && job.delivery.lease_until.is_some_and(|until| until <= needed);
                 if !sender.stopping.load(Ordering::SeqCst) {
                     if !expired {
-                        if let Err(e) = sender.send_one(&job, (sending, permit)).await {
+                        if let Err(e) = sender.send_one(&job, sending, permit).await {
                             tracing::error!(error = ?e, delivery = id, "a delivery attempt could not be made");
                         }
                     }
@@ -273,7 +287,12 @@ impl Sender {
     }
 
     /// Sends one delivery, frees its bounds, and has the attempt recorded.
-    async fn send_one<P>(&self, job: &Job, permits: P) -> anyhow::Result<()> {
+    async fn send_one(
+        &self,
+        job: &Job,
+        endpoint: OwnedSemaphorePermit,
+        sending: OwnedSemaphorePermit,
+    ) -> anyhow::Result<()> {
         let (delivery, webhook) = (&job.delivery, &job.webhook);
         if Trigger::of_delivery(&delivery.trigger) == Trigger::Event && !(webhook.enabled && webhook.plan_enabled) {
             // A disabled webhook's queued events are dropped; re-enabling replays nothing.
@@ -297,22 +316,18 @@ impl Sender {
         }
         let auth_token = self.secrets.open(&webhook.auth_token_sealed)?;
         let in_flight = self.metrics.sending();
-        let outcome = http::send(
-            &self.client,
-            &self.policy,
-            &Outgoing {
-                url: &webhook.url,
-                message_id: &delivery.message_id,
-                event_type: &job.event_type,
-                body: &job.payload,
-                secrets: &secrets,
-                auth_token: Some(&auth_token),
-                timestamp: now / 1000,
-            },
-        )
-        .await;
+        let outgoing = Outgoing {
+            url: &webhook.url,
+            message_id: &delivery.message_id,
+            event_type: &job.event_type,
+            body: &job.payload,
+            secrets: &secrets,
+            auth_token: Some(&auth_token),
+            timestamp: now / 1000,
+        };
+        let outcome = self.waiting_gives_way(http::send(&self.client, &self.policy, &outgoing), sending).await;
         // The endpoint is free for the next send while this one is recorded.
-        drop((permits, in_flight));
+        drop((endpoint, in_flight));
         self.metrics.attempt(outcome.error_class, outcome.duration);
         let attempted = Attempted {
             delivery: delivery.clone(),
@@ -323,6 +338,29 @@ impl Sender {
         };
         recorder::store(&self.recordings, attempted).await;
         Ok(())
+    }
+
+    /// Runs a send holding a sending slot until it has waited [`SLOW_AFTER`] for its answer,
+    /// then on a waiting slot instead (if one is free; if not, it keeps its sending slot).
+    async fn waiting_gives_way(
+        &self,
+        send: impl std::future::Future<Output = http::Outcome>,
+        sending: OwnedSemaphorePermit,
+    ) -> http::Outcome {
+        tokio::pin!(send);
+        let (mut sending, mut waiting) = (Some(sending), None);
+        loop {
+            tokio::select! {
+                outcome = &mut send => return outcome,
+                _ = tokio::time::sleep(SLOW_AFTER), if waiting.is_none() && sending.is_some() => {
+                    match self.waiting.clone().try_acquire_owned() {
+                        Ok(slot) => (waiting, sending) = (Some(slot), None),
+                        // All waiting slots taken: keep the sending slot, and stop trying.
+                        Err(_) => return send.await,
+                    }
+                }
+            }
+        }
     }
 
     /// Deletes attempts older than the retention, a batch at a time (short transactions).

@@ -10,6 +10,7 @@ mod api_keys;
 mod clients_tags;
 mod csrf;
 mod events;
+mod fair_share;
 mod first_run;
 mod frame;
 mod handoff;

@@ -1,0 +1,68 @@
+//! Dead endpoints never slow healthy ones: nine webhooks whose endpoint accepts and never
+//! answers (within the send timeout) and one healthy webhook, all on NEW_CLIENT; 40 clients
+//! created at 20 per second. Nine hanging webhooks at eight requests each would fill the 64
+//! sending slots; a request waiting on its peer gives its slot up, so every healthy delivery
+//! arrives within a second of its commit.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use keyhook::config::Settings;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+use crate::receiver::Receiver;
+
+fn hanging_endpoints(settings: &mut Settings) {
+    settings.allow_private_networks = "127.0.0.0/8".into();
+    settings.send_timeout = "4s".parse().expect("duration");
+    settings.retry_schedule = "1h".parse().expect("schedule");
+}
+
+async fn healthy_deliveries_do_not_wait_for_hanging_ones(app: TestApp) {
+    let owner = app.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    owner.post_form("/preferences", &format!("/workspaces/{ws}/settings/plan"), &[("plan", "PRO")]).await;
+    let key = owner.generate_key("load", "never").await.secret;
+    let (healthy, hanging) = (Receiver::start().await, Receiver::start().await);
+    hanging.delay(Duration::from_secs(30));
+    let hooks = format!("/api/v1/workspaces/{ws}/webhooks");
+    for i in 0..9 {
+        let url = format!("{}/dead-{i}", hanging.url);
+        let body = json!({"name": format!("Dead {i}"), "url": url, "webhookEvent": "NEW_CLIENT"});
+        let (status, answer) = owner.api("POST", &hooks, &key, Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+    }
+    let body = json!({"name": "Healthy", "url": healthy.url, "webhookEvent": "NEW_CLIENT"});
+    assert_eq!(owner.api("POST", &hooks, &key, Some(body)).await.0, StatusCode::CREATED);
+
+    let clients = format!("/api/v1/workspaces/{ws}/clients");
+    let mut committed = HashMap::new();
+    let started = Instant::now();
+    for i in 0..40 {
+        let name = format!("Client {i:02}");
+        let (status, answer) = owner.api("POST", &clients, &key, Some(json!({"name": name}))).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        committed.insert(name, Instant::now());
+        let next = started + Duration::from_millis(50 * (i + 1));
+        tokio::time::sleep(next.saturating_duration_since(Instant::now())).await;
+    }
+    let hits = healthy.wait_for(40, Duration::from_secs(10)).await;
+    assert_eq!(hits.len(), 40, "every client reached the healthy endpoint");
+    let mut late = Vec::new();
+    for hit in &hits {
+        let name = serde_json::from_str::<serde_json::Value>(&hit.body).expect("JSON")["name"]
+            .as_str()
+            .expect("a name")
+            .to_owned();
+        let lag = hit.at.saturating_duration_since(committed[&name]);
+        if lag > Duration::from_secs(1) {
+            late.push(format!("{name}: {} ms", lag.as_millis()));
+        }
+    }
+    assert!(late.is_empty(), "healthy deliveries more than a second after their commit: {late:?}");
+    assert!(hanging.hits().len() >= 64, "the dead endpoints were being sent to: {}", hanging.hits().len());
+}
+
+crate::on_both_backends!(with hanging_endpoints: healthy_deliveries_do_not_wait_for_hanging_ones);
