@@ -47,6 +47,11 @@ struct AttemptLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
     state: &'static str,
 }
@@ -67,6 +72,8 @@ pub struct Metrics {
     queue_depth: Gauge,
     oldest_due: Gauge<f64, AtomicU64>,
     webhooks: Family<StateLabels, Gauge>,
+    open_circuits: Gauge,
+    probes: Family<OutcomeLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -127,6 +134,14 @@ impl Metrics {
             Unit::Seconds,
             db.pool_wait(),
         );
+        let open_circuits = Gauge::default();
+        registry.register(
+            "keyhook_open_circuits",
+            "Webhooks whose circuit breaker is open on this instance",
+            open_circuits.clone(),
+        );
+        let probes = Family::<OutcomeLabels, Counter>::default();
+        registry.register("keyhook_circuit_probes", "Probes of open circuits by outcome", probes.clone());
         registry.register_collector(Box::new(Scraped { db: db.clone(), inbox: db.inbox() }));
         Self {
             registry,
@@ -139,7 +154,24 @@ impl Metrics {
             queue_depth,
             oldest_due,
             webhooks,
+            open_circuits,
+            probes,
         }
+    }
+
+    /// A webhook's circuit opened (`true`) or closed (`false`) on this instance.
+    pub fn circuit(&self, opened: bool) {
+        if opened {
+            self.open_circuits.inc();
+        } else {
+            self.open_circuits.dec();
+        }
+    }
+
+    /// An open circuit's probe ended.
+    pub fn probe(&self, succeeded: bool) {
+        let outcome = if succeeded { "succeeded" } else { "failed" };
+        self.probes.get_or_create(&OutcomeLabels { outcome }).inc();
     }
 
     /// Counts one HTTP request: `route` is its matched template (`None`: no route matched).

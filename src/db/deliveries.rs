@@ -77,14 +77,19 @@ impl Delivery {
 
     /// Webhooks that have due, unleased deliveries (at most `limit` of them). One index probe
     /// per webhook, so a large backlog does not make each look slower.
-    pub fn due_webhooks(conn: &mut DbConnection, now: i64, limit: i64) -> QueryResult<Vec<i64>> {
+    pub fn due_webhooks(conn: &mut DbConnection, now: i64, limit: i64, except: &[i64]) -> QueryResult<Vec<i64>> {
         let due = deliveries::table
             .filter(deliveries::webhook_id.eq(webhooks::id))
             .filter(deliveries::state.eq(PENDING))
             .filter(deliveries::next_attempt_at.le(now))
             .filter(deliveries::lease_until.is_null().or(deliveries::lease_until.lt(now)))
             .select(deliveries::id);
-        webhooks::table.filter(diesel::dsl::exists(due)).select(webhooks::id).limit(limit).load(conn)
+        webhooks::table
+            .filter(diesel::dsl::exists(due))
+            .filter(webhooks::id.ne_all(except))
+            .select(webhooks::id)
+            .limit(limit)
+            .load(conn)
     }
 
     /// Leases up to `limit` due deliveries of one webhook until `lease_until`: on PostgreSQL
@@ -105,7 +110,7 @@ impl Delivery {
             // Placeholders appear in numeric order: SQLite numbers `$N` by first appearance.
             "UPDATE deliveries SET lease_until = $1 WHERE id IN ( \
                SELECT id FROM deliveries WHERE webhook_id = $2 AND state = 'PENDING' AND next_attempt_at <= $3 \
-               AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_attempt_at LIMIT $4 {lock}) \
+               AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_attempt_at, id LIMIT $4 {lock}) \
              RETURNING {CLAIM_COLUMNS}"
         );
         diesel::sql_query(sql)

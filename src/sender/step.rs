@@ -10,7 +10,7 @@
 //! slots healthy deliveries need, and the sockets held stay bounded.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,6 +18,7 @@ use anyhow::Context;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::breaker::{Admission, Circuit, Ended};
 use super::handoff::{Inbox, Job};
 use super::http::{self, Outgoing};
 use super::network_policy::NetworkPolicy;
@@ -61,6 +62,8 @@ pub struct Sender {
     /// Slots for requests past [`SLOW_AFTER`], waiting on their peer.
     waiting: Arc<Semaphore>,
     per_webhook: Mutex<HashMap<i64, Slot>>,
+    /// Each webhook's circuit breaker, as this instance has seen its endpoint.
+    circuits: Mutex<HashMap<i64, Circuit>>,
     /// Woken when a claimed delivery's send finishes, so the poll can claim what it could not take before.
     pub finished: Arc<tokio::sync::Notify>,
     metrics: Arc<Metrics>,
@@ -81,6 +84,41 @@ pub struct Sender {
 struct Slot {
     sending: Arc<Semaphore>,
     claimed: Arc<AtomicUsize>,
+    turns: Arc<Turns>,
+}
+
+/// A webhook's sends start in the order they were dispatched (its due order): tokio wakes the
+/// tasks waiting for the webhook's bound in no set order, so each takes a ticket when
+/// dispatched and waits for its turn to wait for the bound.
+#[derive(Default)]
+struct Turns {
+    next: AtomicU64,
+    serving: AtomicU64,
+    turn: tokio::sync::Notify,
+}
+
+impl Turns {
+    fn ticket(&self) -> u64 {
+        self.next.fetch_add(1, Ordering::SeqCst)
+    }
+
+    async fn wait(&self, ticket: u64) {
+        loop {
+            let notified = self.turn.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so a turn passed in between is not missed.
+            notified.as_mut().enable();
+            if self.serving.load(Ordering::SeqCst) == ticket {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    fn pass(&self) {
+        self.serving.fetch_add(1, Ordering::SeqCst);
+        self.turn.notify_waiters();
+    }
 }
 
 /// What one poll did.
@@ -104,6 +142,7 @@ impl Sender {
             global: Arc::new(Semaphore::new(config.concurrency.max(1))),
             waiting: Arc::new(Semaphore::new(config.concurrency.max(1) * WAITING_PER_SENDING)),
             per_webhook: Mutex::new(HashMap::new()),
+            circuits: Mutex::new(HashMap::new()),
             finished: Arc::new(tokio::sync::Notify::new()),
             metrics,
             held: Mutex::new(HashSet::new()),
@@ -157,6 +196,7 @@ impl Sender {
             .or_insert_with(|| Slot {
                 sending: Arc::new(Semaphore::new(self.config.per_webhook.max(1))),
                 claimed: Arc::new(AtomicUsize::new(0)),
+                turns: Arc::new(Turns::default()),
             })
             .clone()
     }
@@ -169,15 +209,19 @@ impl Sender {
         let lease = now + self.lease_ms();
         let room = usize::try_from(self.config.batch).unwrap_or(100);
         let per_webhook = self.config.per_webhook.max(1) * 2;
+        // Webhooks whose circuit is open and not due a probe: their deliveries stay in the database.
+        let blocked = self.blocked(now);
         let sender = self.clone();
         let claimed: Vec<Delivery> = self
             .db
             .write(move |conn| -> Result<_, ServiceError> {
                 let mut claimed = Vec::new();
-                for webhook in Delivery::due_webhooks(conn, now, 64)? {
+                for webhook in Delivery::due_webhooks(conn, now, 64, &blocked)? {
                     let left = room.saturating_sub(claimed.len());
                     let free = per_webhook.saturating_sub(sender.slot(webhook).claimed.load(Ordering::SeqCst));
-                    let take = free.min(left);
+                    // An open circuit due a probe gets one delivery: the probe.
+                    let probe_only = sender.circuit(webhook).is_open();
+                    let take = if probe_only { free.min(left).min(1) } else { free.min(left) };
                     if take > 0 {
                         claimed.extend(Delivery::claim_due(conn, webhook, now, lease, take as i64)?);
                     }
@@ -186,6 +230,9 @@ impl Sender {
             })
             .await
             .context("claiming deliveries")?;
+        let mut claimed = claimed;
+        // RETURNING answers rows in no set order; they are dispatched (and so sent) in due order.
+        claimed.sort_by_key(|d| (d.next_attempt_at, d.id));
         let batch = Batch { claimed: claimed.len() };
         if claimed.is_empty() {
             return Ok(batch);
@@ -230,9 +277,23 @@ impl Sender {
             slot.claimed.fetch_add(1, Ordering::SeqCst);
         }
         let sender = self.clone();
+        let ticket = slot.turns.ticket();
         tokio::spawn(async move {
             // Both bounds are waited for here: a slow webhook's deliveries queue behind its own sends only.
+            slot.turns.wait(ticket).await;
             let sending = slot.sending.clone().acquire_owned().await;
+            slot.turns.pass();
+            let admission = sender.admit(webhook_id);
+            if admission == Admission::Wait {
+                // Its circuit is open: the delivery waits in the database, unattempted, until a
+                // probe succeeds (the poll then claims it in its turn).
+                if let Err(e) = sender.give_back(id).await {
+                    tracing::warn!(error = ?e, delivery = id, "could not give a delivery back; its lease will expire");
+                }
+                drop(sending);
+                sender.finished_task(handed_off, webhook_id, bytes, &slot);
+                return;
+            }
             let permit = sender.global.clone().acquire_owned().await;
             if let (Ok(sending), Ok(permit)) = (sending, permit) {
                 // A handed-off delivery must have a send's time left on its lease, or a poll may
@@ -242,21 +303,84 @@ impl Sender {
                 let expired = handed_off && job.delivery.lease_until.is_some_and(|until| until <= needed);
                 if !sender.stopping.load(Ordering::SeqCst) {
                     if !expired {
-                        if let Err(e) = sender.send_one(&job, sending, permit).await {
+                        let probe = admission == Admission::Probe;
+                        if let Err(e) = sender.send_one(&job, sending, permit, probe).await {
                             tracing::error!(error = ?e, delivery = id, "a delivery attempt could not be made");
                         }
                     }
                     sender.held.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
                 }
             }
-            if handed_off {
-                sender.inbox.done(webhook_id, bytes);
-            } else {
-                slot.claimed.fetch_sub(1, Ordering::SeqCst);
-                sender.finished.notify_one();
+            // A probe whose send counted has closed or re-timed its circuit; one that sent
+            // nothing must not keep the circuit waiting for it.
+            if admission == Admission::Probe {
+                sender.circuits().entry(webhook_id).or_default().probe_over();
             }
-            sender.tasks.fetch_sub(1, Ordering::SeqCst);
+            sender.finished_task(handed_off, webhook_id, bytes, &slot);
         });
+    }
+
+    /// A send task's end: its hand-off or claim is counted off, and the poll may look again.
+    fn finished_task(&self, handed_off: bool, webhook_id: i64, bytes: usize, slot: &Slot) {
+        if handed_off {
+            self.inbox.done(webhook_id, bytes);
+        } else {
+            slot.claimed.fetch_sub(1, Ordering::SeqCst);
+            self.finished.notify_one();
+        }
+        self.tasks.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn circuits(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Circuit>> {
+        self.circuits.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The webhook's circuit as this instance has it.
+    pub fn circuit(&self, webhook_id: i64) -> Circuit {
+        self.circuits().get(&webhook_id).copied().unwrap_or_default()
+    }
+
+    /// Whether a send to this webhook may start now (an open circuit admits one probe).
+    fn admit(&self, webhook_id: i64) -> Admission {
+        self.circuits().entry(webhook_id).or_default().admit(now_ms())
+    }
+
+    /// The webhooks whose deliveries the poll leaves alone now.
+    fn blocked(&self, now: i64) -> Vec<i64> {
+        self.circuits().iter().filter(|(_, c)| !c.claimable(now)).map(|(id, _)| *id).collect()
+    }
+
+    /// Counts an attempt's outcome in its webhook's circuit; a circuit that closes wakes the
+    /// poll, which then claims the webhook's waiting deliveries.
+    fn count(&self, webhook_id: i64, outcome: &http::Outcome, probe: bool) {
+        let ended = match outcome.error_class {
+            None => Ended::Success,
+            Some("timeout") => Ended::Timeout,
+            Some(_) => Ended::Failure,
+        };
+        let (was_open, is_open) = {
+            let mut circuits = self.circuits();
+            let circuit = circuits.entry(webhook_id).or_default();
+            let was_open = circuit.is_open();
+            circuit.record(ended, now_ms(), probe);
+            (was_open, circuit.is_open())
+        };
+        if probe {
+            self.metrics.probe(ended == Ended::Success);
+        }
+        if was_open != is_open {
+            self.metrics.circuit(is_open);
+        }
+        if was_open && !is_open {
+            self.finished.notify_one();
+        }
+    }
+
+    /// Gives one taken delivery back to the database, due as it was.
+    async fn give_back(&self, id: i64) -> anyhow::Result<()> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        self.db.write(move |conn| -> Result<_, ServiceError> { Ok(Delivery::release(conn, &[id])?) }).await?;
+        Ok(())
     }
 
     /// Starts no new send from now on (sends in flight go on).
@@ -292,6 +416,7 @@ impl Sender {
         job: &Job,
         endpoint: OwnedSemaphorePermit,
         sending: OwnedSemaphorePermit,
+        probe: bool,
     ) -> anyhow::Result<()> {
         let (delivery, webhook) = (&job.delivery, &job.webhook);
         if Trigger::of_delivery(&delivery.trigger) == Trigger::Event && !(webhook.enabled && webhook.plan_enabled) {
@@ -326,6 +451,7 @@ impl Sender {
             timestamp: now / 1000,
         };
         let outcome = self.waiting_gives_way(http::send(&self.client, &self.policy, &outgoing), sending).await;
+        self.count(webhook.id, &outcome, probe);
         // The endpoint is free for the next send while this one is recorded.
         drop((endpoint, in_flight));
         self.metrics.attempt(outcome.error_class, outcome.duration);
