@@ -164,6 +164,37 @@ pub struct WebhookDto {
     /// `whsec_...` (create, get and token answers only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signing_secret: Option<String>,
+    /// The circuit breaker on the instance that answers (get only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub circuit: Option<CircuitDto>,
+}
+
+/// A webhook's circuit breaker, as the answering instance has it (each instance keeps its own).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CircuitDto {
+    /// `CLOSED` (sending as usual), `OPEN` (waiting for the next probe) or `PROBING` (one
+    /// request in flight to see whether the endpoint is back).
+    pub state: &'static str,
+    /// UTC ISO-8601: when the circuit opened (open or probing only).
+    pub open_since: Option<String>,
+    /// UTC ISO-8601: when the next probe may start (open only).
+    pub next_probe_at: Option<String>,
+}
+
+impl CircuitDto {
+    pub fn of(circuit: crate::domain::circuit::Circuit) -> Self {
+        use crate::domain::circuit::Circuit;
+        match circuit {
+            Circuit::Closed { .. } => Self { state: "CLOSED", open_since: None, next_probe_at: None },
+            Circuit::Open { since, probing: true, .. } => {
+                Self { state: "PROBING", open_since: Some(iso(since)), next_probe_at: None }
+            }
+            Circuit::Open { since, probe_at, .. } => {
+                Self { state: "OPEN", open_since: Some(iso(since)), next_probe_at: Some(iso(probe_at)) }
+            }
+        }
+    }
 }
 
 /// An installed add-on with its webhooks. The install answer alone carries `authToken` (the

@@ -1,6 +1,7 @@
 //! keyhook: the integrations console of a time-tracking workspace (API keys and webhooks).
 
 pub mod api;
+pub mod circuits;
 pub mod cli;
 pub mod config;
 pub mod crypto;

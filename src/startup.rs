@@ -53,15 +53,24 @@ impl Application {
                 .closed(settings.only_allowed_networks),
         );
         let metrics = Arc::new(Metrics::new(&db));
-        let sender =
-            Sender::new(db.clone(), secrets.clone(), (*network).clone(), sender_config(&settings), metrics.clone())?;
         let pulse = Arc::new(crate::health::Pulse::default());
-        let sender = worker::spawn(sender, SHUTDOWN_DEADLINE, pulse.clone())?;
         let listener =
             TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
         let bound = listener.local_addr()?;
         let port = bound.port();
-        let state = web::Data::new(AppState::new(db, &settings, secrets, network, metrics, bound, pulse)?);
+        let state = AppState::new(
+            db.clone(),
+            &settings,
+            secrets.clone(),
+            network.clone(),
+            metrics.clone(),
+            bound,
+            pulse.clone(),
+        )?;
+        let config = sender_config(&settings);
+        let sender = Sender::new(db, secrets, (*network).clone(), config, metrics, state.circuits.clone())?;
+        let sender = worker::spawn(sender, SHUTDOWN_DEADLINE, pulse)?;
+        let state = web::Data::new(state);
         let session_key = Key::from(keys.session.expose());
         let secure_cookies = settings.secure_cookies;
         let request_log = RequestLog {

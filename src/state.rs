@@ -33,6 +33,8 @@ pub struct AppState {
     pub pulse: Arc<crate::health::Pulse>,
     /// Attempt counters the sender keeps; read by `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Each webhook's circuit breaker on this instance: the sender moves them, pages show them.
+    pub circuits: Arc<crate::circuits::Circuits>,
     /// Where users reach keyhook: the base of every link it builds.
     pub public_url: PublicUrl,
     /// What `/metrics` requires, if it is on.
@@ -61,6 +63,7 @@ impl AppState {
         Ok(Self {
             outbound: crate::sender::http::client(network.clone(), settings.send_timeout.0)?,
             metrics,
+            circuits: Arc::default(),
             pulse,
             secrets,
             network,

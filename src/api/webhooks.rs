@@ -14,7 +14,7 @@ use super::support::{self, json_body, write_as, Body};
 use crate::db::attempts::{Attempt, LogQuery, Outcome};
 use crate::db::webhooks::Webhook;
 use crate::domain::{EventType, TriggerSourceType, WebhookName};
-use crate::dto::{iso, ErrorDto, LogDto, WebhookDto, WebhookListDto};
+use crate::dto::{iso, CircuitDto, ErrorDto, LogDto, WebhookDto, WebhookListDto};
 use crate::services::webhooks::{self as service, Shown, WebhookInput, WebhookSecrets};
 use crate::services::workspaces::WorkspaceAccess;
 use crate::services::ServiceResult;
@@ -88,6 +88,7 @@ pub(super) fn dto(
         disabled_at: webhook.disabled_at.map(iso),
         auth_token: secrets.map(|(_, token)| token.to_owned()),
         signing_secret: secrets.map(|(secret, _)| secret.to_owned()),
+        circuit: None,
     }
 }
 
@@ -209,10 +210,12 @@ pub async fn get(
     let (found, creator) =
         with_creator(&state, &caller, ws.clone(), move |conn, access| service::show(conn, access, &secrets, &id))
             .await?;
-    Ok(HttpResponse::Ok().json(match &found {
-        Shown::WithSecrets(opened) => with_secrets(opened, &ws, creator),
-        Shown::Plain(webhook) => dto(webhook, &ws, creator, None),
-    }))
+    let (webhook_id, mut answer) = match &found {
+        Shown::WithSecrets(opened) => (opened.webhook.id, with_secrets(opened, &ws, creator)),
+        Shown::Plain(webhook) => (webhook.id, dto(webhook, &ws, creator, None)),
+    };
+    answer.circuit = Some(CircuitDto::of(state.circuits.get(webhook_id)));
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 /// Replaces a webhook's name, URL, event and trigger source.

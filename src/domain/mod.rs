@@ -4,6 +4,7 @@
 
 mod addon;
 mod api_key;
+pub mod circuit;
 mod delivery;
 mod email;
 mod entity;

@@ -1,10 +1,9 @@
 //! Delivering webhook events: take the deliveries handed off as their transactions commit
 //! ([`handoff`]) or claim due ones ([`step::Sender::deliver_due`], the poll), sign and send
 //! them ([`http`]), and store the attempts in batches with their retries and the webhooks'
-//! health ([`recorder`], [`record`]); each webhook's circuit breaker ([`breaker`]) decides whether
-//! a send may start. [`worker`] is the thread that runs all of it.
+//! health ([`recorder`], [`record`]); each webhook's circuit breaker (`domain::circuit`, shared
+//! through `circuits`) decides whether a send may start. [`worker`] is the thread that runs all of it.
 
-pub mod breaker;
 pub mod handoff;
 pub mod http;
 pub mod network_policy;

@@ -18,17 +18,18 @@ use anyhow::Context;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::breaker::{Admission, Circuit, Ended};
 use super::handoff::{Inbox, Job};
 use super::http::{self, Outgoing};
 use super::network_policy::NetworkPolicy;
 use super::record::{Attempted, Policy};
 use super::recorder::{self, Recording};
+use crate::circuits::Circuits;
 use crate::crypto::SecretBox;
 use crate::db::deliveries::{AfterAttempt, Delivery};
 use crate::db::events::Event;
 use crate::db::webhooks::Webhook;
 use crate::db::Db;
+use crate::domain::circuit::{Admission, Circuit, Ended};
 use crate::domain::{DeliveryState, SigningSecret, Trigger};
 use crate::metrics::Metrics;
 use crate::services::{now_ms, ServiceError};
@@ -63,7 +64,7 @@ pub struct Sender {
     waiting: Arc<Semaphore>,
     per_webhook: Mutex<HashMap<i64, Slot>>,
     /// Each webhook's circuit breaker, as this instance has seen its endpoint.
-    circuits: Mutex<HashMap<i64, Circuit>>,
+    circuits: Arc<Circuits>,
     /// Woken when a claimed delivery's send finishes, so the poll can claim what it could not take before.
     pub finished: Arc<tokio::sync::Notify>,
     metrics: Arc<Metrics>,
@@ -134,6 +135,7 @@ impl Sender {
         policy: NetworkPolicy,
         config: SenderConfig,
         metrics: Arc<Metrics>,
+        circuits: Arc<Circuits>,
     ) -> anyhow::Result<Self> {
         let policy = Arc::new(policy);
         let (recordings, queue) = unbounded_channel();
@@ -142,7 +144,7 @@ impl Sender {
             global: Arc::new(Semaphore::new(config.concurrency.max(1))),
             waiting: Arc::new(Semaphore::new(config.concurrency.max(1) * WAITING_PER_SENDING)),
             per_webhook: Mutex::new(HashMap::new()),
-            circuits: Mutex::new(HashMap::new()),
+            circuits,
             finished: Arc::new(tokio::sync::Notify::new()),
             metrics,
             held: Mutex::new(HashSet::new()),
@@ -210,7 +212,7 @@ impl Sender {
         let room = usize::try_from(self.config.batch).unwrap_or(100);
         let per_webhook = self.config.per_webhook.max(1) * 2;
         // Webhooks whose circuit is open and not due a probe: their deliveries stay in the database.
-        let blocked = self.blocked(now);
+        let blocked = self.circuits.blocked(now);
         let sender = self.clone();
         let claimed: Vec<Delivery> = self
             .db
@@ -220,7 +222,7 @@ impl Sender {
                     let left = room.saturating_sub(claimed.len());
                     let free = per_webhook.saturating_sub(sender.slot(webhook).claimed.load(Ordering::SeqCst));
                     // An open circuit due a probe gets one delivery: the probe.
-                    let probe_only = sender.circuit(webhook).is_open();
+                    let probe_only = sender.circuits.get(webhook).is_open();
                     let take = if probe_only { free.min(left).min(1) } else { free.min(left) };
                     if take > 0 {
                         claimed.extend(Delivery::claim_due(conn, webhook, now, lease, take as i64)?);
@@ -314,7 +316,7 @@ impl Sender {
             // A probe whose send counted has closed or re-timed its circuit; one that sent
             // nothing must not keep the circuit waiting for it.
             if admission == Admission::Probe {
-                sender.circuits().entry(webhook_id).or_default().probe_over();
+                sender.circuits.update(webhook_id, Circuit::probe_over);
             }
             sender.finished_task(handed_off, webhook_id, bytes, &slot);
         });
@@ -331,23 +333,9 @@ impl Sender {
         self.tasks.fetch_sub(1, Ordering::SeqCst);
     }
 
-    fn circuits(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Circuit>> {
-        self.circuits.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The webhook's circuit as this instance has it.
-    pub fn circuit(&self, webhook_id: i64) -> Circuit {
-        self.circuits().get(&webhook_id).copied().unwrap_or_default()
-    }
-
     /// Whether a send to this webhook may start now (an open circuit admits one probe).
     fn admit(&self, webhook_id: i64) -> Admission {
-        self.circuits().entry(webhook_id).or_default().admit(now_ms())
-    }
-
-    /// The webhooks whose deliveries the poll leaves alone now.
-    fn blocked(&self, now: i64) -> Vec<i64> {
-        self.circuits().iter().filter(|(_, c)| !c.claimable(now)).map(|(id, _)| *id).collect()
+        self.circuits.update(webhook_id, |c| c.admit(now_ms()))
     }
 
     /// Counts an attempt's outcome in its webhook's circuit; a circuit that closes wakes the
@@ -358,13 +346,11 @@ impl Sender {
             Some("timeout") => Ended::Timeout,
             Some(_) => Ended::Failure,
         };
-        let (was_open, is_open) = {
-            let mut circuits = self.circuits();
-            let circuit = circuits.entry(webhook_id).or_default();
+        let (was_open, is_open) = self.circuits.update(webhook_id, |circuit| {
             let was_open = circuit.is_open();
             circuit.record(ended, now_ms(), probe);
             (was_open, circuit.is_open())
-        };
+        });
         if probe {
             self.metrics.probe(ended == Ended::Success);
         }

@@ -42,6 +42,13 @@ async fn five_failures_open_the_circuit_and_a_probe_closes_it(app: TestApp) {
     if let Some(metrics) = crate::scrape::Metrics::scrape(&owner.address, METRICS_TOKEN).await {
         assert_eq!(metrics.value("keyhook_open_circuits", &[]), Some(1.0), "{:?}", metrics.labels());
     }
+    let id = hook["id"].as_str().expect("an id");
+    let (_, shown) = owner.api("GET", &format!("{hooks}/{id}"), &key, None).await;
+    assert_eq!(shown["circuit"]["state"], "OPEN", "{shown}");
+    assert!(shown["circuit"]["openSince"].is_string() && shown["circuit"]["nextProbeAt"].is_string(), "{shown}");
+    let details = owner.get(&format!("/workspaces/{ws}/webhooks/{id}")).await;
+    let notice = details.text("#circuit").unwrap_or_default();
+    assert!(notice.contains("one request at a time") && notice.contains("none is lost"), "{notice}");
     let hits = receiver.wait_for(20, Duration::from_secs(8)).await;
     let names: Vec<String> = hits
         .iter()
@@ -52,8 +59,11 @@ async fn five_failures_open_the_circuit_and_a_probe_closes_it(app: TestApp) {
     let open_for = hits[5].at.duration_since(hits[4].at);
     assert!(open_for >= Duration::from_millis(900), "nothing was sent while the circuit was open: {open_for:?}");
 
+    let (_, shown) = owner.api("GET", &format!("{hooks}/{id}"), &key, None).await;
+    assert_eq!(shown["circuit"]["state"], "CLOSED", "{shown}");
+    assert!(owner.get(&format!("/workspaces/{ws}/webhooks/{id}")).await.text("#circuit").is_none());
+
     // Only what was sent was attempted: five failures (retried in an hour) and fifteen successes.
-    let id = hook["id"].as_str().expect("an id");
     let (status, logs) = owner.api("GET", &format!("{hooks}/{id}/logs?page-size=200"), &key, None).await;
     assert_eq!(status, StatusCode::OK, "{logs}");
     let logs = logs.as_array().expect("attempts");

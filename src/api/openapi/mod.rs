@@ -77,6 +77,7 @@ use crate::dto::{
         RateDto,
         ErrorDto,
         WebhookDto,
+        crate::dto::CircuitDto,
         WebhookListDto,
         AddonDto,
         LogDto,

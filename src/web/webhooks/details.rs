@@ -10,6 +10,7 @@ use super::attempts::{load, AttemptsQuery, AttemptsView};
 use super::hook_url;
 use super::view::state_label;
 use crate::db::webhooks::Webhook;
+use crate::domain::circuit::Circuit;
 use crate::error::AppError;
 use crate::services::now_ms;
 use crate::services::webhooks as service;
@@ -29,6 +30,8 @@ struct DetailsPage {
     created: String,
     creator: Option<String>,
     disabled_since: Option<String>,
+    /// What its circuit breaker is doing, when open.
+    circuit: Option<String>,
     editable: bool,
     recover_since: String,
     errors: FieldErrors,
@@ -59,6 +62,18 @@ async fn show(
         created: prefs.format_instant(hook.created_at),
         creator: details.creator_name,
         disabled_since: (!enabled).then(|| hook.disabled_at.map_or_else(String::new, |at| prefs.format_instant(at))),
+        circuit: match state.circuits.get(hook.id) {
+            Circuit::Closed { .. } => None,
+            Circuit::Open { since, probing: true, .. } => Some(format!(
+                "Its endpoint kept failing: since {}, keyhook sends it one request at a time. One is on its way now.",
+                prefs.format_instant(since)
+            )),
+            Circuit::Open { since, probe_at, .. } => Some(format!(
+                "Its endpoint kept failing: since {}, keyhook sends it one request at a time. The next goes at {}; the other deliveries wait for it, none is lost.",
+                prefs.format_instant(since),
+                prefs.format_instant(probe_at)
+            )),
+        },
         editable: !hook.is_addon(),
         recover_since: if recover_since.is_empty() {
             prefs.local_input(now_ms() - RECOVER_DEFAULT_MS)

@@ -1,4 +1,5 @@
-//! A circuit breaker per webhook: pure decisions, no clock of its own and no I/O.
+//! A circuit breaker per webhook: pure decisions, no clock of its own and no I/O. The sender
+//! moves each webhook's circuit; the API and the pages show it (`crate::circuits`).
 //!
 //! Closed, every failure adds its weight (a timeout [`TIMEOUT_WEIGHT`], any other failure 1) and
 //! a success clears the count; at [`OPEN_AT`] the circuit opens. Open, the webhook gets one
