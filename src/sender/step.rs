@@ -214,7 +214,7 @@ impl Sender {
         // Webhooks whose circuit is open and not due a probe: their deliveries stay in the database.
         let blocked = self.circuits.blocked(now);
         let sender = self.clone();
-        let claimed: Vec<Delivery> = self
+        let mut claimed: Vec<Delivery> = self
             .db
             .write(move |conn| -> Result<_, ServiceError> {
                 let mut claimed = Vec::new();
@@ -232,7 +232,6 @@ impl Sender {
             })
             .await
             .context("claiming deliveries")?;
-        let mut claimed = claimed;
         // RETURNING answers rows in no set order; they are dispatched (and so sent) in due order.
         claimed.sort_by_key(|d| (d.next_attempt_at, d.id));
         let batch = Batch { claimed: claimed.len() };
@@ -460,19 +459,13 @@ impl Sender {
         sending: OwnedSemaphorePermit,
     ) -> http::Outcome {
         tokio::pin!(send);
-        let (mut sending, mut waiting) = (Some(sending), None);
-        loop {
-            tokio::select! {
-                outcome = &mut send => return outcome,
-                _ = tokio::time::sleep(SLOW_AFTER), if waiting.is_none() && sending.is_some() => {
-                    match self.waiting.clone().try_acquire_owned() {
-                        Ok(slot) => (waiting, sending) = (Some(slot), None),
-                        // All waiting slots taken: keep the sending slot, and stop trying.
-                        Err(_) => return send.await,
-                    }
-                }
-            }
+        tokio::select! {
+            outcome = &mut send => return outcome,
+            _ = tokio::time::sleep(SLOW_AFTER) => {}
         }
+        // A waiting slot taken drops the sending one; none free, the sending one is kept.
+        let _slot = self.waiting.clone().try_acquire_owned().unwrap_or(sending);
+        send.await
     }
 
     /// Deletes attempts older than the retention, a batch at a time (short transactions).

@@ -7,7 +7,6 @@
 //! Whatever is still unfinished then keeps its lease, which expires, and is claimed again:
 //! nothing is lost.
 
-use crate::health::{EndsPulse, Pulse};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -16,6 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::step::Sender;
+use crate::health::{EndsPulse, Pulse};
 use crate::services::now_ms;
 
 /// How often SQLite's write-ahead log is checkpointed (see `Db::checkpoint`).
@@ -54,8 +54,7 @@ impl SenderHandle {
     }
 }
 
-/// Starts the sender on a thread of its own.
-/// Starts the sender's thread; `pulse` shows `/readyz` that its loop is turning.
+/// Starts the sender on a thread of its own; `pulse` shows `/readyz` that its loop is turning.
 pub fn spawn(sender: Sender, shutdown_deadline: Duration, pulse: Arc<Pulse>) -> anyhow::Result<SenderHandle> {
     let stop = Arc::new(AtomicBool::new(false));
     let wake = sender.db.sender_wakeup();

@@ -43,6 +43,12 @@ fn first_attempt_is(status: &str, trigger: &str) -> String {
     )
 }
 
+/// Waits until `open` (a script expression) is false and focus is on `button`.
+async fn closed_with_focus_on(c: &Client, what: &str, open: &str, button: &str) {
+    let script = format!("return !{open} && document.activeElement === document.querySelector('{button}');");
+    eventually(c, &format!("{what}, focus on {button}"), &script).await;
+}
+
 /// One key press where the focus is.
 async fn press(c: &Client, key: Key) {
     let focused = c.active_element().await.expect("a focused element");
@@ -111,12 +117,7 @@ async fn walk(label: &'static str, app: TestApp) {
     button.send_keys(&Key::Enter).await.expect("Enter");
     eventually(c, "the menu open by Enter", &format!("return {menu_open};")).await;
     press(c, Key::Escape).await;
-    eventually(
-        c,
-        "the menu closed by Escape, focus on its button",
-        &format!("return !{menu_open} && document.activeElement === document.querySelector('{summary}');"),
-    )
-    .await;
+    closed_with_focus_on(c, "the menu closed by Escape", &menu_open, &summary).await;
     click(c, &summary).await;
     browser.screenshot("row-menu").await;
     click(c, &format!("#webhook-{id} .menu a[href='{details}']")).await;
@@ -219,12 +220,8 @@ async fn walk(label: &'static str, app: TestApp) {
         assert!(inside, "Tab left the open dialog");
     }
     press(c, Key::Escape).await;
-    eventually(
-        c,
-        "the dialog closed, focus back on the menu button",
-        &format!("return !document.querySelector('#delete-dialog').open && document.activeElement === document.querySelector('{summary}');"),
-    )
-    .await;
+    closed_with_focus_on(c, "the dialog closed by Escape", "document.querySelector('#delete-dialog').open", &summary)
+        .await;
     click(c, &summary).await;
     click(c, &format!("#webhook-{id} a[data-dialog=delete-dialog]")).await;
     eventually(c, "the Delete dialog again", "return document.querySelector('#delete-dialog').open;").await;
