@@ -29,7 +29,7 @@ async fn run(label: &str, url: String) -> anyhow::Result<()> {
         let event = events[i % events.len()];
         hooks.push(bench.webhook(&format!("Webhook {i:03}"), &format!("http://127.0.0.1:9/hook/{i}"), event)?);
     }
-    let now = keyhook::services::now_ms();
+    let now = keyhook::clock::now_ms();
     for hook in &hooks[1..] {
         bench.attempts(hook, 25, now - 3_600_000).await?;
     }

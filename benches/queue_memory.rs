@@ -118,6 +118,6 @@ async fn run() {
     println!(
         "growth: {:.1} MiB (the hand-off bound is {} MiB of payloads)",
         (peak.saturating_sub(before)) as f64 / 1024.0,
-        keyhook::sender::handoff::MAX_WAITING_BYTES / (1024 * 1024)
+        keyhook::db::outbox::MAX_WAITING_BYTES / (1024 * 1024)
     );
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::services::now_ms;
+use crate::clock::now_ms;
 use crate::state::AppState;
 
 /// How long the sender's loop may go without turning before the instance is not ready: its

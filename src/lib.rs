@@ -3,6 +3,7 @@
 pub mod api;
 pub mod circuits;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
@@ -10,9 +11,13 @@ pub mod domain;
 pub mod dto;
 pub mod error;
 pub mod health;
+#[cfg(test)]
+mod layering;
 pub mod metrics;
+pub mod outbound;
 pub mod request_log;
-pub mod sender;
+/// Private: only `startup` starts it (see `layering`).
+mod sender;
 pub mod services;
 pub mod startup;
 pub mod state;

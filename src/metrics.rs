@@ -24,10 +24,11 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Registry, Unit};
 use subtle::ConstantTimeEq;
 
+use crate::clock::now_ms;
+use crate::db::outbox::Inbox;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::sender::handoff::Inbox;
-use crate::services::{now_ms, ServiceError};
+use crate::services::ServiceError;
 use crate::state::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

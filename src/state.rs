@@ -10,7 +10,7 @@ use crate::config::{PublicUrl, SecretText, Settings};
 use crate::crypto::SecretBox;
 use crate::db::Db;
 use crate::metrics::Metrics;
-use crate::sender::network_policy::NetworkPolicy;
+use crate::outbound::network_policy::NetworkPolicy;
 use crate::services::accounts;
 use crate::services::addons::Reach;
 use crate::services::login_throttle::LoginThrottle;
@@ -61,7 +61,7 @@ impl AppState {
             anyhow::bail!("KEYHOOK_SIGNING_GRACE: use at most 30d");
         }
         Ok(Self {
-            outbound: crate::sender::http::client(network.clone(), settings.send_timeout.0)?,
+            outbound: crate::outbound::http::client(network.clone(), settings.send_timeout.0)?,
             metrics,
             circuits: Arc::default(),
             pulse,

@@ -88,7 +88,7 @@ impl Bench {
     pub fn webhook(&self, name: &str, url: &str, event: EventType) -> anyhow::Result<Webhook> {
         let secret = self.secrets.seal(SigningSecret::generate().expose())?;
         let token = self.secrets.seal("bench-token")?;
-        let now = keyhook::services::now_ms();
+        let now = keyhook::clock::now_ms();
         let (ws, user) = (self.workspace_id, self.user_id);
         let (name, url, event) = (name.to_owned(), url.to_owned(), event.as_str());
         Ok(self.db.write_blocking(move |conn| -> Result<_, ServiceError> {
@@ -132,7 +132,7 @@ impl Bench {
         let headers = r#"{"content-type":"application/json","user-agent":"keyhook/0.1.0","webhook-id":"msg_bench","webhook-timestamp":"1700000000","webhook-signature":"v1,Zm9vYmFyYmF6","clockify-signature":"[redacted]","clockify-webhook-event-type":"NEW_PROJECT"}"#;
         self.db
             .write(move |conn| -> Result<(), ServiceError> {
-                let now = keyhook::services::now_ms();
+                let now = keyhook::clock::now_ms();
                 let event_row = keyhook::db::events::Event::insert(
                     conn,
                     &keyhook::db::events::NewEvent {

@@ -14,12 +14,13 @@ use actix_web::{web, HttpMessage};
 
 use super::error::ApiError;
 use super::rate_limit::Allowance;
+use crate::clock::now_ms;
 use crate::db::addons::Addon;
 use crate::db::DbConnection;
 use crate::domain::{AddonToken, ApiKeySecret};
 use crate::services::api_keys::{self, Verdict};
 use crate::services::workspaces::{self, WorkspaceAccess};
-use crate::services::{now_ms, ServiceResult};
+use crate::services::ServiceResult;
 use crate::state::AppState;
 
 pub const API_KEY_HEADER: &str = "X-Api-Key";

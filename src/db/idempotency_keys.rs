@@ -6,6 +6,9 @@ use super::schema::idempotency_keys;
 use super::DbConnection;
 
 impl IdempotencyKey {
+    /// How long an idempotency key answers with its first answer (then it is pruned).
+    pub const WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
     /// The answer stored for `key` in the workspace since `since`, if any.
     pub fn answer(conn: &mut DbConnection, workspace_id: i64, key: &str, since: i64) -> QueryResult<Option<String>> {
         idempotency_keys::table

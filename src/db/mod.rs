@@ -16,6 +16,7 @@ pub mod idempotency_keys;
 pub mod invitations;
 pub mod listing;
 pub mod memberships;
+pub mod outbox;
 pub mod projects;
 pub mod schema;
 pub mod sessions;
@@ -29,7 +30,7 @@ pub mod workspaces;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::sender::handoff::{self, Inbox};
+use self::outbox::Inbox;
 use anyhow::{anyhow, Context};
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{CustomizeConnection, Pool};
@@ -179,7 +180,7 @@ pub struct Db {
     sqlite_writer: Option<Arc<parking_lot::FairMutex<()>>>,
     /// Woken after a commit that enqueued deliveries for the sender's poll.
     sender: Arc<tokio::sync::Notify>,
-    /// Takes the deliveries handed to this process's sender as they commit (`sender::handoff`).
+    /// Takes the deliveries handed to this process's sender as they commit ([`outbox`]).
     inbox: Arc<Inbox>,
     /// How long each request waited for a pooled connection (seconds), for `/metrics`.
     pool_wait: prometheus_client::metrics::histogram::Histogram,
@@ -269,9 +270,9 @@ impl Db {
         let mut pooled = self.pool.get().context("no database connection")?;
         self.pool_wait.observe(asked.elapsed().as_secs_f64());
         let conn: &mut DbConnection = &mut pooled;
-        handoff::begin(&self.inbox);
+        outbox::begin(&self.inbox);
         let result = conn.transaction(f);
-        if handoff::finish(result.is_ok()) {
+        if outbox::finish(result.is_ok()) {
             self.sender.notify_one();
         }
         pooled.used(result.is_ok());

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::{random_token, EndpointUrl, EventType};
-use crate::sender::network_policy::NetworkPolicy;
+use crate::outbound::network_policy::NetworkPolicy;
 
 /// The most webhooks one manifest may declare.
 pub const MAX_MANIFEST_WEBHOOKS: usize = 50;

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use reqwest::Url;
 
-use crate::sender::network_policy::NetworkPolicy;
+use crate::outbound::network_policy::NetworkPolicy;
 
 /// A webhook's name: 2 to 30 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,10 +12,9 @@ use crate::db::deliveries::{AfterAttempt, Delivery};
 use crate::db::webhooks::{Webhook, WebhookState};
 use crate::db::DbConnection;
 use crate::domain::{attempt_status, new_public_id, DeliveryState, DisabledReason, Trigger};
-use crate::services::ServiceResult;
 
-use super::http::Outcome;
 use super::schedule::retry_delay;
+use crate::outbound::http::Outcome;
 
 /// The attempt's trigger as the logs show it.
 pub fn trigger_of(delivery: &Delivery) -> &'static str {
@@ -94,7 +93,7 @@ pub struct Recorded {
 
 /// Records the attempts in the order given. Attempts of a webhook that no longer exists
 /// (purged since) are dropped with it.
-pub fn record_all(conn: &mut DbConnection, items: &[Attempted], policy: &Policy) -> ServiceResult<Recorded> {
+pub fn record_all(conn: &mut DbConnection, items: &[Attempted], policy: &Policy) -> anyhow::Result<Recorded> {
     let mut ids: Vec<i64> = items.iter().map(|i| i.webhook_id).collect();
     ids.sort_unstable();
     ids.dedup();

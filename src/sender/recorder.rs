@@ -9,7 +9,6 @@ use tokio::sync::{oneshot, Notify};
 
 use super::record::{self, Attempted, Policy};
 use crate::db::Db;
-use crate::services::ServiceError;
 
 /// The most attempts stored in one transaction.
 const MAX_BATCH: usize = 500;
@@ -41,7 +40,7 @@ pub async fn run(db: Db, policy: Policy, mut queue: UnboundedReceiver<Recording>
         let (items, acks): (Vec<Attempted>, Vec<_>) = batch.into_iter().map(|r| (r.attempted, r.stored)).unzip();
         let items = Arc::new(items);
         let (all, rules) = (items.clone(), policy.clone());
-        let written = db.write(move |conn| -> Result<_, ServiceError> { record::record_all(conn, &all, &rules) }).await;
+        let written = db.write(move |conn| -> anyhow::Result<_> { record::record_all(conn, &all, &rules) }).await;
         let retries = match written {
             Ok(recorded) => recorded.retries,
             Err(e) => {
@@ -51,7 +50,7 @@ pub async fn run(db: Db, policy: Policy, mut queue: UnboundedReceiver<Recording>
                 for i in 0..items.len() {
                     let (all, rules) = (items.clone(), policy.clone());
                     let one = db
-                        .write(move |conn| -> Result<_, ServiceError> {
+                        .write(move |conn| -> anyhow::Result<_> {
                             record::record_all(conn, std::slice::from_ref(&all[i]), &rules)
                         })
                         .await;

@@ -18,21 +18,21 @@ use anyhow::Context;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::handoff::{Inbox, Job};
-use super::http::{self, Outgoing};
-use super::network_policy::NetworkPolicy;
 use super::record::{Attempted, Policy};
 use super::recorder::{self, Recording};
 use crate::circuits::Circuits;
+use crate::clock::now_ms;
 use crate::crypto::SecretBox;
 use crate::db::deliveries::{AfterAttempt, Delivery};
 use crate::db::events::Event;
+use crate::db::outbox::{Inbox, Job};
 use crate::db::webhooks::Webhook;
 use crate::db::Db;
 use crate::domain::circuit::{Admission, Circuit, Ended};
 use crate::domain::{DeliveryState, SigningSecret, Trigger};
 use crate::metrics::Metrics;
-use crate::services::{now_ms, ServiceError};
+use crate::outbound::http::{self, Outgoing};
+use crate::outbound::network_policy::NetworkPolicy;
 
 /// How long a request may wait for its answer while holding a sending slot.
 pub const SLOW_AFTER: Duration = Duration::from_millis(200);
@@ -216,7 +216,7 @@ impl Sender {
         let sender = self.clone();
         let mut claimed: Vec<Delivery> = self
             .db
-            .write(move |conn| -> Result<_, ServiceError> {
+            .write(move |conn| -> anyhow::Result<_> {
                 let mut claimed = Vec::new();
                 for webhook in Delivery::due_webhooks(conn, now, 64, &blocked)? {
                     let left = room.saturating_sub(claimed.len());
@@ -246,7 +246,7 @@ impl Sender {
         event_ids.dedup();
         let (hooks, events) = self
             .db
-            .read(move |conn| -> Result<_, ServiceError> {
+            .read(move |conn| -> anyhow::Result<_> {
                 Ok((Webhook::find_many(conn, &hook_ids)?, Event::find_many(conn, &event_ids)?))
             })
             .await
@@ -364,7 +364,7 @@ impl Sender {
     /// Gives one taken delivery back to the database, due as it was.
     async fn give_back(&self, id: i64) -> anyhow::Result<()> {
         self.held.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-        self.db.write(move |conn| -> Result<_, ServiceError> { Ok(Delivery::release(conn, &[id])?) }).await?;
+        self.db.write(move |conn| -> anyhow::Result<_> { Ok(Delivery::release(conn, &[id])?) }).await?;
         Ok(())
     }
 
@@ -380,7 +380,7 @@ impl Sender {
         if ids.is_empty() {
             return Ok(0);
         }
-        Ok(self.db.write(move |conn| -> Result<_, ServiceError> { Ok(Delivery::release(conn, &ids)?) }).await?)
+        self.db.write(move |conn| -> anyhow::Result<_> { Ok(Delivery::release(conn, &ids)?) }).await
     }
 
     /// Resolves once no send task is alive (all sent and recorded, or given up at shutdown).
@@ -392,7 +392,7 @@ impl Sender {
 
     /// When the next delivery falls due, if any is waiting.
     pub async fn next_due(&self) -> anyhow::Result<Option<i64>> {
-        Ok(self.db.read(|conn| -> Result<_, ServiceError> { Ok(Delivery::next_due(conn)?) }).await?)
+        self.db.read(|conn| -> anyhow::Result<_> { Ok(Delivery::next_due(conn)?) }).await
     }
 
     /// Sends one delivery, frees its bounds, and has the attempt recorded.
@@ -413,7 +413,7 @@ impl Sender {
                 lease_until: None,
             };
             let id = delivery.id;
-            self.db.write(move |conn| -> Result<(), ServiceError> { Ok(Delivery::record(conn, id, &cancel)?) }).await?;
+            self.db.write(move |conn| -> anyhow::Result<()> { Ok(Delivery::record(conn, id, &cancel)?) }).await?;
             return Ok(());
         }
         let now = now_ms();
@@ -475,16 +475,16 @@ impl Sender {
         loop {
             let removed = self
                 .db
-                .write(move |conn| -> Result<_, ServiceError> {
+                .write(move |conn| -> anyhow::Result<_> {
                     Ok(crate::db::attempts::Attempt::prune(conn, before, 1000)?)
                 })
                 .await?;
             total += removed;
             if removed < 1000 {
                 // Deleted webhooks go with their last attempt; idempotency keys after their window.
-                let keys_before = now_ms() - crate::services::publish::IDEMPOTENCY_WINDOW_MS;
+                let keys_before = now_ms() - crate::db::idempotency_keys::IdempotencyKey::WINDOW_MS;
                 self.db
-                    .write(move |conn| -> Result<_, ServiceError> {
+                    .write(move |conn| -> anyhow::Result<_> {
                         Webhook::purge(conn)?;
                         Ok(crate::db::idempotency_keys::IdempotencyKey::prune(conn, keys_before)?)
                     })

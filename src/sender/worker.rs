@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::step::Sender;
+use crate::clock::now_ms;
 use crate::health::{EndsPulse, Pulse};
-use crate::services::now_ms;
 
 /// How often SQLite's write-ahead log is checkpointed (see `Db::checkpoint`).
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);

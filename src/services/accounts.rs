@@ -6,7 +6,8 @@ use crate::db::workspaces::Workspace;
 use crate::db::DbConnection;
 use crate::domain::{new_public_id, Email, Name};
 
-use super::{now_ms, passwords, workspaces, ServiceError, ServiceResult};
+use super::{passwords, workspaces, ServiceError, ServiceResult};
+use crate::clock::now_ms;
 
 /// A new account's details, already parsed; the password already hashed.
 pub struct NewAccount {

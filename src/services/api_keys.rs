@@ -16,7 +16,8 @@ use crate::db::DbConnection;
 use crate::domain::{is_public_id, new_public_id, ApiKeySecret, GracePeriod, KeyExpiry, Name};
 
 use super::workspaces::WorkspaceAccess;
-use super::{now_ms, ServiceError, ServiceResult};
+use super::{ServiceError, ServiceResult};
+use crate::clock::now_ms;
 
 /// A key as just created or regenerated: the row, and the secret to show once.
 pub struct IssuedKey {

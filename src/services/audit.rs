@@ -6,7 +6,8 @@ use crate::db::audit_log::{AuditEntry, NewAuditEntry};
 use crate::db::DbConnection;
 
 use super::workspaces::WorkspaceAccess;
-use super::{now_ms, ServiceResult};
+use super::ServiceResult;
+use crate::clock::now_ms;
 
 /// Records `action` on `target` in the caller's workspace; `subject` is the user whose thing
 /// it was (a key's owner), if any.

@@ -1,7 +1,7 @@
 //! The outbox: `emit` appends an event and one delivery per webhook that should receive it,
 //! in the caller's transaction, so an event is delivered exactly when the change it describes
 //! was committed. Each delivery is handed to the sender as the transaction commits (see
-//! `sender::handoff`), or found by its poll.
+//! `db::outbox`), or found by its poll.
 
 use std::sync::Arc;
 
@@ -9,12 +9,13 @@ use serde_json::Value;
 
 use crate::db::deliveries::{Delivery, NewDelivery};
 use crate::db::events::{Event, NewEvent};
+use crate::db::outbox::{self, Job};
 use crate::db::webhooks::Webhook;
 use crate::db::DbConnection;
 use crate::domain::{new_public_id, random_token, DeliveryState, EventType, Trigger, TriggerSourceType};
-use crate::sender::handoff::{self, Job};
 
-use super::{now_ms, ServiceError, ServiceResult};
+use super::{ServiceError, ServiceResult};
+use crate::clock::now_ms;
 
 /// Payloads larger than this are refused at the source.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
@@ -49,7 +50,7 @@ pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payloa
         return Ok(event_row);
     }
     let ids: Vec<String> = receivers.iter().map(|_| new_message_id()).collect();
-    let leases: Vec<Option<i64>> = receivers.iter().map(|hook| handoff::lease_for(hook.id, body.len(), now)).collect();
+    let leases: Vec<Option<i64>> = receivers.iter().map(|hook| outbox::lease_for(hook.id, body.len(), now)).collect();
     let rows: Vec<NewDelivery> = receivers
         .iter()
         .zip(&ids)
@@ -70,7 +71,7 @@ pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payloa
     let (event_type, body): (Arc<str>, Arc<str>) = (event.as_str().into(), body.into());
     for (((hook, message_id), lease), id) in receivers.into_iter().zip(ids).zip(leases).zip(delivery_ids) {
         let Some(lease_until) = lease else {
-            handoff::mark_enqueued();
+            outbox::mark_enqueued();
             continue;
         };
         let delivery = Delivery {
@@ -86,7 +87,7 @@ pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payloa
             lease_until: Some(lease_until),
             created_at: now,
         };
-        handoff::hand_off(Job {
+        outbox::hand_off(Job {
             delivery,
             webhook: Arc::new(hook),
             event_type: event_type.clone(),
@@ -130,7 +131,7 @@ pub fn enqueue_once(
             created_at: now,
         }],
     )?;
-    handoff::mark_enqueued();
+    outbox::mark_enqueued();
     Ok(())
 }
 

@@ -15,7 +15,8 @@ use crate::dto::{MembershipDto, UserDto};
 use super::accounts::{self, NewAccount};
 use super::events;
 use super::workspaces::WorkspaceAccess;
-use super::{now_ms, ServiceError, ServiceResult};
+use super::{ServiceError, ServiceResult};
+use crate::clock::now_ms;
 use crate::domain::EventType;
 
 /// How long an invitation link stays valid.

@@ -29,8 +29,6 @@ pub mod time_entries;
 pub mod webhooks;
 pub mod workspaces;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{message}")]
@@ -90,9 +88,4 @@ pub fn ensure_name_free(holder: Option<i64>, except: Option<i64>, kind: &str) ->
 /// Clockify's answer to a duplicate name; `kind` is "Client", "Tag"...
 pub fn name_taken(kind: &str) -> ServiceError {
     ServiceError::invalid("name", format!("{kind} with this name already exists"))
-}
-
-/// Now, as Unix milliseconds: the one clock the services read.
-pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)).unwrap_or(0)
 }

@@ -11,7 +11,8 @@ use crate::domain::{is_public_id, new_public_id, Color, EntityName, EventType};
 use crate::dto::ProjectDto;
 
 use super::workspaces::WorkspaceAccess;
-use super::{ensure_name_free, events, now_ms, unique_name, ServiceError, ServiceResult};
+use super::{ensure_name_free, events, unique_name, ServiceError, ServiceResult};
+use crate::clock::now_ms;
 
 /// A new project's colour when none is given (Clockify's light blue).
 const DEFAULT_COLOR: &str = "#03A9F4";

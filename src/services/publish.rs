@@ -11,10 +11,8 @@ use crate::domain::EventType;
 use crate::dto::iso;
 
 use super::workspaces::WorkspaceAccess;
-use super::{events, now_ms, ServiceError, ServiceResult};
-
-/// How long an idempotency key answers with its first answer.
-pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+use super::{events, ServiceError, ServiceResult};
+use crate::clock::now_ms;
 
 /// The answer to a publish, and whether it is the replay of an earlier one.
 pub struct Publication {
@@ -31,7 +29,7 @@ pub fn publish(
 ) -> ServiceResult<Publication> {
     access.require_admin()?;
     let now = now_ms();
-    let window_start = now - IDEMPOTENCY_WINDOW_MS;
+    let window_start = now - IdempotencyKey::WINDOW_MS;
     if let Some(key) = idempotency_key {
         if let Some(first) = IdempotencyKey::answer(conn, access.workspace.id, key, window_start)? {
             let answer = serde_json::from_str(&first).map_err(anyhow::Error::from)?;

@@ -11,7 +11,8 @@ use crate::db::sessions::{NewSession, SessionRow};
 use crate::db::DbConnection;
 use crate::domain::{new_public_id, random_token};
 
-use super::{now_ms, ServiceResult};
+use super::ServiceResult;
+use crate::clock::now_ms;
 
 /// How long a sign-in lasts at most.
 pub const SESSION_TTL_MS: i64 = 14 * 24 * 60 * 60 * 1000;

@@ -9,7 +9,8 @@ use crate::domain::{is_public_id, new_public_id, EntityName, EventType};
 use crate::dto::TagDto;
 
 use super::workspaces::WorkspaceAccess;
-use super::{ensure_name_free, events, now_ms, unique_name, ServiceError, ServiceResult};
+use super::{ensure_name_free, events, unique_name, ServiceError, ServiceResult};
+use crate::clock::now_ms;
 
 /// A tag's fields as a request gives them: `None` keeps what is stored.
 #[derive(Debug, Clone, Default)]

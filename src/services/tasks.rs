@@ -12,7 +12,8 @@ use crate::domain::{is_public_id, new_public_id, EntityName, EventType, IsoDurat
 use crate::dto::TaskDto;
 
 use super::workspaces::WorkspaceAccess;
-use super::{ensure_name_free, events, now_ms, projects, unique_name, ServiceError, ServiceResult};
+use super::{ensure_name_free, events, projects, unique_name, ServiceError, ServiceResult};
+use crate::clock::now_ms;
 
 /// A task's fields as a request gives them: `None` keeps what is stored (defaults on create).
 #[derive(Debug, Clone, Default)]

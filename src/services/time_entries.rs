@@ -15,7 +15,8 @@ use crate::domain::{is_public_id, new_public_id, EventType};
 use crate::dto::TimeEntryDto;
 
 use super::workspaces::WorkspaceAccess;
-use super::{events, now_ms, ServiceError, ServiceResult};
+use super::{events, ServiceError, ServiceResult};
+use crate::clock::now_ms;
 
 /// An entry's fields as a request gives them (instants as Unix ms): `None` keeps what is stored
 /// (defaults on create); `project`/`task` are `Some(None)` to clear them.

@@ -6,7 +6,8 @@ use crate::db::workspaces::{NewWorkspace, Workspace};
 use crate::db::DbConnection;
 use crate::domain::{is_public_id, new_public_id, Name, Plan, Role};
 
-use super::{now_ms, ServiceError, ServiceResult};
+use super::{ServiceError, ServiceResult};
+use crate::clock::now_ms;
 
 /// What the caller may do in one workspace: proof that they belong to it, with their role.
 /// Every workspace-scoped service takes one, so no query runs outside the caller's workspaces.

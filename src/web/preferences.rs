@@ -8,9 +8,10 @@ use serde::Deserialize;
 use super::forms::FieldErrors;
 use super::session::{set_flash, Frame, Page};
 use super::{render, see_other};
+use crate::clock::now_ms;
 use crate::domain::{DateFormat, DisplayPrefs, TimeFormat, TimeZoneName};
 use crate::error::AppError;
-use crate::services::{now_ms, preferences};
+use crate::services::preferences;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]

@@ -11,6 +11,7 @@ use actix_session::{Session, SessionExt};
 use actix_web::{web, FromRequest, HttpRequest};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::now_ms;
 use crate::db::users::User;
 use crate::db::workspaces::Workspace;
 use crate::domain::{random_token, DisplayPrefs, Role};
@@ -18,7 +19,7 @@ use crate::error::AppError;
 use crate::services::last_used::LastUsed;
 use crate::services::sessions::{self, ClientInfo, SignedIn};
 use crate::services::workspaces::WorkspaceAccess;
-use crate::services::{now_ms, preferences, workspaces, ServiceError};
+use crate::services::{preferences, workspaces, ServiceError};
 use crate::state::AppState;
 use crate::verified_cache::VerifiedCache;
 

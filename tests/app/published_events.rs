@@ -81,7 +81,7 @@ async fn published_events_are_delivered_once_per_key(app: TestApp) {
         .write(|conn| -> Result<usize, keyhook::services::ServiceError> {
             use diesel::prelude::*;
             use keyhook::db::schema::idempotency_keys;
-            let day_ago = keyhook::services::now_ms() - 25 * 3_600_000;
+            let day_ago = keyhook::clock::now_ms() - 25 * 3_600_000;
             Ok(diesel::update(idempotency_keys::table.filter(idempotency_keys::idempotency_key.eq("expense-42")))
                 .set(idempotency_keys::created_at.eq(day_ago))
                 .execute(conn)?)

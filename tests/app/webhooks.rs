@@ -395,9 +395,9 @@ async fn old_attempts_are_pruned_in_batches(app: TestApp) {
             // Two attempts are 31 days old.
             let ids: Vec<i64> = attempts::table.select(attempts::id).order(attempts::id).limit(2).load(conn)?;
             diesel::update(attempts::table.filter(attempts::id.eq_any(&ids)))
-                .set(attempts::attempted_at.eq(keyhook::services::now_ms() - 31 * 86_400_000))
+                .set(attempts::attempted_at.eq(keyhook::clock::now_ms() - 31 * 86_400_000))
                 .execute(conn)?;
-            let cutoff = keyhook::services::now_ms() - 30 * 86_400_000;
+            let cutoff = keyhook::clock::now_ms() - 30 * 86_400_000;
             let first = keyhook::db::attempts::Attempt::prune(conn, cutoff, 1)?;
             let second = keyhook::db::attempts::Attempt::prune(conn, cutoff, 1)?;
             let third = keyhook::db::attempts::Attempt::prune(conn, cutoff, 1)?;
@@ -430,7 +430,7 @@ async fn old_attempts_are_pruned_in_batches(app: TestApp) {
     let purged = app
         .db()
         .write(move |conn| -> Result<_, keyhook::services::ServiceError> {
-            keyhook::db::attempts::Attempt::prune(conn, keyhook::services::now_ms() + 1, 10)?;
+            keyhook::db::attempts::Attempt::prune(conn, keyhook::clock::now_ms() + 1, 10)?;
             let purged = keyhook::db::webhooks::Webhook::purge(conn)?;
             Ok((purged, rows(conn)?))
         })

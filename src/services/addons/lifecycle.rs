@@ -6,15 +6,16 @@
 use serde_json::{json, Value};
 
 use super::{record, remove, Installed};
+use crate::clock::now_ms;
 use crate::crypto::SecretBox;
 use crate::db::addons::Addon;
 use crate::db::Db;
 use crate::domain::{Manifest, ManifestError, SigningSecret};
-use crate::sender::http::{self, Outcome, Outgoing};
-use crate::sender::network_policy::NetworkPolicy;
+use crate::outbound::http::{self, Outcome, Outgoing};
+use crate::outbound::network_policy::NetworkPolicy;
 use crate::services::events::new_message_id;
 use crate::services::workspaces::WorkspaceAccess;
-use crate::services::{now_ms, webhooks, ServiceError, ServiceResult};
+use crate::services::{webhooks, ServiceError, ServiceResult};
 
 /// What installing needs besides the caller: the database, the sealing key, and the way out.
 pub struct Reach<'a> {

@@ -16,7 +16,8 @@ use crate::domain::{new_auth_token, new_public_id, AddonToken, DisabledReason, M
 
 use super::webhooks::WebhookSecrets;
 use super::workspaces::WorkspaceAccess;
-use super::{now_ms, ServiceError, ServiceResult};
+use super::{ServiceError, ServiceResult};
+use crate::clock::now_ms;
 
 /// An add-on just installed, with everything shown or sent only this once.
 pub struct Installed {

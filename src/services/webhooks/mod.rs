@@ -23,8 +23,9 @@ pub use reads::*;
 pub use sends::*;
 
 use super::workspaces::WorkspaceAccess;
-use super::{now_ms, ServiceError, ServiceResult};
-use crate::sender::network_policy::{NetworkPolicy, Refused};
+use super::{ServiceError, ServiceResult};
+use crate::clock::now_ms;
+use crate::outbound::network_policy::{NetworkPolicy, Refused};
 
 /// Parses an endpoint URL and vets its host name by resolving it: a name that resolves into a
 /// private or reserved network is refused. A name that does not resolve is accepted (DNS may be

@@ -1,5 +1,6 @@
 //! Reading webhooks: the list, one webhook (with its secrets opened), and its attempts.
 
+use crate::clock::now_ms;
 use crate::crypto::SecretBox;
 use crate::db::attempts::{Attempt, LogQuery, LogRow};
 use crate::db::deliveries::Delivery;
@@ -9,7 +10,7 @@ use crate::db::webhooks::Webhook;
 use crate::db::DbConnection;
 use crate::domain::{is_public_id, SigningSecret};
 use crate::services::workspaces::WorkspaceAccess;
-use crate::services::{now_ms, ServiceError, ServiceResult};
+use crate::services::{ServiceError, ServiceResult};
 
 use super::{Allowance, WebhookSecrets};
 
