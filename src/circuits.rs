@@ -25,6 +25,11 @@ impl Circuits {
         self.lock().iter().filter(|(_, c)| !c.claimable(now)).map(|(id, _)| *id).collect()
     }
 
+    /// When the earliest probe of an open circuit may start: the sender's timer wakes for it.
+    pub fn next_probe(&self) -> Option<i64> {
+        self.lock().values().filter_map(Circuit::probe_due).min()
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<i64, Circuit>> {
         // Only counters live here; a panic elsewhere cannot make them wrong.
         self.0.lock().unwrap_or_else(|p| p.into_inner())

@@ -105,6 +105,14 @@ impl Circuit {
         }
     }
 
+    /// When this open circuit's next probe may start (none while one is out, or when closed).
+    pub fn probe_due(&self) -> Option<i64> {
+        match self {
+            Self::Open { probe_at, probing: false, .. } => Some(*probe_at),
+            _ => None,
+        }
+    }
+
     pub fn is_open(&self) -> bool {
         matches!(self, Self::Open { .. })
     }
@@ -148,8 +156,10 @@ mod tests {
         let mut circuit = Circuit::Closed { failures: OPEN_AT - 1 };
         circuit.record(Ended::Failure, 10_000, false);
         assert_eq!(circuit.admit(10_500), Admission::Wait, "no request before the first probe is due");
+        assert_eq!(circuit.probe_due(), Some(11_000));
         assert_eq!(circuit.admit(11_000), Admission::Probe);
         assert_eq!(circuit.admit(11_000), Admission::Wait, "one probe at a time");
+        assert_eq!(circuit.probe_due(), None, "the sender's timer waits for the probe out, not a time");
         circuit.record(Ended::Failure, 11_500, false);
         assert_eq!(circuit.admit(11_500), Admission::Wait, "a straggler's failure frees no second probe");
         circuit.record(Ended::Timeout, 12_000, true);

@@ -40,6 +40,11 @@ pub const SLOW_AFTER: Duration = Duration::from_millis(200);
 /// requests are in flight in all, 64 of them younger than [`SLOW_AFTER`].
 pub const WAITING_PER_SENDING: usize = 4;
 
+/// How far ahead of its due time the poll claims a delivery; its task then waits for the due
+/// time itself, so the claim's own time (a transaction, and the reads after it) is not added to
+/// a retry's lateness.
+pub const CLAIM_AHEAD_MS: i64 = 100;
+
 /// How the sender behaves (from the settings).
 #[derive(Debug, Clone)]
 pub struct SenderConfig {
@@ -126,6 +131,8 @@ impl Turns {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Batch {
     pub claimed: usize,
+    /// The instant it claimed what was due by (Unix ms): what falls due later is for the timer.
+    pub at: i64,
 }
 
 impl Sender {
@@ -207,34 +214,32 @@ impl Sender {
     /// rest wait in the database, unleased, for any instance), reads their webhooks and events
     /// at once, and starts sending them; returns without waiting for the sends.
     pub async fn deliver_due(self: &Arc<Self>) -> anyhow::Result<Batch> {
-        let now = now_ms();
+        let now = now_ms() + CLAIM_AHEAD_MS;
         let lease = now + self.lease_ms();
         let room = usize::try_from(self.config.batch).unwrap_or(100);
         let per_webhook = self.config.per_webhook.max(1) * 2;
         // Webhooks whose circuit is open and not due a probe: their deliveries stay in the database.
-        let blocked = self.circuits.blocked(now);
+        let blocked = self.circuits.blocked(now - CLAIM_AHEAD_MS);
         let sender = self.clone();
         let mut claimed: Vec<Delivery> = self
             .db
             .write(move |conn| -> anyhow::Result<_> {
-                let mut claimed = Vec::new();
+                let mut takes = Vec::new();
                 for webhook in Delivery::due_webhooks(conn, now, 64, &blocked)? {
-                    let left = room.saturating_sub(claimed.len());
                     let free = per_webhook.saturating_sub(sender.slot(webhook).claimed.load(Ordering::SeqCst));
                     // An open circuit due a probe gets one delivery: the probe.
-                    let probe_only = sender.circuits.get(webhook).is_open();
-                    let take = if probe_only { free.min(left).min(1) } else { free.min(left) };
+                    let take = if sender.circuits.get(webhook).is_open() { free.min(1) } else { free };
                     if take > 0 {
-                        claimed.extend(Delivery::claim_due(conn, webhook, now, lease, take as i64)?);
+                        takes.push((webhook, take as i64));
                     }
                 }
-                Ok(claimed)
+                Ok(Delivery::claim_due_each(conn, &takes, now, lease, room as i64)?)
             })
             .await
             .context("claiming deliveries")?;
         // RETURNING answers rows in no set order; they are dispatched (and so sent) in due order.
         claimed.sort_by_key(|d| (d.next_attempt_at, d.id));
-        let batch = Batch { claimed: claimed.len() };
+        let batch = Batch { claimed: claimed.len(), at: now };
         if claimed.is_empty() {
             return Ok(batch);
         }
@@ -279,7 +284,12 @@ impl Sender {
         }
         let sender = self.clone();
         let ticket = slot.turns.ticket();
+        let due_in = job.delivery.next_attempt_at.map_or(0, |due| due - now_ms());
         tokio::spawn(async move {
+            // Claimed ahead of its due time (at most CLAIM_AHEAD_MS); later tickets are due later.
+            if due_in > 0 {
+                tokio::time::sleep(Duration::from_millis(due_in.unsigned_abs())).await;
+            }
             // Both bounds are waited for here: a slow webhook's deliveries queue behind its own sends only.
             slot.turns.wait(ticket).await;
             let sending = slot.sending.clone().acquire_owned().await;
@@ -390,9 +400,13 @@ impl Sender {
         }
     }
 
-    /// When the next delivery falls due, if any is waiting.
-    pub async fn next_due(&self) -> anyhow::Result<Option<i64>> {
-        self.db.read(|conn| -> anyhow::Result<_> { Ok(Delivery::next_due(conn)?) }).await
+    /// When the poll next has something to claim, if it knows: [`CLAIM_AHEAD_MS`] before the
+    /// earliest delivery due after the last claim (`claimed_at`; a retry), or the earliest probe
+    /// of an open circuit.
+    pub async fn next_wake(&self, claimed_at: i64) -> anyhow::Result<Option<i64>> {
+        let due =
+            self.db.read(move |conn| -> anyhow::Result<_> { Ok(Delivery::next_due_after(conn, claimed_at)?) }).await?;
+        Ok(due.map(|due| due - CLAIM_AHEAD_MS).into_iter().chain(self.circuits.next_probe()).min())
     }
 
     /// Sends one delivery, frees its bounds, and has the attempt recorded.

@@ -1,8 +1,9 @@
 //! The sender's thread: its own async runtime running three things: the intake of deliveries
 //! handed off as they commit, the recorder, and the poll, a loop around
-//! [`Sender::deliver_due`] that sleeps until the next delivery falls due (at most the poll
-//! interval), wakes at once after a commit that enqueued work without handing it off, a
-//! scheduled retry, or a claimed send that finished, prunes old attempts hourly and checkpoints SQLite's log every second. On
+//! [`Sender::deliver_due`] that sleeps until the next retry falls due or the next probe of an
+//! open circuit may go (at most the poll interval), wakes at once after a commit that enqueued
+//! work without handing it off, a scheduled retry, or a claimed send that finished, prunes old
+//! rows hourly and checkpoints SQLite's log every second. On
 //! shutdown it stops taking and claiming and lets sends in flight finish up to a deadline.
 //! Whatever is still unfinished then keeps its lease, which expires, and is claimed again:
 //! nothing is lost.
@@ -112,17 +113,15 @@ async fn run(sender: Arc<Sender>, stop: Arc<AtomicBool>, wake: Arc<Notify>, puls
                 tracing::warn!(error = ?e, "could not checkpoint the database's log");
             }
         }
-        let full = match sender.deliver_due().await {
+        let claimed_at = match sender.deliver_due().await {
             // Something was claimed: look again at once; more may be claimable.
-            Ok(batch) => batch.claimed > 0,
+            Ok(batch) if batch.claimed > 0 => continue,
+            Ok(batch) => batch.at,
             Err(e) => {
                 tracing::error!(error = ?e, "the sender could not claim deliveries");
-                false
+                now_ms()
             }
         };
-        if full {
-            continue;
-        }
         if last_prune.elapsed() > Duration::from_secs(3600) {
             last_prune = Instant::now();
             match sender.prune().await {
@@ -131,19 +130,14 @@ async fn run(sender: Arc<Sender>, stop: Arc<AtomicBool>, wake: Arc<Notify>, puls
                 Err(e) => tracing::warn!(error = ?e, "could not prune old attempts"),
             }
         }
-        let wait = match sender.next_due().await {
-            Ok(Some(due)) => Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0)).min(sender.config.poll),
+        // A timer on the earliest known due time, so a retry leaves at its due time (not at a
+        // poll tick with every other retry due by then); the poll interval is only the fallback
+        // for what another instance left (an expired lease). Deliveries due already but not
+        // claimed wait for a send of their webhook to end (`finished`).
+        let wait = match sender.next_wake(claimed_at).await {
+            Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)).min(sender.config.poll),
             _ => sender.config.poll,
         };
-        if wait.is_zero() {
-            // Due now but not claimed: its webhook holds all it may. Wait for a send to finish.
-            tokio::select! {
-                _ = sender.finished.notified() => {}
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(sender.config.poll) => {}
-            }
-            continue;
-        }
         tokio::select! {
             _ = wake.notified() => {}
             _ = sender.finished.notified() => {}

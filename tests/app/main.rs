@@ -27,6 +27,7 @@ mod profile;
 mod projects_tasks;
 mod published_events;
 mod receiver;
+mod retry_spread;
 mod roles_and_isolation;
 mod scrape;
 mod time_entries;

@@ -1,0 +1,136 @@
+//! Retries leave at their due time: a thousand deliveries that failed together (a 500 to the
+//! first attempt of each) are retried as their schedule says, each within 50 ms of the time
+//! stored for it, so the jitter keeps them spread instead of a poll tick releasing them at once.
+//! 250 webhooks (ten in each of 25 paid workspaces) with four deliveries each, so no circuit
+//! opens (five failures in a row would).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use diesel::prelude::*;
+use keyhook::config::Settings;
+use keyhook::db::schema::deliveries;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+use crate::receiver::Receiver;
+
+const WORKSPACES: usize = 25;
+const HOOKS_PER_WORKSPACE: usize = 10;
+const EVENTS_PER_WORKSPACE: usize = 4;
+const DELIVERIES: usize = WORKSPACES * HOOKS_PER_WORKSPACE * EVENTS_PER_WORKSPACE;
+/// How late a retry may leave after its due time.
+const ON_TIME: i64 = 50;
+/// The width of the windows the spread is counted in.
+const WINDOW_MS: i64 = 50;
+
+fn three_second_retries(settings: &mut Settings) {
+    settings.allow_private_networks = "127.0.0.0/8".into();
+    // Setting up 250 webhooks takes more requests than a key may make in a minute.
+    settings.api_rate_limit = 0;
+    // Jitter adds up to 10 %: the retries fall due over 300 ms after their failures.
+    settings.retry_schedule = "3s,1h".parse().expect("schedule");
+}
+
+fn unix_ms(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// How many of `times` fall in the busiest window of [`WINDOW_MS`].
+fn busiest_window(times: &[i64]) -> usize {
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    for t in times {
+        *counts.entry(t.div_euclid(WINDOW_MS)).or_default() += 1;
+    }
+    counts.into_values().max().unwrap_or(0)
+}
+
+async fn a_thousand_failed_deliveries_are_retried_at_their_due_times(app: TestApp) {
+    let owner = app.setup_owner().await;
+    let key = owner.generate_key("retries", "never").await.secret;
+    let receiver = Receiver::start().await;
+    let mut workspaces = vec![owner.active_workspace().await];
+    for i in 1..WORKSPACES {
+        workspaces.push(owner.create_workspace(&format!("Team {i:02}")).await);
+    }
+    for ws in &workspaces {
+        owner.post_form("/preferences", &format!("/workspaces/{ws}/settings/plan"), &[("plan", "PRO")]).await;
+        for h in 0..HOOKS_PER_WORKSPACE {
+            let body = json!({"name": format!("Hook {h}"), "url": format!("{}/{ws}/{h}", receiver.url), "webhookEvent": "NEW_CLIENT"});
+            let (status, answer) =
+                owner.api("POST", &format!("/api/v1/workspaces/{ws}/webhooks"), &key, Some(body)).await;
+            assert_eq!(status, StatusCode::CREATED, "{answer}");
+        }
+    }
+    receiver.answer(&[500; DELIVERIES]);
+    // The clock the receiver's instants are read against.
+    let (base_instant, base_wall) = (Instant::now(), unix_ms(SystemTime::now()));
+    for e in 0..EVENTS_PER_WORKSPACE {
+        for ws in &workspaces {
+            let body = json!({"name": format!("Client {e}")});
+            let (status, answer) =
+                owner.api("POST", &format!("/api/v1/workspaces/{ws}/clients"), &key, Some(body)).await;
+            assert_eq!(status, StatusCode::CREATED, "{answer}");
+        }
+    }
+    assert_eq!(receiver.wait_for(DELIVERIES, Duration::from_secs(20)).await.len(), DELIVERIES, "every first attempt");
+
+    // Each delivery's due time, as the sender stored it with its failed first attempt.
+    let db = app.db();
+    let mut due: HashMap<String, i64> = HashMap::new();
+    let started = Instant::now();
+    while due.len() < DELIVERIES && started.elapsed() < Duration::from_secs(10) {
+        due = db
+            .read(|conn| -> Result<_, anyhow::Error> {
+                Ok(deliveries::table
+                    .filter(deliveries::attempts.eq(1))
+                    .select((deliveries::message_id, deliveries::next_attempt_at))
+                    .load::<(String, Option<i64>)>(conn)?)
+            })
+            .await
+            .expect("read the deliveries")
+            .into_iter()
+            .filter_map(|(id, at)| Some((id, at?)))
+            .collect();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(due.len(), DELIVERIES, "every failure was recorded with a retry due");
+
+    let hits = receiver.wait_for(2 * DELIVERIES, Duration::from_secs(20)).await;
+    assert_eq!(hits.len(), 2 * DELIVERIES, "every delivery was retried");
+    let mut late = Vec::new();
+    let (mut sent_at, mut due_at) = (Vec::new(), Vec::new());
+    for hit in &hits[DELIVERIES..] {
+        let id = hit.header("webhook-id");
+        let wanted = *due.get(id).unwrap_or_else(|| panic!("a retry of a recorded delivery: {id}"));
+        let at = base_wall + i64::try_from(hit.at.duration_since(base_instant).as_millis()).expect("ms");
+        // The receiver's clock and the server's are one clock read a millisecond apart.
+        if at < wanted - 2 || at > wanted + ON_TIME {
+            late.push(format!("{id}: {} ms after its due time", at - wanted));
+        }
+        sent_at.push(at);
+        due_at.push(wanted);
+    }
+    let mut lateness: Vec<i64> = sent_at.iter().zip(&due_at).map(|(s, d)| s - d).collect();
+    lateness.sort_unstable();
+    eprintln!(
+        "retries after their due time: p50 {} ms, p99 {} ms, max {} ms",
+        lateness[lateness.len() / 2],
+        lateness[lateness.len() * 99 / 100],
+        lateness[lateness.len() - 1]
+    );
+    assert!(
+        late.is_empty(),
+        "{} of {DELIVERIES} retries off their due time: {:?}",
+        late.len(),
+        &late[..late.len().min(10)]
+    );
+    let (sent, scheduled) = (busiest_window(&sent_at), busiest_window(&due_at));
+    assert!(
+        sent <= 2 * scheduled,
+        "the busiest {WINDOW_MS} ms sent {sent} retries where the schedule has at most {scheduled}"
+    );
+}
+
+crate::on_both_backends!(with three_second_retries: a_thousand_failed_deliveries_are_retried_at_their_due_times);
