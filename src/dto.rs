@@ -180,19 +180,29 @@ pub struct CircuitDto {
     pub open_since: Option<String>,
     /// UTC ISO-8601: when the next probe may start (open only).
     pub next_probe_at: Option<String>,
+    /// The endpoint's recent time to answer (or to time out), in milliseconds, as this
+    /// instance measured it; null before its first attempt here.
+    pub recent_latency_ms: Option<u64>,
+    /// How many requests this instance lets be in flight to the endpoint at once now: it
+    /// starts at two, grows with quick answers up to the configured bound, halves at a timeout.
+    pub concurrency: u32,
 }
 
 impl CircuitDto {
-    pub fn of(circuit: crate::domain::circuit::Circuit) -> Self {
+    /// The circuit and pace of a webhook whose bound on requests in flight is `max`.
+    pub fn of(endpoint: crate::circuits::Endpoint, max: usize) -> Self {
         use crate::domain::circuit::Circuit;
-        match circuit {
-            Circuit::Closed { .. } => Self { state: "CLOSED", open_since: None, next_probe_at: None },
-            Circuit::Open { since, probing: true, .. } => {
-                Self { state: "PROBING", open_since: Some(iso(since)), next_probe_at: None }
-            }
-            Circuit::Open { since, probe_at, .. } => {
-                Self { state: "OPEN", open_since: Some(iso(since)), next_probe_at: Some(iso(probe_at)) }
-            }
+        let (state, open_since, next_probe_at) = match endpoint.circuit {
+            Circuit::Closed { .. } => ("CLOSED", None, None),
+            Circuit::Open { since, probing: true, .. } => ("PROBING", Some(iso(since)), None),
+            Circuit::Open { since, probe_at, .. } => ("OPEN", Some(iso(since)), Some(iso(probe_at))),
+        };
+        Self {
+            state,
+            open_since,
+            next_probe_at,
+            recent_latency_ms: endpoint.pace.latency_ms(),
+            concurrency: u32::try_from(endpoint.pace.limit(max)).unwrap_or(u32::MAX),
         }
     }
 }

@@ -63,7 +63,7 @@ impl AppState {
         Ok(Self {
             outbound: crate::outbound::http::client(network.clone(), settings.send_timeout.0)?,
             metrics,
-            circuits: Arc::default(),
+            circuits: Arc::new(crate::circuits::Circuits::new(settings.sender_per_webhook)),
             pulse,
             secrets,
             network,

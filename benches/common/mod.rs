@@ -76,6 +76,18 @@ pub fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time the process has used (user and system), from /proc.
+pub fn cpu_time(pid: u32) -> Duration {
+    let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|stat| {
+        // Fields after the command name (which may hold spaces) end with ')'.
+        let fields: Vec<u64> =
+            stat.rsplit_once(')')?.1.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
+        Some(fields.iter().sum::<u64>())
+    });
+    // The kernel's USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks.unwrap_or(0) * 10)
+}
+
 pub fn median(mut values: Vec<Duration>) -> Duration {
     values.sort();
     values[values.len() / 2]

@@ -86,10 +86,34 @@ impl Bench {
 
     /// A webhook inserted directly (the API would rightly refuse more than 10 for one user).
     pub fn webhook(&self, name: &str, url: &str, event: EventType) -> anyhow::Result<Webhook> {
+        self.webhook_in(self.workspace_id, name, url, event)
+    }
+
+    /// Another ENTERPRISE workspace of the Owner's, inserted directly: its id and public id.
+    pub fn workspace(&self, name: &str) -> anyhow::Result<(i64, String)> {
+        use keyhook::db::memberships::{Membership, NewMembership};
+        use keyhook::db::workspaces::{NewWorkspace, Workspace};
+        let (user, name, public_id) = (self.user_id, name.to_owned(), new_public_id());
+        let now = keyhook::clock::now_ms();
+        Ok(self.db.write_blocking(move |conn| -> Result<_, ServiceError> {
+            let ws = Workspace::insert(
+                conn,
+                &NewWorkspace { public_id: &public_id, name: &name, plan: "ENTERPRISE", created_at: now },
+            )?;
+            Membership::insert(
+                conn,
+                &NewMembership { workspace_id: ws.id, user_id: user, role: "OWNER", status: "ACTIVE", created_at: now },
+            )?;
+            Ok((ws.id, public_id))
+        })?)
+    }
+
+    /// [`Bench::webhook`] in any of the Owner's workspaces.
+    pub fn webhook_in(&self, workspace_id: i64, name: &str, url: &str, event: EventType) -> anyhow::Result<Webhook> {
         let secret = self.secrets.seal(SigningSecret::generate().expose())?;
         let token = self.secrets.seal("bench-token")?;
         let now = keyhook::clock::now_ms();
-        let (ws, user) = (self.workspace_id, self.user_id);
+        let (ws, user) = (workspace_id, self.user_id);
         let (name, url, event) = (name.to_owned(), url.to_owned(), event.as_str());
         Ok(self.db.write_blocking(move |conn| -> Result<_, ServiceError> {
             Ok(Webhook::insert(

@@ -214,7 +214,7 @@ pub async fn get(
         Shown::WithSecrets(opened) => (opened.webhook.id, with_secrets(opened, &ws, creator)),
         Shown::Plain(webhook) => (webhook.id, dto(webhook, &ws, creator, None)),
     };
-    answer.circuit = Some(CircuitDto::of(state.circuits.get(webhook_id)));
+    answer.circuit = Some(CircuitDto::of(state.circuits.endpoint(webhook_id), state.circuits.per_webhook()));
     Ok(HttpResponse::Ok().json(answer))
 }
 

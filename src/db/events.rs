@@ -2,8 +2,9 @@
 
 use diesel::prelude::*;
 
-use super::schema::events;
+use super::schema::{deliveries, events};
 use super::DbConnection;
+use crate::domain::DeliveryState;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = events)]
@@ -29,6 +30,26 @@ pub struct NewEvent<'a> {
 }
 
 impl Event {
+    /// Deletes up to `batch` events made before `before` whose deliveries are all settled
+    /// (delivered, failed for good or cancelled) and were all made before it too; their
+    /// deliveries and attempts go with them (the foreign keys cascade). Answers how many went.
+    /// The caller puts `before` far enough back that no attempt younger than the attempts'
+    /// retention can belong to such a delivery.
+    pub fn prune_settled(conn: &mut DbConnection, before: i64, batch: i64) -> QueryResult<usize> {
+        let unsettled = deliveries::table
+            .filter(deliveries::event_id.eq(events::id))
+            .filter(deliveries::state.eq(DeliveryState::Pending.as_str()).or(deliveries::created_at.ge(before)))
+            .select(deliveries::id);
+        let ids: Vec<i64> = events::table
+            .filter(events::created_at.lt(before))
+            .filter(diesel::dsl::not(diesel::dsl::exists(unsettled)))
+            .order(events::created_at)
+            .select(events::id)
+            .limit(batch)
+            .load(conn)?;
+        diesel::delete(events::table.filter(events::id.eq_any(ids))).execute(conn)
+    }
+
     pub fn insert(conn: &mut DbConnection, new: &NewEvent) -> QueryResult<Event> {
         diesel::insert_into(events::table).values(new).returning(events::all_columns).get_result(conn)
     }

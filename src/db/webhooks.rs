@@ -279,6 +279,11 @@ impl Webhook {
         .map(drop)
     }
 
+    /// The ids of every webhook not deleted.
+    pub fn live_ids(conn: &mut DbConnection) -> QueryResult<Vec<i64>> {
+        webhooks::table.filter(webhooks::deleted_at.is_null()).select(webhooks::id).load(conn)
+    }
+
     /// Removes deleted webhooks (with their deliveries) once retention has taken their last attempt.
     pub fn purge(conn: &mut DbConnection) -> QueryResult<usize> {
         let has_attempts = attempts::table.filter(attempts::webhook_id.eq(webhooks::id)).select(attempts::id);

@@ -12,6 +12,7 @@ mod event_type;
 mod ids;
 mod key_lifetimes;
 mod name;
+pub mod pace;
 mod password;
 mod plan;
 mod preferences;

@@ -4,6 +4,7 @@
 //! health ([`recorder`], [`record`]); each webhook's circuit breaker (`domain::circuit`, shared
 //! through `circuits`) decides whether a send may start. [`worker`] is the thread that runs all of it.
 
+pub mod gate;
 pub mod record;
 pub mod recorder;
 pub mod schedule;

@@ -10,7 +10,7 @@
 //! slots healthy deliveries need, and the sockets held stay bounded.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,17 +18,21 @@ use anyhow::Context;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::gate::{Gate, Pass, Turns};
 use super::record::{Attempted, Policy};
 use super::recorder::{self, Recording};
 use crate::circuits::Circuits;
 use crate::clock::now_ms;
 use crate::crypto::SecretBox;
+use crate::db::attempts::Attempt;
 use crate::db::deliveries::{AfterAttempt, Delivery};
 use crate::db::events::Event;
+use crate::db::idempotency_keys::IdempotencyKey;
 use crate::db::outbox::{Inbox, Job};
 use crate::db::webhooks::Webhook;
 use crate::db::Db;
 use crate::domain::circuit::{Admission, Circuit, Ended};
+use crate::domain::pace::Answer;
 use crate::domain::{DeliveryState, SigningSecret, Trigger};
 use crate::metrics::Metrics;
 use crate::outbound::http::{self, Outgoing};
@@ -43,7 +47,7 @@ pub const WAITING_PER_SENDING: usize = 4;
 /// How far ahead of its due time the poll claims a delivery; its task then waits for the due
 /// time itself, so the claim's own time (a transaction, and the reads after it) is not added to
 /// a retry's lateness.
-pub const CLAIM_AHEAD_MS: i64 = 100;
+pub const CLAIM_AHEAD_MS: i64 = 200;
 
 /// How the sender behaves (from the settings).
 #[derive(Debug, Clone)]
@@ -85,46 +89,20 @@ pub struct Sender {
     recorder_queue: Mutex<Option<UnboundedReceiver<Recording>>>,
 }
 
-/// One webhook's bound on sends in flight, and how many of its deliveries this sender holds.
+/// One webhook's way in (its turns and its paced bound on sends in flight), and how many of
+/// its deliveries this sender holds.
 #[derive(Clone)]
 struct Slot {
-    sending: Arc<Semaphore>,
+    gate: Arc<Gate>,
     claimed: Arc<AtomicUsize>,
     turns: Arc<Turns>,
 }
 
-/// A webhook's sends start in the order they were dispatched (its due order): tokio wakes the
-/// tasks waiting for the webhook's bound in no set order, so each takes a ticket when
-/// dispatched and waits for its turn to wait for the bound.
-#[derive(Default)]
-struct Turns {
-    next: AtomicU64,
-    serving: AtomicU64,
-    turn: tokio::sync::Notify,
-}
-
-impl Turns {
-    fn ticket(&self) -> u64 {
-        self.next.fetch_add(1, Ordering::SeqCst)
-    }
-
-    async fn wait(&self, ticket: u64) {
-        loop {
-            let notified = self.turn.notified();
-            tokio::pin!(notified);
-            // Registered before the check, so a turn passed in between is not missed.
-            notified.as_mut().enable();
-            if self.serving.load(Ordering::SeqCst) == ticket {
-                return;
-            }
-            notified.await;
-        }
-    }
-
-    fn pass(&self) {
-        self.serving.fetch_add(1, Ordering::SeqCst);
-        self.turn.notify_waiters();
-    }
+/// The tables the retention job prunes in batches.
+#[derive(Debug, Clone, Copy)]
+enum Table {
+    Attempts,
+    Events,
 }
 
 /// What one poll did.
@@ -203,7 +181,7 @@ impl Sender {
         slots
             .entry(webhook_id)
             .or_insert_with(|| Slot {
-                sending: Arc::new(Semaphore::new(self.config.per_webhook.max(1))),
+                gate: Arc::new(Gate::default()),
                 claimed: Arc::new(AtomicUsize::new(0)),
                 turns: Arc::new(Turns::default()),
             })
@@ -292,7 +270,7 @@ impl Sender {
             }
             // Both bounds are waited for here: a slow webhook's deliveries queue behind its own sends only.
             slot.turns.wait(ticket).await;
-            let sending = slot.sending.clone().acquire_owned().await;
+            let endpoint = slot.gate.enter(|| sender.circuits.limit(webhook_id)).await;
             slot.turns.pass();
             let admission = sender.admit(webhook_id);
             if admission == Admission::Wait {
@@ -301,12 +279,11 @@ impl Sender {
                 if let Err(e) = sender.give_back(id).await {
                     tracing::warn!(error = ?e, delivery = id, "could not give a delivery back; its lease will expire");
                 }
-                drop(sending);
+                drop(endpoint);
                 sender.finished_task(handed_off, webhook_id, bytes, &slot);
                 return;
             }
-            let permit = sender.global.clone().acquire_owned().await;
-            if let (Ok(sending), Ok(permit)) = (sending, permit) {
+            if let Ok(permit) = sender.global.clone().acquire_owned().await {
                 // A handed-off delivery must have a send's time left on its lease, or a poll may
                 // claim it (here or in another instance) while it is being sent: it waited too
                 // long, so it is left to the poll.
@@ -315,7 +292,7 @@ impl Sender {
                 if !sender.stopping.load(Ordering::SeqCst) {
                     if !expired {
                         let probe = admission == Admission::Probe;
-                        if let Err(e) = sender.send_one(&job, sending, permit, probe).await {
+                        if let Err(e) = sender.send_one(&job, endpoint, permit, probe).await {
                             tracing::error!(error = ?e, delivery = id, "a delivery attempt could not be made");
                         }
                     }
@@ -347,14 +324,16 @@ impl Sender {
         self.circuits.update(webhook_id, |c| c.admit(now_ms()))
     }
 
-    /// Counts an attempt's outcome in its webhook's circuit; a circuit that closes wakes the
-    /// poll, which then claims the webhook's waiting deliveries.
+    /// Counts an attempt's outcome in its webhook's circuit and pace; a circuit that closes
+    /// wakes the poll, which then claims the webhook's waiting deliveries.
     fn count(&self, webhook_id: i64, outcome: &http::Outcome, probe: bool) {
-        let ended = match outcome.error_class {
-            None => Ended::Success,
-            Some("timeout") => Ended::Timeout,
-            Some(_) => Ended::Failure,
+        let ms = u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX);
+        let (ended, answer) = match outcome.error_class {
+            None => (Ended::Success, Answer::After { ms }),
+            Some("timeout") => (Ended::Timeout, Answer::TimedOut { ms }),
+            Some(_) => (Ended::Failure, Answer::After { ms }),
         };
+        self.circuits.answered(webhook_id, answer);
         let (was_open, is_open) = self.circuits.update(webhook_id, |circuit| {
             let was_open = circuit.is_open();
             circuit.record(ended, now_ms(), probe);
@@ -413,7 +392,7 @@ impl Sender {
     async fn send_one(
         &self,
         job: &Job,
-        endpoint: OwnedSemaphorePermit,
+        endpoint: Pass,
         sending: OwnedSemaphorePermit,
         probe: bool,
     ) -> anyhow::Result<()> {
@@ -482,29 +461,51 @@ impl Sender {
         send.await
     }
 
-    /// Deletes attempts older than the retention, a batch at a time (short transactions).
+    /// The retention job, a batch at a time (short transactions): attempts older than the
+    /// retention; then settled events with their deliveries, once even their latest possible
+    /// retry is older than that; deleted webhooks with their last attempt; idempotency keys
+    /// after their window; and what this sender keeps in memory for webhooks that are gone.
+    /// Answers how many attempts and events went.
     pub async fn prune(&self) -> anyhow::Result<usize> {
-        let before = now_ms() - i64::try_from(self.config.retention.as_millis()).unwrap_or(i64::MAX);
+        const BATCH: usize = 1000;
+        let retention = i64::try_from(self.config.retention.as_millis()).unwrap_or(i64::MAX);
+        let before = now_ms().saturating_sub(retention);
+        // A delivery's attempts end at most the whole schedule (jitter included) after it was made.
+        let schedule: Duration = self.config.schedule.iter().sum();
+        let settled_before = before.saturating_sub(i64::try_from(schedule.mul_f64(1.1).as_millis()).unwrap_or(0));
         let mut total = 0;
-        loop {
-            let removed = self
-                .db
-                .write(move |conn| -> anyhow::Result<_> {
-                    Ok(crate::db::attempts::Attempt::prune(conn, before, 1000)?)
-                })
-                .await?;
-            total += removed;
-            if removed < 1000 {
-                // Deleted webhooks go with their last attempt; idempotency keys after their window.
-                let keys_before = now_ms() - crate::db::idempotency_keys::IdempotencyKey::WINDOW_MS;
-                self.db
+        for table in [Table::Attempts, Table::Events] {
+            loop {
+                let removed = self
+                    .db
                     .write(move |conn| -> anyhow::Result<_> {
-                        Webhook::purge(conn)?;
-                        Ok(crate::db::idempotency_keys::IdempotencyKey::prune(conn, keys_before)?)
+                        Ok(match table {
+                            Table::Attempts => Attempt::prune(conn, before, BATCH as i64)?,
+                            Table::Events => Event::prune_settled(conn, settled_before, BATCH as i64)?,
+                        })
                     })
                     .await?;
-                return Ok(total);
+                total += removed;
+                if removed < BATCH {
+                    break;
+                }
             }
         }
+        let keys_before = now_ms() - IdempotencyKey::WINDOW_MS;
+        let live = self
+            .db
+            .write(move |conn| -> anyhow::Result<_> {
+                Webhook::purge(conn)?;
+                IdempotencyKey::prune(conn, keys_before)?;
+                Ok(Webhook::live_ids(conn)?)
+            })
+            .await?;
+        let live: HashSet<i64> = live.into_iter().collect();
+        self.circuits.keep_only(&live);
+        // A gone webhook's slot may still have a task in it (sending when it was deleted).
+        self.per_webhook.lock().unwrap_or_else(|p| p.into_inner()).retain(|id, slot| {
+            live.contains(id) || slot.gate.in_flight() > 0 || slot.claimed.load(Ordering::SeqCst) > 0
+        });
+        Ok(total)
     }
 }

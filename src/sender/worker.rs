@@ -125,7 +125,7 @@ async fn run(sender: Arc<Sender>, stop: Arc<AtomicBool>, wake: Arc<Notify>, puls
         if last_prune.elapsed() > Duration::from_secs(3600) {
             last_prune = Instant::now();
             match sender.prune().await {
-                Ok(removed) if removed > 0 => tracing::info!(removed, "pruned old attempts"),
+                Ok(removed) if removed > 0 => tracing::info!(removed, "pruned old attempts and settled events"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = ?e, "could not prune old attempts"),
             }

@@ -22,6 +22,7 @@ fn one_at_a_time(settings: &mut Settings) {
 }
 
 async fn five_failures_open_the_circuit_and_a_probe_closes_it(app: TestApp) {
+    let _alone = crate::helpers::timing_sensitive().await;
     let owner = app.setup_owner().await;
     let ws = owner.active_workspace().await;
     let key = owner.generate_key("breaker", "never").await.secret;
@@ -46,9 +47,12 @@ async fn five_failures_open_the_circuit_and_a_probe_closes_it(app: TestApp) {
     let (_, shown) = owner.api("GET", &format!("{hooks}/{id}"), &key, None).await;
     assert_eq!(shown["circuit"]["state"], "OPEN", "{shown}");
     assert!(shown["circuit"]["openSince"].is_string() && shown["circuit"]["nextProbeAt"].is_string(), "{shown}");
+    assert!(shown["circuit"]["recentLatencyMs"].is_u64(), "the endpoint's recent latency is shown: {shown}");
+    assert_eq!(shown["circuit"]["concurrency"], 1, "the configured bound of one holds: {shown}");
     let details = owner.get(&format!("/workspaces/{ws}/webhooks/{id}")).await;
     let notice = details.text("#circuit").unwrap_or_default();
     assert!(notice.contains("one request at a time") && notice.contains("none is lost"), "{notice}");
+    assert!(details.text("#webhook-latency").is_some_and(|l| l.ends_with(" ms")), "the Details page shows the latency");
     let hits = receiver.wait_for(20, Duration::from_secs(8)).await;
     let names: Vec<String> = hits
         .iter()

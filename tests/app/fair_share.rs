@@ -1,8 +1,9 @@
 //! Dead endpoints never slow healthy ones: nine webhooks whose endpoint accepts and never
 //! answers (within the send timeout) and one healthy webhook, all on NEW_CLIENT; 40 clients
 //! created at 20 per second. Nine hanging webhooks at eight requests each would fill the 64
-//! sending slots; a request waiting on its peer gives its slot up, so every healthy delivery
-//! arrives within a second of its commit.
+//! sending slots; a request waiting on its peer gives its slot up, and each webhook's pace lets
+//! a dead endpoint hold two requests at most, so every healthy delivery arrives within a second
+//! of its commit, and the dead ones end as timeouts with their circuits open.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -21,6 +22,7 @@ fn hanging_endpoints(settings: &mut Settings) {
 }
 
 async fn healthy_deliveries_do_not_wait_for_hanging_ones(app: TestApp) {
+    let _alone = crate::helpers::timing_sensitive().await;
     let owner = app.setup_owner().await;
     let ws = owner.active_workspace().await;
     owner.post_form("/preferences", &format!("/workspaces/{ws}/settings/plan"), &[("plan", "PRO")]).await;
@@ -28,11 +30,13 @@ async fn healthy_deliveries_do_not_wait_for_hanging_ones(app: TestApp) {
     let (healthy, hanging) = (Receiver::start().await, Receiver::start().await);
     hanging.delay(Duration::from_secs(30));
     let hooks = format!("/api/v1/workspaces/{ws}/webhooks");
+    let mut dead = Vec::new();
     for i in 0..9 {
         let url = format!("{}/dead-{i}", hanging.url);
         let body = json!({"name": format!("Dead {i}"), "url": url, "webhookEvent": "NEW_CLIENT"});
         let (status, answer) = owner.api("POST", &hooks, &key, Some(body)).await;
         assert_eq!(status, StatusCode::CREATED, "{answer}");
+        dead.push(answer["id"].as_str().expect("an id").to_owned());
     }
     let body = json!({"name": "Healthy", "url": healthy.url, "webhookEvent": "NEW_CLIENT"});
     assert_eq!(owner.api("POST", &hooks, &key, Some(body)).await.0, StatusCode::CREATED);
@@ -62,7 +66,27 @@ async fn healthy_deliveries_do_not_wait_for_hanging_ones(app: TestApp) {
         }
     }
     assert!(late.is_empty(), "healthy deliveries more than a second after their commit: {late:?}");
-    assert!(hanging.hits().len() >= 64, "the dead endpoints were being sent to: {}", hanging.hits().len());
+    // Each hanging endpoint held at most two requests (its starting pace) until they timed out.
+    let sent = hanging.hits().len();
+    assert!((9..=18).contains(&sent), "each dead endpoint was tried, two requests at most: {sent}");
+    // Three timeouts (two weigh five) open each dead webhook's circuit; its attempts say timeout.
+    let waited = Instant::now();
+    for id in &dead {
+        loop {
+            let (_, shown) = owner.api("GET", &format!("{hooks}/{id}"), &key, None).await;
+            if shown["circuit"]["state"] != "CLOSED" {
+                break;
+            }
+            assert!(waited.elapsed() < Duration::from_secs(20), "the dead webhook's circuit opened: {shown}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let (_, logs) = owner.api("GET", &format!("{hooks}/{id}/logs"), &key, None).await;
+        let logs = logs.as_array().cloned().unwrap_or_default();
+        assert!(
+            logs.len() >= 3 && logs.iter().all(|l| l["errorClass"] == "timeout"),
+            "every attempt to a dead endpoint is a timeout: {logs:?}"
+        );
+    }
 }
 
 crate::on_both_backends!(with hanging_endpoints: healthy_deliveries_do_not_wait_for_hanging_ones);

@@ -38,6 +38,13 @@ impl Drop for TestApp {
     }
 }
 
+/// Held by the tests that measure the sender's timing (lateness, fair share, probe gaps), so
+/// they do not measure each other's load on these two cores; other tests still run beside them.
+pub async fn timing_sensitive() -> tokio::sync::MutexGuard<'static, ()> {
+    static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    ALONE.lock().await
+}
+
 /// Runs the rest of a test on PostgreSQL, or says loudly why not.
 pub async fn spawn_postgres_app(customise: impl FnOnce(&mut Settings)) -> Option<TestApp> {
     match std::env::var("KEYHOOK_TEST_DATABASE_URL") {

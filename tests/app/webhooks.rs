@@ -439,8 +439,54 @@ async fn old_attempts_are_pruned_in_batches(app: TestApp) {
     assert_eq!(purged, (1, (0, 0)), "gone with its last attempt");
 }
 
+/// Settled events go with their deliveries and attempts once older than the retention; an
+/// event with a pending delivery, or with a delivery made since (a resend), stays.
+async fn settled_events_are_pruned_and_pending_ones_kept(app: TestApp) {
+    use diesel::prelude::*;
+    use keyhook::db::schema::{attempts, deliveries, events};
+    let s = setup(&app).await;
+    let receiver = Receiver::start().await;
+    let hook = s.create("Pruned", &receiver.url, "NEW_TAG").await;
+    let id = hook["id"].as_str().unwrap_or("").to_owned();
+    for name in ["Settled", "Pending", "Resent"] {
+        let (status, _) = s
+            .owner
+            .api("POST", &format!("/api/v1/workspaces/{}/tags", s.ws), &s.key, Some(json!({"name": name})))
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    s.logs_until(&id, 3).await;
+    let (removed, left) = app
+        .db()
+        .write(|conn| -> Result<_, anyhow::Error> {
+            let long_ago = keyhook::clock::now_ms() - 40 * 86_400_000;
+            let ids: Vec<i64> = events::table.select(events::id).order(events::id).load(conn)?;
+            anyhow::ensure!(ids.len() == 3, "three events: {ids:?}");
+            diesel::update(events::table).set(events::created_at.eq(long_ago)).execute(conn)?;
+            diesel::update(attempts::table).set(attempts::attempted_at.eq(long_ago)).execute(conn)?;
+            diesel::update(deliveries::table).set(deliveries::created_at.eq(long_ago)).execute(conn)?;
+            // The second still waits to be sent; the third was resent today.
+            diesel::update(deliveries::table.filter(deliveries::event_id.eq(ids[1])))
+                .set((deliveries::state.eq("PENDING"), deliveries::next_attempt_at.eq(i64::MAX / 2)))
+                .execute(conn)?;
+            diesel::update(deliveries::table.filter(deliveries::event_id.eq(ids[2])))
+                .set(deliveries::created_at.eq(keyhook::clock::now_ms()))
+                .execute(conn)?;
+            let cutoff = keyhook::clock::now_ms() - 30 * 86_400_000;
+            let removed = keyhook::db::events::Event::prune_settled(conn, cutoff, 10)?;
+            let left: Vec<i64> = events::table.select(events::id).order(events::id).load(conn)?;
+            let orphans: i64 = deliveries::table.filter(deliveries::event_id.eq(ids[0])).count().get_result(conn)?;
+            anyhow::ensure!(orphans == 0, "the settled event's delivery went with it");
+            Ok((removed, left.len()))
+        })
+        .await
+        .expect("prune");
+    assert_eq!((removed, left), (1, 2), "only the settled event went");
+}
+
 crate::on_both_backends!(with local_and_fast:
     old_attempts_are_pruned_in_batches,
+    settled_events_are_pruned_and_pending_ones_kept,
     a_slow_endpoint_does_not_delay_a_healthy_one,
     deliveries_are_signed_and_rotation_keeps_the_old_secret_for_its_grace,
     failures_are_retried_on_the_schedule_then_succeed,

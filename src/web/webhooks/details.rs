@@ -32,6 +32,8 @@ struct DetailsPage {
     disabled_since: Option<String>,
     /// What its circuit breaker is doing, when open.
     circuit: Option<String>,
+    /// The endpoint's recent time to answer, as this instance measured it.
+    latency: Option<String>,
     editable: bool,
     recover_since: String,
     errors: FieldErrors,
@@ -62,6 +64,7 @@ async fn show(
         created: prefs.format_instant(hook.created_at),
         creator: details.creator_name,
         disabled_since: (!enabled).then(|| hook.disabled_at.map_or_else(String::new, |at| prefs.format_instant(at))),
+        latency: state.circuits.endpoint(hook.id).pace.latency_ms().map(|ms| format!("{ms} ms")),
         circuit: match state.circuits.get(hook.id) {
             Circuit::Closed { .. } => None,
             Circuit::Open { since, probing: true, .. } => Some(format!(
