@@ -32,6 +32,11 @@ impl Circuits {
         self.endpoint(webhook_id).pace.limit(self.per_webhook)
     }
 
+    /// How many of the webhook's due deliveries this instance's sender may hold at once.
+    pub fn claim_cap(&self, webhook_id: i64) -> usize {
+        self.endpoint(webhook_id).pace.claim_cap(self.per_webhook)
+    }
+
     /// The configured bound on one webhook's requests in flight.
     pub fn per_webhook(&self) -> usize {
         self.per_webhook

@@ -184,7 +184,7 @@ pub struct CircuitDto {
     /// instance measured it; null before its first attempt here.
     pub recent_latency_ms: Option<u64>,
     /// How many requests this instance lets be in flight to the endpoint at once now: it
-    /// starts at two, grows with quick answers up to the configured bound, halves at a timeout.
+    /// starts at two, grows by one per answer up to the configured bound, halves at a timeout.
     pub concurrency: u32,
 }
 

@@ -139,7 +139,6 @@ fn sender_config(settings: &Settings) -> SenderConfig {
         timeout: settings.send_timeout.0,
         auto_disable_after: settings.auto_disable_after.0,
         concurrency: settings.sender_concurrency,
-        per_webhook: settings.sender_per_webhook,
         batch: 100,
         poll: Duration::from_secs(1),
         retention: settings.attempt_retention.0,

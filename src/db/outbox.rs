@@ -72,6 +72,10 @@ pub struct Inbox {
     lease_ms: AtomicI64,
     queue: Mutex<Option<UnboundedSender<Job>>>,
     waiting: Mutex<Waiting>,
+    /// Webhooks the sender would not send to now (their circuit is open): their new
+    /// deliveries stay in the database, unleased, instead of being handed off only to be given
+    /// back, a write each.
+    held_back: Mutex<std::collections::HashSet<i64>>,
 }
 
 impl Inbox {
@@ -89,13 +93,23 @@ impl Inbox {
         *self.queue.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
+    /// Whether new deliveries of the webhook are handed off (`false` while its circuit is open).
+    pub fn hand_off_to(&self, webhook_id: i64, yes: bool) {
+        let mut held_back = self.held_back.lock().unwrap_or_else(|p| p.into_inner());
+        if yes {
+            held_back.remove(&webhook_id);
+        } else {
+            held_back.insert(webhook_id);
+        }
+    }
+
     /// Until when a new delivery of `webhook_id`, of `bytes` (see [`job_bytes`]), is leased to
     /// this process's sender, if it can take one now. The place is reserved at once, so
     /// simultaneous transactions cannot together pass the bounds; it is given back if the
     /// transaction rolls back, or when the job is done.
     fn lease_for(&self, webhook_id: i64, bytes: usize, now: i64) -> Option<i64> {
         let lease_ms = self.lease_ms.load(Ordering::SeqCst);
-        if lease_ms == 0 {
+        if lease_ms == 0 || self.held_back.lock().unwrap_or_else(|p| p.into_inner()).contains(&webhook_id) {
             return None;
         }
         let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
@@ -242,5 +256,16 @@ mod tests {
         assert!(inbox.waiting().1 > KIB_250, "reserved while the transaction runs");
         assert!(!finish(false));
         assert_eq!(inbox.waiting().1, 0);
+    }
+
+    #[test]
+    fn a_held_back_webhook_is_not_handed_off() {
+        let inbox = Arc::new(Inbox::default());
+        let _rx = inbox.attach(30_000);
+        inbox.hand_off_to(7, false);
+        assert_eq!(inbox.lease_for(7, KIB_250, 0), None, "its circuit is open: the poll takes it later");
+        assert!(inbox.lease_for(8, KIB_250, 0).is_some(), "other webhooks go on");
+        inbox.hand_off_to(7, true);
+        assert!(inbox.lease_for(7, KIB_250, 0).is_some());
     }
 }

@@ -1,8 +1,9 @@
-//! The sender's sends: jobs come handed off as their transactions commit (see `handoff`) or
+//! The sender's sends: jobs come handed off as their transactions commit (see `db::outbox`) or
 //! claimed by the poll (due retries, tests, resends, and whatever was not handed off); each is
-//! sent in its own task within the global and per-webhook bounds, and its attempt is stored by
-//! the recorder. A delivery whose webhook is at its bound waits for its turn in memory; the poll
-//! claims at most twice the bound per webhook, so a slow endpoint never holds others' deliveries.
+//! sent in its own task within the global bound and its webhook's paced one (`gate`), and its
+//! attempt is stored by the recorder. A delivery whose webhook is at its bound waits for its
+//! turn in memory; the poll claims at most the webhook's claim cap (`Pace::claim_cap`), so a
+//! slow endpoint never holds others' deliveries.
 //!
 //! The global bound counts requests that are working, not requests waiting on their peer: a
 //! request still unanswered after [`SLOW_AFTER`] trades its sending slot for a waiting one
@@ -56,7 +57,6 @@ pub struct SenderConfig {
     pub timeout: Duration,
     pub auto_disable_after: Duration,
     pub concurrency: usize,
-    pub per_webhook: usize,
     pub batch: i64,
     pub poll: Duration,
     pub retention: Duration,
@@ -146,8 +146,9 @@ impl Sender {
     }
 
     /// A claimed delivery waits behind at most one round of its webhook's sends before its
-    /// own, so a lease of two send timeouts (and time to record) outlives it; an expired lease
-    /// means its sender is gone.
+    /// own (more only while its endpoint answers quickly, see `Pace::claim_cap`), so a lease of
+    /// two send timeouts (and time to record) outlives it; one that waited longer anyway is
+    /// given back unsent. An expired lease means its sender is gone.
     fn lease_ms(&self) -> i64 {
         i64::try_from(self.config.timeout.as_millis()).unwrap_or(15_000) * 2 + 5_000
     }
@@ -188,14 +189,14 @@ impl Sender {
             .clone()
     }
 
-    /// The poll: claims due deliveries webhook by webhook, each up to twice its bound (the
-    /// rest wait in the database, unleased, for any instance), reads their webhooks and events
+    /// The poll: claims due deliveries webhook by webhook, each up to its claim cap (twice its
+    /// bound, more while it answers quickly; the rest wait in the database, unleased, for any
+    /// instance), reads their webhooks and events
     /// at once, and starts sending them; returns without waiting for the sends.
     pub async fn deliver_due(self: &Arc<Self>) -> anyhow::Result<Batch> {
         let now = now_ms() + CLAIM_AHEAD_MS;
         let lease = now + self.lease_ms();
         let room = usize::try_from(self.config.batch).unwrap_or(100);
-        let per_webhook = self.config.per_webhook.max(1) * 2;
         // Webhooks whose circuit is open and not due a probe: their deliveries stay in the database.
         let blocked = self.circuits.blocked(now - CLAIM_AHEAD_MS);
         let sender = self.clone();
@@ -204,7 +205,8 @@ impl Sender {
             .write(move |conn| -> anyhow::Result<_> {
                 let mut takes = Vec::new();
                 for webhook in Delivery::due_webhooks(conn, now, 64, &blocked)? {
-                    let free = per_webhook.saturating_sub(sender.slot(webhook).claimed.load(Ordering::SeqCst));
+                    let cap = sender.circuits.claim_cap(webhook);
+                    let free = cap.saturating_sub(sender.slot(webhook).claimed.load(Ordering::SeqCst));
                     // An open circuit due a probe gets one delivery: the probe.
                     let take = if sender.circuits.get(webhook).is_open() { free.min(1) } else { free };
                     if take > 0 {
@@ -284,13 +286,17 @@ impl Sender {
                 return;
             }
             if let Ok(permit) = sender.global.clone().acquire_owned().await {
-                // A handed-off delivery must have a send's time left on its lease, or a poll may
-                // claim it (here or in another instance) while it is being sent: it waited too
-                // long, so it is left to the poll.
+                // A delivery must have a send's time left on its lease, or a poll may claim it
+                // (here or in another instance) while it is being sent: it waited too long, so it
+                // is given back for the poll to claim afresh.
                 let needed = now_ms() + sender.send_window_ms();
-                let expired = handed_off && job.delivery.lease_until.is_some_and(|until| until <= needed);
+                let expired = job.delivery.lease_until.is_some_and(|until| until <= needed);
                 if !sender.stopping.load(Ordering::SeqCst) {
-                    if !expired {
+                    if expired {
+                        if let Err(e) = sender.give_back(id).await {
+                            tracing::warn!(error = ?e, delivery = id, "could not give a delivery back; its lease will expire");
+                        }
+                    } else {
                         let probe = admission == Admission::Probe;
                         if let Err(e) = sender.send_one(&job, endpoint, permit, probe).await {
                             tracing::error!(error = ?e, delivery = id, "a delivery attempt could not be made");
@@ -344,6 +350,7 @@ impl Sender {
         }
         if was_open != is_open {
             self.metrics.circuit(is_open);
+            self.inbox.hand_off_to(webhook_id, !is_open);
         }
         if was_open && !is_open {
             self.finished.notify_one();

@@ -127,7 +127,12 @@ pub fn fresh_postgres_database(admin_url: &str) -> String {
 impl TestApp {
     /// Another instance on the same database with the same keys, as behind a load balancer.
     pub async fn second_instance(&self) -> TestApp {
-        start(self.dir.clone(), self.database_url.clone(), |_| {}).await
+        self.second_instance_with(|_| {}).await
+    }
+
+    /// [`TestApp::second_instance`] with settings of its own (as the first was customised).
+    pub async fn second_instance_with(&self, customise: impl FnOnce(&mut Settings)) -> TestApp {
+        start(self.dir.clone(), self.database_url.clone(), customise).await
     }
 
     /// A new browser-like client with its own cookies.

@@ -14,9 +14,9 @@ use serde_json::json;
 use crate::helpers::Client;
 use crate::receiver::Receiver;
 
-struct Process {
-    child: Child,
-    address: String,
+pub struct Process {
+    pub child: Child,
+    pub address: String,
 }
 
 impl Drop for Process {
@@ -27,6 +27,11 @@ impl Drop for Process {
 }
 
 async fn serve(database_url: &str, dir: &Path) -> Process {
+    serve_with(database_url, dir, &[]).await
+}
+
+/// [`serve`] with more settings (they override the ones above).
+pub async fn serve_with(database_url: &str, dir: &Path, settings: &[(&str, &str)]) -> Process {
     keyhook::tls::install_crypto_provider();
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
     let child = Command::new(env!("CARGO_BIN_EXE_keyhook"))
@@ -39,6 +44,7 @@ async fn serve(database_url: &str, dir: &Path) -> Process {
         .env("KEYHOOK_API_RATE_LIMIT", "0")
         .env("KEYHOOK_SENDER_PER_WEBHOOK", "4")
         .env("KEYHOOK_LOG", "warn")
+        .envs(settings.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -25,6 +25,9 @@ impl Hit {
 struct Script {
     statuses: VecDeque<u16>,
     delay: Option<Duration>,
+    /// Requests being answered now, and the most there were at once.
+    in_flight: usize,
+    most_in_flight: usize,
 }
 
 pub struct Receiver {
@@ -64,11 +67,14 @@ async fn receive(
     });
     let (status, delay) = {
         let mut script = script.lock().expect("script");
+        script.in_flight += 1;
+        script.most_in_flight = script.most_in_flight.max(script.in_flight);
         (script.statuses.pop_front().unwrap_or(200), script.delay)
     };
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
+    script.lock().expect("script").in_flight -= 1;
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("status")).body("{\"received\":true}")
 }
 
@@ -106,6 +112,11 @@ impl Receiver {
     /// Answers every request only after `delay`.
     pub fn delay(&self, delay: Duration) {
         self.script.lock().expect("script").delay = Some(delay);
+    }
+
+    /// The most requests that were being answered at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.script.lock().expect("script").most_in_flight
     }
 
     pub fn hits(&self) -> Vec<Hit> {

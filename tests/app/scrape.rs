@@ -57,6 +57,11 @@ impl Metrics {
             .and_then(|s| s["value"].as_f64())
     }
 
+    /// The sum of every sample named `name`, whatever its labels.
+    pub fn sum(&self, name: &str) -> f64 {
+        self.0.iter().filter(|s| s["name"] == name).filter_map(|s| s["value"].as_f64()).sum()
+    }
+
     /// Every sample's name and labels, for a failure's message.
     pub fn labels(&self) -> Vec<String> {
         self.0.iter().map(|s| format!("{}{}", s["name"].as_str().unwrap_or("?"), s["labels"])).collect()
