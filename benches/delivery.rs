@@ -85,6 +85,27 @@ fn backlog(bench: &Bench, event: EventType, n: usize) -> anyhow::Result<()> {
     }
     Ok(())
 }
+/// The failed attempts stored so far, by status or error class (a drain that stops short says why).
+async fn failures(bench: &Bench) -> String {
+    use diesel::prelude::*;
+    use keyhook::db::schema::attempts;
+    let failed = bench
+        .db
+        .read(|conn| -> Result<Vec<(Option<i32>, Option<String>)>, ServiceError> {
+            Ok(attempts::table
+                .filter(attempts::succeeded.eq(false))
+                .select((attempts::status_code, attempts::error_class))
+                .load(conn)?)
+        })
+        .await
+        .unwrap_or_default();
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for (status, class) in failed {
+        *counts.entry(keyhook::domain::attempt_status(status, class.as_deref())).or_default() += 1;
+    }
+    format!("{counts:?}")
+}
+
 async fn drain(sink: &Sink, server: &Server, expected: u64) -> (f64, u64) {
     let start_count = sink.count.load(Ordering::Relaxed);
     let started = Instant::now();
@@ -94,6 +115,9 @@ async fn drain(sink: &Sink, server: &Server, expected: u64) -> (f64, u64) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let done = sink.count.load(Ordering::Relaxed) - start_count;
+    if done < expected {
+        println!("  (stopped waiting after {DRAIN_LIMIT:?}: {done} of {expected} arrived)");
+    }
     (done as f64 / started.elapsed().as_secs_f64(), peak)
 }
 
@@ -106,7 +130,7 @@ async fn run(label: &str, url: String, sink: &Sink, sink_url: &str) -> anyhow::R
     backlog(&bench, EventType::NewTag, 20_000)?;
     let server = bench.serve();
     let (rate, _) = drain(sink, &server, 20_000).await;
-    println!("{label}: 20,000 deliveries to 1 webhook: {rate:.0}/s");
+    println!("{label}: 20,000 deliveries to 1 webhook: {rate:.0}/s (failed attempts: {})", failures(&bench).await);
     drop(server);
 
     // 50 webhooks, 400 events each = 20,000 deliveries.

@@ -255,63 +255,63 @@ impl Sender {
 
     /// Sends a job in a task of its own, once its webhook's and the global bounds allow.
     pub fn dispatch(self: &Arc<Self>, job: Job, handed_off: bool) {
-        let (id, webhook_id, bytes) = (job.delivery.id, job.webhook.id, job.bytes());
+        let (id, webhook_id) = (job.delivery.id, job.webhook.id);
         self.held.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
         self.tasks.fetch_add(1, Ordering::SeqCst);
         let slot = self.slot(webhook_id);
         if !handed_off {
             slot.claimed.fetch_add(1, Ordering::SeqCst);
         }
-        let sender = self.clone();
         let ticket = slot.turns.ticket();
         let due_in = job.delivery.next_attempt_at.map_or(0, |due| due - now_ms());
-        tokio::spawn(async move {
-            // Claimed ahead of its due time (at most CLAIM_AHEAD_MS); later tickets are due later.
-            if due_in > 0 {
-                tokio::time::sleep(Duration::from_millis(due_in.unsigned_abs())).await;
+        tokio::spawn(self.clone().run_job(job, handed_off, slot, ticket, due_in));
+    }
+
+    /// One job's task: its due time, its turn, its webhook's gate and circuit, then the attempt.
+    async fn run_job(self: Arc<Self>, job: Job, handed_off: bool, slot: Slot, ticket: u64, due_in: i64) {
+        let (id, webhook_id, bytes) = (job.delivery.id, job.webhook.id, job.bytes());
+        // Claimed ahead of its due time (at most CLAIM_AHEAD_MS); later tickets are due later.
+        if due_in > 0 {
+            tokio::time::sleep(Duration::from_millis(due_in.unsigned_abs())).await;
+        }
+        // Both bounds are waited for here: a slow webhook's deliveries queue behind its own sends only.
+        slot.turns.wait(ticket).await;
+        let endpoint = slot.gate.enter(|| self.circuits.limit(webhook_id)).await;
+        slot.turns.pass();
+        match self.admit(webhook_id) {
+            // Its circuit is open: the delivery waits in the database, unattempted, until a
+            // probe succeeds (the poll then claims it in its turn).
+            Admission::Wait => self.give_back(id).await,
+            Admission::Send => self.attempt(&job, endpoint, false).await,
+            Admission::Probe => {
+                self.attempt(&job, endpoint, true).await;
+                // A probe whose send counted has closed or re-timed its circuit; one that sent
+                // nothing must not keep the circuit waiting for it.
+                self.circuits.update(webhook_id, Circuit::probe_over);
             }
-            // Both bounds are waited for here: a slow webhook's deliveries queue behind its own sends only.
-            slot.turns.wait(ticket).await;
-            let endpoint = slot.gate.enter(|| sender.circuits.limit(webhook_id)).await;
-            slot.turns.pass();
-            let admission = sender.admit(webhook_id);
-            if admission == Admission::Wait {
-                // Its circuit is open: the delivery waits in the database, unattempted, until a
-                // probe succeeds (the poll then claims it in its turn).
-                if let Err(e) = sender.give_back(id).await {
-                    tracing::warn!(error = ?e, delivery = id, "could not give a delivery back; its lease will expire");
-                }
-                drop(endpoint);
-                sender.finished_task(handed_off, webhook_id, bytes, &slot);
-                return;
-            }
-            if let Ok(permit) = sender.global.clone().acquire_owned().await {
-                // A delivery must have a send's time left on its lease, or a poll may claim it
-                // (here or in another instance) while it is being sent: it waited too long, so it
-                // is given back for the poll to claim afresh.
-                let needed = now_ms() + sender.send_window_ms();
-                let expired = job.delivery.lease_until.is_some_and(|until| until <= needed);
-                if !sender.stopping.load(Ordering::SeqCst) {
-                    if expired {
-                        if let Err(e) = sender.give_back(id).await {
-                            tracing::warn!(error = ?e, delivery = id, "could not give a delivery back; its lease will expire");
-                        }
-                    } else {
-                        let probe = admission == Admission::Probe;
-                        if let Err(e) = sender.send_one(&job, endpoint, permit, probe).await {
-                            tracing::error!(error = ?e, delivery = id, "a delivery attempt could not be made");
-                        }
-                    }
-                    sender.held.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-                }
-            }
-            // A probe whose send counted has closed or re-timed its circuit; one that sent
-            // nothing must not keep the circuit waiting for it.
-            if admission == Admission::Probe {
-                sender.circuits.update(webhook_id, Circuit::probe_over);
-            }
-            sender.finished_task(handed_off, webhook_id, bytes, &slot);
-        });
+        }
+        self.finished_task(handed_off, webhook_id, bytes, &slot);
+    }
+
+    /// Makes the job's attempt once a sending slot is free, unless the sender is stopping (the
+    /// delivery is then given back with the others it holds) or its lease is nearly spent: a
+    /// poll may claim it (here or in another instance) while it is being sent, so it is given
+    /// back for the poll to claim afresh.
+    async fn attempt(&self, job: &Job, endpoint: Pass, probe: bool) {
+        let id = job.delivery.id;
+        let Ok(permit) = self.global.clone().acquire_owned().await else { return };
+        if self.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let needed = now_ms() + self.send_window_ms();
+        if job.delivery.lease_until.is_some_and(|until| until <= needed) {
+            self.give_back(id).await;
+            return;
+        }
+        if let Err(e) = self.send_one(job, endpoint, permit, probe).await {
+            tracing::error!(error = ?e, delivery = id, "a delivery attempt could not be made");
+        }
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
     }
 
     /// A send task's end: its hand-off or claim is counted off, and the poll may look again.
@@ -357,11 +357,14 @@ impl Sender {
         }
     }
 
-    /// Gives one taken delivery back to the database, due as it was.
-    async fn give_back(&self, id: i64) -> anyhow::Result<()> {
+    /// Gives one taken delivery back to the database, due as it was (if that fails, its lease
+    /// expires instead and it is claimed then).
+    async fn give_back(&self, id: i64) {
         self.held.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-        self.db.write(move |conn| -> anyhow::Result<_> { Ok(Delivery::release(conn, &[id])?) }).await?;
-        Ok(())
+        let released = self.db.write(move |conn| -> anyhow::Result<_> { Ok(Delivery::release(conn, &[id])?) }).await;
+        if let Err(e) = released {
+            tracing::warn!(error = ?e, delivery = id, "could not give a delivery back; its lease will expire");
+        }
     }
 
     /// Starts no new send from now on (sends in flight go on).

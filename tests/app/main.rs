@@ -7,6 +7,7 @@ mod addons;
 mod api_auth;
 mod api_fuzz;
 mod api_keys;
+mod backlog_drain;
 mod circuit_breaker;
 mod clients_tags;
 mod csrf;
