@@ -85,13 +85,16 @@ fn backlog(bench: &Bench, event: EventType, n: usize) -> anyhow::Result<()> {
     }
     Ok(())
 }
+/// An attempt's status code and error class.
+type Outcome = (Option<i32>, Option<String>);
+
 /// The failed attempts stored so far, by status or error class (a drain that stops short says why).
 async fn failures(bench: &Bench) -> String {
     use diesel::prelude::*;
     use keyhook::db::schema::attempts;
     let failed = bench
         .db
-        .read(|conn| -> Result<Vec<(Option<i32>, Option<String>)>, ServiceError> {
+        .read(|conn| -> Result<Vec<Outcome>, ServiceError> {
             Ok(attempts::table
                 .filter(attempts::succeeded.eq(false))
                 .select((attempts::status_code, attempts::error_class))

@@ -103,13 +103,17 @@ impl Inbox {
         }
     }
 
+    fn holds_back(&self, webhook_id: i64) -> bool {
+        self.held_back.lock().unwrap_or_else(|p| p.into_inner()).contains(&webhook_id)
+    }
+
     /// Until when a new delivery of `webhook_id`, of `bytes` (see [`job_bytes`]), is leased to
     /// this process's sender, if it can take one now. The place is reserved at once, so
     /// simultaneous transactions cannot together pass the bounds; it is given back if the
     /// transaction rolls back, or when the job is done.
     fn lease_for(&self, webhook_id: i64, bytes: usize, now: i64) -> Option<i64> {
         let lease_ms = self.lease_ms.load(Ordering::SeqCst);
-        if lease_ms == 0 || self.held_back.lock().unwrap_or_else(|p| p.into_inner()).contains(&webhook_id) {
+        if lease_ms == 0 || self.holds_back(webhook_id) {
             return None;
         }
         let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
@@ -202,7 +206,9 @@ pub fn finish(committed: bool) -> bool {
 
 /// Inside a transaction: until when a new delivery of this webhook, with a payload of
 /// `payload_len` bytes, is leased to this process's sender (then queue its [`Job`] with
-/// [`hand_off`]), or `None` (then [`mark_enqueued`]).
+/// [`hand_off`]), or `None`: the delivery is the poll's, which is woken at commit, unless the
+/// webhook is held back (its circuit is open: there is nothing to claim until its probe, and
+/// waking the poll for each such delivery cost a full poll per event).
 pub fn lease_for(webhook_id: i64, payload_len: usize, now: i64) -> Option<i64> {
     PENDING.with(|p| {
         let mut pending = p.borrow_mut();
@@ -210,6 +216,8 @@ pub fn lease_for(webhook_id: i64, payload_len: usize, now: i64) -> Option<i64> {
         let lease = pending.inbox.as_ref().and_then(|inbox| inbox.lease_for(webhook_id, bytes, now));
         if lease.is_some() {
             pending.reserved.push((webhook_id, bytes));
+        } else if !pending.inbox.as_ref().is_some_and(|inbox| inbox.holds_back(webhook_id)) {
+            pending.enqueued = true;
         }
         lease
     })
@@ -267,5 +275,17 @@ mod tests {
         assert!(inbox.lease_for(8, KIB_250, 0).is_some(), "other webhooks go on");
         inbox.hand_off_to(7, true);
         assert!(inbox.lease_for(7, KIB_250, 0).is_some());
+    }
+
+    #[test]
+    fn the_poll_is_woken_for_what_it_can_claim_only() {
+        let inbox = Arc::new(Inbox::default());
+        inbox.hand_off_to(7, false);
+        begin(&inbox);
+        assert_eq!(lease_for(7, KIB_250, 0), None);
+        assert!(!finish(true), "a held-back webhook's delivery waits for its probe: no poll");
+        begin(&inbox);
+        assert_eq!(lease_for(8, KIB_250, 0), None, "no sender attached");
+        assert!(finish(true), "the poll takes it");
     }
 }

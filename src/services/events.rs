@@ -70,10 +70,8 @@ pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payloa
     let delivery_ids = Delivery::insert_all(conn, &rows)?;
     let (event_type, body): (Arc<str>, Arc<str>) = (event.as_str().into(), body.into());
     for (((hook, message_id), lease), id) in receivers.into_iter().zip(ids).zip(leases).zip(delivery_ids) {
-        let Some(lease_until) = lease else {
-            outbox::mark_enqueued();
-            continue;
-        };
+        // Not handed off: `lease_for` has had the poll woken at commit if it can claim it.
+        let Some(lease_until) = lease else { continue };
         let delivery = Delivery {
             id,
             message_id,
