@@ -65,11 +65,35 @@ impl Browser {
         Some(Self { client, label, _driver: driver, _profile: profile })
     }
 
+    /// A screenshot of the page once it has loaded: a navigation still finishing (a redirect
+    /// after the one `goto` waited for) aborts a screenshot, so it is taken again, twice at most.
+    async fn settled_screenshot(&self) -> Vec<u8> {
+        let mut tries = 0;
+        loop {
+            for _ in 0..50 {
+                let state = self.client.execute("return document.readyState;", vec![]).await;
+                if state.is_ok_and(|s| s == "complete") {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            match self.client.screenshot().await {
+                Ok(png) => return png,
+                Err(e) if tries < 2 => {
+                    eprintln!("screenshot taken again: {e}");
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("screenshot: {e:?}"),
+            }
+        }
+    }
+
     /// Saves the page as `target/screenshots/<label>-<name>.png`, and scans it with axe-core:
     /// every page a test shows must be free of serious and critical findings, and show where
     /// keyboard focus is on every control.
     pub async fn screenshot(&self, name: &str) {
-        let png = self.client.screenshot().await.expect("screenshot");
+        let png = self.settled_screenshot().await;
         let dir = screenshots_dir();
         std::fs::create_dir_all(&dir).expect("screenshots directory");
         std::fs::write(dir.join(format!("{}-{name}.png", self.label)), png).expect("write screenshot");
