@@ -2,18 +2,20 @@
 //! and (with `KEYHOOK_BENCH_DATABASE_URL`, a PostgreSQL role with CREATEDB) PostgreSQL:
 //! the receiver's own ceiling, sustained deliveries/s to 1 and to 50 webhooks from a backlog,
 //! memory while draining a 100,000-delivery backlog, event-to-arrival latency at 100 events/s,
-//! and listing the newest 50 attempts of a webhook with 1,000,000 attempts stored.
+//! live traffic to one webhook through the API against an outage's drain (100,000 queued while
+//! its endpoint answered 503), and listing the newest 50 attempts of a webhook with 1,000,000
+//! attempts stored.
 //! Prints figures; asserts nothing about speed. Every loop is bounded in count and time.
 
 mod common;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, HttpRequest, HttpResponse};
 use common::seed::Bench;
 use common::{median, ms, percentile, rss_kib, Server};
 use keyhook::domain::EventType;
@@ -21,14 +23,25 @@ use keyhook::services::{events, ServiceError};
 
 const DRAIN_LIMIT: Duration = Duration::from_secs(120);
 
-/// A receiver that answers 200 at once, counting requests and noting when each message came.
+/// A receiver that answers 200 at once, counting requests and noting when each message came;
+/// `/outage` answers 503 while `down` is set.
 #[derive(Clone, Default)]
 struct Sink {
     count: Arc<AtomicU64>,
     arrivals: Arc<Mutex<HashMap<String, Instant>>>,
+    down: Arc<AtomicBool>,
+    /// Deliveries answered 200 at `/outage` and at `/live`.
+    outage: Arc<AtomicU64>,
+    live: Arc<AtomicU64>,
 }
 
 async fn receive(req: HttpRequest, sink: web::Data<Sink>) -> HttpResponse {
+    match req.path() {
+        "/outage" if sink.down.load(Ordering::Relaxed) => return HttpResponse::ServiceUnavailable().finish(),
+        "/outage" => sink.outage.fetch_add(1, Ordering::Relaxed),
+        "/live" => sink.live.fetch_add(1, Ordering::Relaxed),
+        _ => 0,
+    };
     sink.count.fetch_add(1, Ordering::Relaxed);
     if req.path() == "/latency" {
         if let Some(id) = req.headers().get("webhook-id").and_then(|v| v.to_str().ok()) {
@@ -36,18 +49,6 @@ async fn receive(req: HttpRequest, sink: web::Data<Sink>) -> HttpResponse {
         }
     }
     HttpResponse::Ok().finish()
-}
-
-fn start_sink(sink: Sink) -> String {
-    let server =
-        HttpServer::new(move || App::new().app_data(web::Data::new(sink.clone())).default_service(web::to(receive)))
-            .workers(2)
-            .bind(("127.0.0.1", 0))
-            .expect("bind the sink");
-    let port = server.addrs()[0].port();
-    let running = server.run();
-    std::thread::spawn(move || actix_web::rt::System::new().block_on(running));
-    format!("http://127.0.0.1:{port}")
 }
 
 /// The sink's own ceiling: 64 clients posting as fast as they can, 20,000 requests.
@@ -130,6 +131,83 @@ async fn drain(sink: &Sink, bench: &Bench, expected: u64) -> (f64, u64, Server) 
     (done as f64 / started.elapsed().as_secs_f64(), peak, server)
 }
 
+/// Waits (at most [`DRAIN_LIMIT`]) until `counter` reaches `target`; answers when it did.
+async fn reached(counter: &AtomicU64, target: u64) -> Option<Instant> {
+    let started = Instant::now();
+    while counter.load(Ordering::Relaxed) < target {
+        if started.elapsed() > DRAIN_LIMIT {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    Some(Instant::now())
+}
+
+const LIVE: u64 = 20_000;
+
+/// Live traffic to one webhook: 32 clients publish [`LIVE`] events through the API, each
+/// request a transaction of its own; answers deliveries/s from the first request to the last
+/// arrival.
+async fn live_rate(bench: &Bench, server: &Server, sink: &Sink, sink_url: &str) -> anyhow::Result<f64> {
+    bench.webhook("live", &format!("{sink_url}/live"), EventType::BillableRateUpdated)?;
+    // The sink outlives a database's run: count this run's deliveries only.
+    sink.live.store(0, Ordering::Relaxed);
+    let url = Arc::new(format!("{}/api/v1/workspaces/{}/events", server.address, bench.workspace));
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (client, url, key) = (client.clone(), url.clone(), bench.key.clone());
+        tasks.push(tokio::spawn(async move {
+            for n in 0..LIVE / 32 {
+                let body = serde_json::json!({"event": "BILLABLE_RATE_UPDATED", "payload": {"n": n}});
+                let answer = client.post(url.as_str()).header("X-Api-Key", &key).json(&body).send().await?;
+                anyhow::ensure!(answer.status().is_success(), "publishing answered {}", answer.status());
+            }
+            Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let done =
+        reached(&sink.live, LIVE / 32 * 32).await.ok_or_else(|| anyhow::anyhow!("live deliveries stopped short"))?;
+    Ok((LIVE / 32 * 32) as f64 / done.duration_since(started).as_secs_f64())
+}
+
+const OUTAGE: u64 = 100_000;
+
+/// What an outage's end looks like: the wait for the circuit's probe, then the drain's rate.
+struct Recovery {
+    first_after: Duration,
+    drain_rate: f64,
+    ninety_nine_after: Duration,
+}
+
+/// One webhook's endpoint answers 503 while [`OUTAGE`] deliveries queue for it (its circuit
+/// opens and they wait in the database), then comes back. The few attempted while it was down
+/// wait for their retry, so the drain is timed to 99 % of the backlog.
+async fn outage(bench: &Bench, sink: &Sink, sink_url: &str) -> anyhow::Result<Recovery> {
+    bench.webhook("outage", &format!("{sink_url}/outage"), EventType::NewProject)?;
+    sink.down.store(true, Ordering::Relaxed);
+    sink.outage.store(0, Ordering::Relaxed);
+    backlog(bench, EventType::NewProject, OUTAGE as usize)?;
+    // Long enough for a probe or two to fail too.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let up = Instant::now();
+    sink.down.store(false, Ordering::Relaxed);
+    let first = reached(&sink.outage, 1).await.ok_or_else(|| anyhow::anyhow!("no probe after the outage"))?;
+    let target = OUTAGE * 99 / 100;
+    let last = reached(&sink.outage, target)
+        .await
+        .ok_or_else(|| anyhow::anyhow!("{} of {target} drained", sink.outage.load(Ordering::Relaxed)))?;
+    Ok(Recovery {
+        first_after: first - up,
+        drain_rate: (target - 1) as f64 / (last - first).as_secs_f64(),
+        ninety_nine_after: last - up,
+    })
+}
+
 async fn run(label: &str, url: String, sink: &Sink, sink_url: &str) -> anyhow::Result<()> {
     let bench = Bench::new(url).await?;
     let (key, workspace_public) = (bench.key.clone(), bench.workspace.clone());
@@ -184,6 +262,22 @@ async fn run(label: &str, url: String, sink: &Sink, sink_url: &str) -> anyhow::R
         );
     }
 
+    // Live traffic against an outage's drain, one webhook each.
+    match live_rate(&bench, &server, sink, sink_url).await {
+        Ok(rate) => println!("{label}: live, 32 clients publishing to 1 webhook: {rate:.0} deliveries/s"),
+        Err(e) => println!("{label}: live: failed: {e:#}"),
+    }
+    match outage(&bench, sink, sink_url).await {
+        Ok(r) => println!(
+            "{label}: outage of 1 webhook with 100,000 queued: first delivery {} after it came back, \
+             then {:.0}/s (99 % delivered {:.1} s after it came back)",
+            ms(r.first_after),
+            r.drain_rate,
+            r.ninety_nine_after.as_secs_f64()
+        ),
+        Err(e) => println!("{label}: outage: failed: {e:#}"),
+    }
+
     // 1,000,000 attempts of one webhook: the newest 50, through the API.
     bench.attempts(&single, 1_000_000, 1_600_000_000_000).await?;
     let logs = format!(
@@ -210,7 +304,7 @@ fn main() {
     keyhook::tls::install_crypto_provider();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let sink = Sink::default();
-    let sink_url = start_sink(sink.clone());
+    let sink_url = common::receiver::start(sink.clone(), 2, receive);
     println!(
         "keyhook delivery benchmark: release binary, loopback, {} cores",
         std::thread::available_parallelism().map_or(0, usize::from)

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{web, HttpResponse};
 use common::seed::Bench;
 use common::{ms, percentile};
 
@@ -34,19 +34,6 @@ async fn receive(body: web::Bytes, arrivals: web::Data<Arrivals>) -> HttpRespons
         arrivals.lock().expect("arrivals").entry(id).or_default().push(at);
     }
     HttpResponse::Ok().finish()
-}
-
-fn start_receiver(arrivals: Arrivals) -> String {
-    let server = HttpServer::new(move || {
-        App::new().app_data(web::Data::new(arrivals.clone())).default_service(web::to(receive))
-    })
-    .workers(1)
-    .bind(("127.0.0.1", 0))
-    .expect("bind the receiver");
-    let port = server.addrs()[0].port();
-    let running = server.run();
-    std::thread::spawn(move || actix_web::rt::System::new().block_on(running));
-    format!("http://127.0.0.1:{port}")
 }
 
 async fn run(label: &str, url: String, receiver: &str, arrivals: &Arrivals) -> anyhow::Result<()> {
@@ -146,7 +133,7 @@ fn main() {
     );
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let arrivals: Arrivals = Arc::default();
-    let receiver = start_receiver(arrivals.clone());
+    let receiver = common::receiver::start(arrivals.clone(), 1, receive);
     let dir = tempfile::tempdir().expect("dir");
     let sqlite = format!("sqlite://{}", Path::new(dir.path()).join("entries.db").display());
     // KEYHOOK_BENCH_POSTGRES_ONLY=1 skips SQLite (to profile PostgreSQL alone).

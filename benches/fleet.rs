@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, HttpRequest, HttpResponse};
 use common::seed::Bench;
 use common::{cpu_time, ms, percentile, rss_kib};
 use keyhook::domain::EventType;
@@ -47,19 +47,6 @@ async fn receive(req: HttpRequest, body: web::Bytes, sink: web::Data<Sink>) -> H
         }
     }
     HttpResponse::Ok().finish()
-}
-
-fn start_sink(sink: Sink) -> String {
-    let server =
-        HttpServer::new(move || App::new().app_data(web::Data::new(sink.clone())).default_service(web::to(receive)))
-            .workers(2)
-            .backlog(4096)
-            .bind(("127.0.0.1", 0))
-            .expect("bind the sink");
-    let port = server.addrs()[0].port();
-    let running = server.run();
-    std::thread::spawn(move || actix_web::rt::System::new().block_on(running));
-    format!("http://127.0.0.1:{port}")
 }
 
 /// An endpoint that accepts connections and never answers: the sockets are held until the
@@ -200,7 +187,7 @@ async fn both(label: &str, url: impl Fn() -> String, hang_url: &str) {
     for failing in [true, false] {
         // A fresh sink per run: client names repeat between runs.
         let sink = Sink::default();
-        let sink_url = start_sink(sink.clone());
+        let sink_url = common::receiver::start(sink.clone(), 2, receive);
         let what = if failing { "100 hanging, 50 failing, 850 healthy" } else { "1,000 healthy" };
         match run(url(), &sink, &sink_url, hang_url, failing).await {
             Ok(figures) => {

@@ -172,6 +172,11 @@ pub struct Settings {
     #[arg(long, env = "KEYHOOK_SENDER_PER_WEBHOOK", default_value_t = 8, global = true)]
     pub sender_per_webhook: usize,
 
+    /// Tests only, never a flag: no sender thread; the caller runs the sender's steps
+    /// (`Application::driven_sender`).
+    #[arg(skip)]
+    pub sender_driven: bool,
+
     /// How long the old signing secret keeps signing after a rotation (unless ?grace= says otherwise).
     #[arg(long, env = "KEYHOOK_SIGNING_GRACE", default_value = "24h", global = true)]
     pub signing_grace: HumanDuration,

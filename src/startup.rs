@@ -14,6 +14,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::SecretBox;
 use crate::db::Db;
@@ -21,10 +22,14 @@ use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::outbound::network_policy::NetworkPolicy;
 use crate::request_log::{log_request, RequestLog};
+use crate::sender::driven::Driven;
 use crate::sender::step::{Sender, SenderConfig};
 use crate::sender::worker::{self, SenderHandle};
 use crate::state::AppState;
 use crate::{api, web as pages};
+
+/// The sender as tests drive it (see `Settings::sender_driven`).
+pub type DrivenSender = Driven;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "keyhook_session";
@@ -33,6 +38,7 @@ pub struct Application {
     port: u16,
     server: Server,
     sender: Option<SenderHandle>,
+    driven: Option<Arc<Driven>>,
 }
 
 /// How long in-flight webhook sends may finish after the server is told to stop.
@@ -69,7 +75,11 @@ impl Application {
         )?;
         let config = sender_config(&settings);
         let sender = Sender::new(db, secrets, (*network).clone(), config, metrics, state.circuits.clone())?;
-        let sender = worker::spawn(sender, SHUTDOWN_DEADLINE, pulse)?;
+        let (sender, driven) = if settings.sender_driven {
+            (None, Some(Arc::new(Driven::start(sender, pulse))))
+        } else {
+            (Some(worker::spawn(sender, SHUTDOWN_DEADLINE, pulse)?), None)
+        };
         let state = web::Data::new(state);
         let session_key = Key::from(keys.session.expose());
         let secure_cookies = settings.secure_cookies;
@@ -110,7 +120,12 @@ impl Application {
         .worker_max_blocking_threads((settings.db_pool_size as usize / workers).max(2))
         .listen(listener)?
         .run();
-        Ok(Self { port, server, sender: Some(sender) })
+        Ok(Self { port, server, sender, driven })
+    }
+
+    /// The sender, when `Settings::sender_driven` left it to the caller.
+    pub fn driven_sender(&self) -> Option<Arc<DrivenSender>> {
+        self.driven.clone()
     }
 
     pub fn port(&self) -> u16 {
@@ -142,6 +157,7 @@ fn sender_config(settings: &Settings) -> SenderConfig {
         batch: 100,
         poll: Duration::from_secs(1),
         retention: settings.attempt_retention.0,
+        clock: if settings.sender_driven { Clock::adjustable() } else { Clock::real() },
     }
 }
 

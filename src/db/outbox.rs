@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
+use crate::clock::Clock;
 use crate::db::deliveries::Delivery;
 use crate::db::webhooks::Webhook;
 
@@ -70,6 +71,8 @@ pub struct Job {
 pub struct Inbox {
     /// How long a handed-off delivery is leased for (ms); 0 while no sender is attached.
     lease_ms: AtomicI64,
+    /// The attached sender's clock: a lease is its time, which a test may have moved ahead.
+    clock: Mutex<Clock>,
     queue: Mutex<Option<UnboundedSender<Job>>>,
     waiting: Mutex<Waiting>,
     /// Webhooks the sender would not send to now (their circuit is open): their new
@@ -80,8 +83,9 @@ pub struct Inbox {
 
 impl Inbox {
     /// Attaches this process's sender: from now on new deliveries are handed to it.
-    pub fn attach(&self, lease_ms: i64) -> UnboundedReceiver<Job> {
+    pub fn attach(&self, lease_ms: i64, clock: Clock) -> UnboundedReceiver<Job> {
         let (tx, rx) = unbounded_channel();
+        *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = clock;
         *self.queue.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
         self.lease_ms.store(lease_ms, Ordering::SeqCst);
         rx
@@ -127,7 +131,7 @@ impl Inbox {
         *waiting.per_webhook.entry(webhook_id).or_default() += 1;
         waiting.jobs += 1;
         waiting.bytes += bytes;
-        Some(now + lease_ms)
+        Some(now + self.clock.lock().unwrap_or_else(|p| p.into_inner()).ahead_ms() + lease_ms)
     }
 
     /// Passes committed jobs on. If the sender is gone they stay leased in the database and
@@ -241,7 +245,7 @@ mod tests {
     #[test]
     fn waiting_jobs_are_bounded_by_bytes() {
         let inbox = Inbox::default();
-        let _rx = inbox.attach(30_000);
+        let _rx = inbox.attach(30_000, Clock::real());
         let bytes = job_bytes(KIB_250);
         let mut leased = 0;
         while inbox.lease_for(leased % 7, bytes, 0).is_some() {
@@ -258,7 +262,7 @@ mod tests {
     #[test]
     fn a_rollback_gives_its_reservations_back() {
         let inbox = Arc::new(Inbox::default());
-        let _rx = inbox.attach(30_000);
+        let _rx = inbox.attach(30_000, Clock::real());
         begin(&inbox);
         assert!(lease_for(1, KIB_250, 0).is_some());
         assert!(inbox.waiting().1 > KIB_250, "reserved while the transaction runs");
@@ -269,7 +273,7 @@ mod tests {
     #[test]
     fn a_held_back_webhook_is_not_handed_off() {
         let inbox = Arc::new(Inbox::default());
-        let _rx = inbox.attach(30_000);
+        let _rx = inbox.attach(30_000, Clock::real());
         inbox.hand_off_to(7, false);
         assert_eq!(inbox.lease_for(7, KIB_250, 0), None, "its circuit is open: the poll takes it later");
         assert!(inbox.lease_for(8, KIB_250, 0).is_some(), "other webhooks go on");

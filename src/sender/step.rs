@@ -23,7 +23,7 @@ use super::gate::{Gate, Pass, Turns};
 use super::record::{Attempted, Policy};
 use super::recorder::{self, Recording};
 use crate::circuits::Circuits;
-use crate::clock::now_ms;
+use crate::clock::{now_ms, Clock};
 use crate::crypto::SecretBox;
 use crate::db::attempts::Attempt;
 use crate::db::deliveries::{AfterAttempt, Delivery};
@@ -60,6 +60,8 @@ pub struct SenderConfig {
     pub batch: i64,
     pub poll: Duration,
     pub retention: Duration,
+    /// The sender's time (`Clock::real`, except in tests that drive the sender).
+    pub clock: Clock,
 }
 
 pub struct Sender {
@@ -160,7 +162,7 @@ impl Sender {
 
     /// Starts taking handed-off deliveries: answers their queue.
     pub fn attach(&self) -> UnboundedReceiver<Job> {
-        self.inbox.attach(self.lease_ms())
+        self.inbox.attach(self.lease_ms(), self.config.clock.clone())
     }
 
     /// Stops taking handed-off deliveries (those already queued are still taken).
@@ -194,7 +196,7 @@ impl Sender {
     /// instance), reads their webhooks and events
     /// at once, and starts sending them; returns without waiting for the sends.
     pub async fn deliver_due(self: &Arc<Self>) -> anyhow::Result<Batch> {
-        let now = now_ms() + CLAIM_AHEAD_MS;
+        let now = self.config.clock.now_ms() + CLAIM_AHEAD_MS;
         let lease = now + self.lease_ms();
         let room = usize::try_from(self.config.batch).unwrap_or(100);
         // Webhooks whose circuit is open and not due a probe: their deliveries stay in the database.
@@ -263,7 +265,7 @@ impl Sender {
             slot.claimed.fetch_add(1, Ordering::SeqCst);
         }
         let ticket = slot.turns.ticket();
-        let due_in = job.delivery.next_attempt_at.map_or(0, |due| due - now_ms());
+        let due_in = job.delivery.next_attempt_at.map_or(0, |due| due - self.config.clock.now_ms());
         tokio::spawn(self.clone().run_job(job, handed_off, slot, ticket, due_in));
     }
 
@@ -303,7 +305,7 @@ impl Sender {
         if self.stopping.load(Ordering::SeqCst) {
             return;
         }
-        let needed = now_ms() + self.send_window_ms();
+        let needed = self.config.clock.now_ms() + self.send_window_ms();
         if job.delivery.lease_until.is_some_and(|until| until <= needed) {
             self.give_back(id).await;
             return;
@@ -327,7 +329,7 @@ impl Sender {
 
     /// Whether a send to this webhook may start now (an open circuit admits one probe).
     fn admit(&self, webhook_id: i64) -> Admission {
-        self.circuits.update(webhook_id, |c| c.admit(now_ms()))
+        self.circuits.update(webhook_id, |c| c.admit(self.config.clock.now_ms()))
     }
 
     /// Counts an attempt's outcome in its webhook's circuit and pace; a circuit that closes
@@ -342,7 +344,7 @@ impl Sender {
         self.circuits.answered(webhook_id, answer);
         let (was_open, is_open) = self.circuits.update(webhook_id, |circuit| {
             let was_open = circuit.is_open();
-            circuit.record(ended, now_ms(), probe);
+            circuit.record(ended, self.config.clock.now_ms(), probe);
             (was_open, circuit.is_open())
         });
         if probe {
@@ -419,11 +421,13 @@ impl Sender {
             self.db.write(move |conn| -> anyhow::Result<()> { Ok(Delivery::record(conn, id, &cancel)?) }).await?;
             return Ok(());
         }
-        let now = now_ms();
+        // The attempt is dated by the sender's clock (its retry follows from it); the signature
+        // by the real one, which receivers check theirs against.
+        let (now, signed_at) = (self.config.clock.now_ms(), now_ms());
         let mut secrets =
             vec![SigningSecret::parse(&self.secrets.open(&webhook.secret_sealed)?).map_err(anyhow::Error::msg)?];
         if let (Some(old), Some(until)) = (&webhook.previous_secret_sealed, webhook.previous_secret_until) {
-            if until > now {
+            if until > signed_at {
                 secrets.push(SigningSecret::parse(&self.secrets.open(old)?).map_err(anyhow::Error::msg)?);
             }
         }
@@ -436,7 +440,7 @@ impl Sender {
             body: &job.payload,
             secrets: &secrets,
             auth_token: Some(&auth_token),
-            timestamp: now / 1000,
+            timestamp: signed_at / 1000,
         };
         let outcome = self.waiting_gives_way(http::send(&self.client, &self.policy, &outgoing), sending).await;
         self.count(webhook.id, &outcome, probe);
@@ -479,7 +483,7 @@ impl Sender {
     pub async fn prune(&self) -> anyhow::Result<usize> {
         const BATCH: usize = 1000;
         let retention = i64::try_from(self.config.retention.as_millis()).unwrap_or(i64::MAX);
-        let before = now_ms().saturating_sub(retention);
+        let before = self.config.clock.now_ms().saturating_sub(retention);
         // A delivery's attempts end at most the whole schedule (jitter included) after it was made.
         let schedule: Duration = self.config.schedule.iter().sum();
         let settled_before = before.saturating_sub(i64::try_from(schedule.mul_f64(1.1).as_millis()).unwrap_or(0));
@@ -501,7 +505,7 @@ impl Sender {
                 }
             }
         }
-        let keys_before = now_ms() - IdempotencyKey::WINDOW_MS;
+        let keys_before = self.config.clock.now_ms() - IdempotencyKey::WINDOW_MS;
         let live = self
             .db
             .write(move |conn| -> anyhow::Result<_> {

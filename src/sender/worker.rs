@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::step::Sender;
-use crate::clock::now_ms;
 use crate::health::{EndsPulse, Pulse};
 
 /// How often SQLite's write-ahead log is checkpointed (see `Db::checkpoint`).
@@ -119,7 +118,7 @@ async fn run(sender: Arc<Sender>, stop: Arc<AtomicBool>, wake: Arc<Notify>, puls
             Ok(batch) => batch.at,
             Err(e) => {
                 tracing::error!(error = ?e, "the sender could not claim deliveries");
-                now_ms()
+                sender.config.clock.now_ms()
             }
         };
         if last_prune.elapsed() > Duration::from_secs(3600) {
@@ -135,7 +134,8 @@ async fn run(sender: Arc<Sender>, stop: Arc<AtomicBool>, wake: Arc<Notify>, puls
         // for what another instance left (an expired lease). Deliveries due already but not
         // claimed wait for a send of their webhook to end (`finished`).
         let wait = match sender.next_wake(claimed_at).await {
-            Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)).min(sender.config.poll),
+            Ok(Some(at)) => Duration::from_millis(u64::try_from(at - sender.config.clock.now_ms()).unwrap_or(0))
+                .min(sender.config.poll),
             _ => sender.config.poll,
         };
         tokio::select! {

@@ -1,8 +1,7 @@
 //! A webhook whose endpoint fails five times in a row opens its circuit: its other deliveries
 //! wait in the database, unattempted, until a probe (a second later) succeeds; then they go out
-//! in their due order.
-
-use std::time::Duration;
+//! in their due order. The test drives the sender's steps, so each assertion is about what a
+//! step did, not about how long a thread took.
 
 use keyhook::config::Settings;
 use reqwest::StatusCode;
@@ -19,6 +18,7 @@ fn one_at_a_time(settings: &mut Settings) {
     settings.retry_schedule = "1h".parse().expect("schedule");
     settings.auto_disable_after = "1h".parse().expect("duration");
     settings.sender_per_webhook = 1;
+    settings.sender_driven = true;
 }
 
 async fn five_failures_open_the_circuit_and_a_probe_closes_it(app: TestApp) {
@@ -37,9 +37,12 @@ async fn five_failures_open_the_circuit_and_a_probe_closes_it(app: TestApp) {
         let (status, answer) = owner.api("POST", &tags, &key, Some(json!({"name": format!("Tag {i:02}")}))).await;
         assert_eq!(status, StatusCode::CREATED, "{answer}");
     }
-    // While open (a second from the fifth failure to the probe), /metrics shows the circuit.
-    receiver.wait_for(5, Duration::from_secs(5)).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The sender takes all twenty as they were handed off: five fail, the circuit opens, and
+    // the other fifteen go back to the database unattempted; a second step finds nothing to
+    // claim (the probe is a second away).
+    app.sender().settle().await.expect("the sender settles");
+    assert_eq!(receiver.hits().len(), 5, "nothing after the fifth failure while the circuit is open");
+    assert_eq!(app.sender().step().await.expect("a step"), 0, "an open circuit's deliveries are not claimed");
     if let Some(metrics) = crate::scrape::Metrics::scrape(&owner.address, METRICS_TOKEN).await {
         assert_eq!(metrics.value("keyhook_open_circuits", &[]), Some(1.0), "{:?}", metrics.labels());
     }
@@ -53,15 +56,16 @@ async fn five_failures_open_the_circuit_and_a_probe_closes_it(app: TestApp) {
     let notice = details.text("#circuit").unwrap_or_default();
     assert!(notice.contains("one request at a time") && notice.contains("none is lost"), "{notice}");
     assert!(details.text("#webhook-latency").is_some_and(|l| l.ends_with(" ms")), "the Details page shows the latency");
-    let hits = receiver.wait_for(20, Duration::from_secs(8)).await;
+    // The worker's timer would wake for the probe: it succeeds, and the backlog follows.
+    let sent = app.sender().advance().await.expect("the probe's step");
+    assert_eq!(sent, Some(15), "the probe and the fourteen behind it");
+    let hits = receiver.hits();
     let names: Vec<String> = hits
         .iter()
         .map(|h| serde_json::from_str::<Value>(&h.body).expect("JSON")["name"].as_str().unwrap_or("").to_owned())
         .collect();
     let expected: Vec<String> = (0..20).map(|i| format!("Tag {i:02}")).collect();
     assert_eq!(names, expected, "each tag once, in order: the five failures, then the rest after the probe");
-    let open_for = hits[5].at.duration_since(hits[4].at);
-    assert!(open_for >= Duration::from_millis(900), "nothing was sent while the circuit was open: {open_for:?}");
 
     let (_, shown) = owner.api("GET", &format!("{hooks}/{id}"), &key, None).await;
     assert_eq!(shown["circuit"]["state"], "CLOSED", "{shown}");
@@ -73,6 +77,11 @@ async fn five_failures_open_the_circuit_and_a_probe_closes_it(app: TestApp) {
     let logs = logs.as_array().expect("attempts");
     let failed = logs.iter().filter(|a| a["succeeded"] == false).count();
     assert_eq!((logs.len(), failed), (20, 5), "{logs:?}");
+    // By the sender's clock, the probe went a second after the fifth failure (the first probe's wait).
+    let at = |a: &Value| a["respondedAt"].as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok()).expect("a time");
+    let last_failure = logs.iter().filter(|a| a["succeeded"] == false).map(at).max().expect("failures");
+    let probe = logs.iter().filter(|a| a["succeeded"] == true).map(at).min().expect("successes");
+    assert!(probe.duration_since(last_failure).as_secs() >= 1, "the probe waited: {last_failure} then {probe}");
     if let Some(metrics) = crate::scrape::Metrics::scrape(&owner.address, METRICS_TOKEN).await {
         assert_eq!(metrics.value("keyhook_open_circuits", &[]), Some(0.0));
         assert_eq!(metrics.value("keyhook_circuit_probes_total", &[("outcome", "succeeded")]), Some(1.0));

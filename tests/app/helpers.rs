@@ -25,6 +25,8 @@ pub struct TestApp {
     pub address: String,
     pub database_url: String,
     handle: actix_web::dev::ServerHandle,
+    /// The sender, when the test drives it (`Settings::sender_driven`).
+    driven: Option<std::sync::Arc<keyhook::startup::DrivenSender>>,
     /// The directory of the key file and the SQLite database; a second instance shares it.
     dir: std::sync::Arc<tempfile::TempDir>,
 }
@@ -90,8 +92,9 @@ async fn start(
     let app = Application::build(settings).await.expect("the server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
+    let driven = app.driven_sender();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, database_url, handle, dir }
+    TestApp { address, database_url, handle, driven, dir }
 }
 
 /// A new database on the PostgreSQL server for one test, named with its creation time. Once
@@ -133,6 +136,12 @@ impl TestApp {
     /// [`TestApp::second_instance`] with settings of its own (as the first was customised).
     pub async fn second_instance_with(&self, customise: impl FnOnce(&mut Settings)) -> TestApp {
         start(self.dir.clone(), self.database_url.clone(), customise).await
+    }
+
+    /// The sender this test drives: its settings set `sender_driven`, so nothing is sent until
+    /// the test steps it (`step`, `settle`, `advance`).
+    pub fn sender(&self) -> &keyhook::startup::DrivenSender {
+        self.driven.as_deref().expect("the test's settings set sender_driven")
     }
 
     /// A new browser-like client with its own cookies.

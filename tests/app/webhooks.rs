@@ -23,9 +23,18 @@ fn local_and_fast(settings: &mut Settings) {
     settings.sender_per_webhook = 4;
 }
 
-fn failing_fast(settings: &mut Settings) {
+/// [`local_and_fast`] with the test driving the sender's steps (`TestApp::sender`): its clock
+/// moves to each retry when the test says, so the schedule can be minutes long.
+fn driven(settings: &mut Settings) {
     local_and_fast(settings);
-    settings.auto_disable_after = "30ms".parse().expect("duration");
+    settings.sender_driven = true;
+    settings.retry_schedule = "1m,1m,1m".parse().expect("schedule");
+}
+
+/// Failing for 150 s disables: at the fourth attempt of the [`driven`] schedule.
+fn failing_fast(settings: &mut Settings) {
+    driven(settings);
+    settings.auto_disable_after = "150s".parse().expect("duration");
 }
 
 struct Setup {
@@ -143,14 +152,18 @@ async fn failures_are_retried_on_the_schedule_then_succeed(app: TestApp) {
     let hook = s.create("Flaky", &receiver.url, "USERS_INVITED_TO_WORKSPACE").await;
     let id = hook["id"].as_str().unwrap_or("");
     s.owner.invite(&s.ws, "retry@example.com", "REGULAR").await;
-    let hits = receiver.wait_for(3, WAIT).await;
+    let sender = app.sender();
+    sender.settle().await.expect("the first attempt");
+    assert_eq!(receiver.hits().len(), 1, "the first attempt, and no retry before its due time");
+    for retry in 1..=2 {
+        assert_eq!(sender.advance().await.expect("a retry"), Some(1), "retry {retry} was due");
+    }
+    assert_eq!(sender.advance().await.expect("idle"), None, "nothing is scheduled after the success");
+    let hits = receiver.hits();
     assert_eq!(hits.len(), 3, "two failures, then success");
     let ids: Vec<&str> = hits.iter().map(|h| h.header("webhook-id")).collect();
     assert!(ids.iter().all(|i| *i == ids[0]), "the same webhook-id on every retry");
-    assert!(hits[1].at.duration_since(hits[0].at) >= Duration::from_millis(20), "waited per the schedule");
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(receiver.hits().len(), 3, "no attempt after success");
-    let logs = s.logs_until(id, 3).await;
+    let logs = s.logs(id).await;
     let triggers: Vec<&str> = logs.iter().rev().map(|l| l["trigger"].as_str().unwrap_or("")).collect();
     assert_eq!(triggers, ["EVENT", "RETRY", "RETRY"]);
     let statuses: Vec<i64> = logs.iter().rev().map(|l| l["statusCode"].as_i64().unwrap_or(0)).collect();
@@ -177,9 +190,11 @@ async fn failures_are_retried_on_the_schedule_then_succeed(app: TestApp) {
     let success = logs[0]["id"].as_str().unwrap_or("").to_owned();
     let (status, _) = s.owner.api("POST", &format!("{}/{id}/logs/{success}/resend", s.hooks()), &s.key, None).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    let hits = receiver.wait_for(4, WAIT).await;
+    assert_eq!(sender.settle().await.expect("the resend"), 1);
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 4, "the resend, once");
     assert_eq!(hits[3].header("webhook-id"), ids[0]);
-    let logs = s.logs_until(id, 4).await;
+    let logs = s.logs(id).await;
     assert_eq!(logs[0]["trigger"], "RESEND");
 
     // The instance's metrics count what happened.
@@ -212,9 +227,11 @@ async fn a_webhook_that_keeps_failing_is_disabled_and_410_disables_at_once(app: 
     let failing = s.create("Broken", &broken.url, "USERS_INVITED_TO_WORKSPACE").await;
     let leaving = s.create("Gone", &gone.url, "USERS_INVITED_TO_WORKSPACE").await;
     s.owner.invite(&s.ws, "a@example.com", "REGULAR").await;
-    broken.wait_for(4, WAIT).await;
-    gone.wait_for(1, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The first attempts, then every retry the schedule has (three, a minute apart).
+    let sender = app.sender();
+    sender.settle().await.expect("the first attempts");
+    while sender.advance().await.expect("a retry").is_some() {}
+    assert_eq!((broken.hits().len(), gone.hits().len()), (4, 1), "four attempts to the broken one, one to the gone");
 
     let hook = s.webhook(failing["id"].as_str().unwrap_or("")).await;
     assert_eq!(hook["enabled"], false, "{hook}");
@@ -227,7 +244,7 @@ async fn a_webhook_that_keeps_failing_is_disabled_and_410_disables_at_once(app: 
     // Disabled webhooks receive nothing; enabling replays nothing by itself.
     let before = broken.hits().len();
     s.owner.invite(&s.ws, "b@example.com", "REGULAR").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    sender.settle().await.expect("a step");
     assert_eq!(broken.hits().len(), before);
     let id = failing["id"].as_str().unwrap_or("");
     let (status, enabled) =
@@ -235,7 +252,7 @@ async fn a_webhook_that_keeps_failing_is_disabled_and_410_disables_at_once(app: 
     assert_eq!(status, StatusCode::OK);
     assert_eq!(enabled["enabled"], true);
     assert_eq!(enabled["disabledReason"], Value::Null);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    sender.settle().await.expect("a step");
     assert_eq!(broken.hits().len(), before, "nothing replayed");
 
     // "Recover" resends what failed for good, on request.
@@ -245,7 +262,7 @@ async fn a_webhook_that_keeps_failing_is_disabled_and_410_disables_at_once(app: 
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
     assert!(queued["queued"].as_i64().unwrap_or(0) >= 1);
-    broken.wait_for(before + 1, WAIT).await;
+    sender.settle().await.expect("the recovered deliveries");
     assert!(broken.hits().len() > before);
 }
 
@@ -490,9 +507,10 @@ crate::on_both_backends!(with local_and_fast:
     settled_events_are_pruned_and_pending_ones_kept,
     a_slow_endpoint_does_not_delay_a_healthy_one,
     deliveries_are_signed_and_rotation_keeps_the_old_secret_for_its_grace,
-    failures_are_retried_on_the_schedule_then_succeed,
     plans_gate_events_and_the_number_of_webhooks,
     bad_webhook_input_is_refused_with_a_clear_error,
 );
+
+crate::on_both_backends!(with driven: failures_are_retried_on_the_schedule_then_succeed);
 
 crate::on_both_backends!(with failing_fast: a_webhook_that_keeps_failing_is_disabled_and_410_disables_at_once);
