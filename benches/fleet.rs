@@ -77,7 +77,33 @@ struct Figures {
     healthy_per_second: f64,
     peak_rss_kib: u64,
     cpu_share: f64,
+    /// Healthy lag p99 of the calls made in each 5 s of the run: where a stall happened.
+    windows: Vec<Duration>,
 }
+
+/// The lag p99 of the calls made in each [`WINDOW`] of the run, `lags` by call time.
+fn by_window(mut lags: Vec<(Duration, Duration)>) -> Vec<Duration> {
+    lags.sort();
+    let mut windows: Vec<Vec<Duration>> = Vec::new();
+    for (at, lag) in lags {
+        let w = (at.as_secs_f64() / WINDOW.as_secs_f64()) as usize;
+        windows.resize_with(windows.len().max(w + 1), Vec::new);
+        windows[w].push(lag);
+    }
+    windows
+        .into_iter()
+        .map(|mut w| {
+            w.sort();
+            if w.is_empty() {
+                Duration::ZERO
+            } else {
+                percentile(&w, 0.99)
+            }
+        })
+        .collect()
+}
+
+const WINDOW: Duration = Duration::from_secs(5);
 
 async fn run(url: String, sink: &Sink, sink_url: &str, hang_url: &str, failing: bool) -> anyhow::Result<Figures> {
     let bench = Bench::new(url).await?;
@@ -143,12 +169,17 @@ async fn run(url: String, sink: &Sink, sink_url: &str, hang_url: &str, failing: 
     let cpu_share = (cpu_time(pid) - cpu_before).as_secs_f64() / elapsed.as_secs_f64();
     peak = peak.max(rss_kib(pid));
     let arrivals = sink.arrivals.lock().expect("arrivals").clone();
-    let mut lags: Vec<Duration> = calls
+    let timed: Vec<(Duration, Duration)> = calls
         .iter()
         .flat_map(|(name, at, _)| {
-            arrivals.get(name).into_iter().flatten().map(move |arrived| arrived.saturating_duration_since(*at))
+            arrivals
+                .get(name)
+                .into_iter()
+                .flatten()
+                .map(move |arrived| (at.saturating_duration_since(started), arrived.saturating_duration_since(*at)))
         })
         .collect();
+    let mut lags: Vec<Duration> = timed.iter().map(|(_, lag)| *lag).collect();
     lags.sort();
     anyhow::ensure!(!lags.is_empty(), "no healthy delivery arrived");
     Ok(Figures {
@@ -160,6 +191,7 @@ async fn run(url: String, sink: &Sink, sink_url: &str, hang_url: &str, failing: 
         healthy_per_second: lags.len() as f64 / elapsed.as_secs_f64(),
         peak_rss_kib: peak,
         cpu_share,
+        windows: by_window(timed),
     })
 }
 
@@ -180,6 +212,8 @@ fn print(label: &str, figures: &Figures) {
         figures.peak_rss_kib as f64 / 1024.0,
         figures.cpu_share * 100.0
     );
+    let windows: Vec<String> = figures.windows.iter().map(|w| format!("{:.0}", w.as_secs_f64() * 1000.0)).collect();
+    println!("  lag p99 (ms) of each {} s: {}", WINDOW.as_secs(), windows.join(" "));
 }
 
 async fn both(label: &str, url: impl Fn() -> String, hang_url: &str) {
@@ -223,7 +257,10 @@ fn main() {
         let n = runs.fetch_add(1, Ordering::SeqCst);
         format!("sqlite://{}", Path::new(dir.path()).join(format!("fleet-{n}.db")).display())
     };
-    runtime.block_on(both("SQLite", sqlite, &hang_url));
+    // KEYHOOK_BENCH_POSTGRES_ONLY=1 skips SQLite.
+    if std::env::var_os("KEYHOOK_BENCH_POSTGRES_ONLY").is_none() {
+        runtime.block_on(both("SQLite", sqlite, &hang_url));
+    }
     match std::env::var("KEYHOOK_BENCH_DATABASE_URL") {
         Ok(admin) if !admin.is_empty() => {
             runtime.block_on(both("PostgreSQL", || common::fresh_postgres(&admin), &hang_url));

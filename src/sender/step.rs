@@ -21,7 +21,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::gate::{Gate, Pass, Turns};
 use super::record::{Attempted, Policy};
-use super::recorder::{self, Recording};
+use super::recorder::{self, Handed, Recording};
 use crate::circuits::Circuits;
 use crate::clock::{now_ms, Clock};
 use crate::crypto::SecretBox;
@@ -359,14 +359,12 @@ impl Sender {
         }
     }
 
-    /// Gives one taken delivery back to the database, due as it was (if that fails, its lease
-    /// expires instead and it is claimed then).
+    /// Gives one taken delivery back to the database, due as it was, through the recorder (a
+    /// circuit that opens gives back all its webhook's waiting deliveries at once: one
+    /// transaction for them all). If that fails, its lease expires instead and it is claimed then.
     async fn give_back(&self, id: i64) {
         self.held.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-        let released = self.db.write(move |conn| -> anyhow::Result<_> { Ok(Delivery::release(conn, &[id])?) }).await;
-        if let Err(e) = released {
-            tracing::warn!(error = ?e, delivery = id, "could not give a delivery back; its lease will expire");
-        }
+        recorder::store(&self.recordings, Handed::GiveBack(id)).await;
     }
 
     /// Starts no new send from now on (sends in flight go on).
@@ -454,7 +452,7 @@ impl Sender {
             outcome,
             attempted_at: now,
         };
-        recorder::store(&self.recordings, attempted).await;
+        recorder::store(&self.recordings, Handed::Attempt(Box::new(attempted))).await;
         Ok(())
     }
 
