@@ -45,6 +45,9 @@ pub const SLOW_AFTER: Duration = Duration::from_millis(200);
 /// requests are in flight in all, 64 of them younger than [`SLOW_AFTER`].
 pub const WAITING_PER_SENDING: usize = 4;
 
+/// Open circuits' probes are claimed on this grid (ms): see [`Sender::next_wake`].
+pub const PROBE_GRID_MS: i64 = 250;
+
 /// How far ahead of its due time the poll claims a delivery; its task then waits for the due
 /// time itself, so the claim's own time (a transaction, and the reads after it) is not added to
 /// a retry's lateness.
@@ -322,7 +325,12 @@ impl Sender {
             self.inbox.done(webhook_id, bytes);
         } else {
             slot.claimed.fetch_sub(1, Ordering::SeqCst);
-            self.finished.notify_one();
+            // Its webhook may have more to claim now, unless its circuit is open (a failed
+            // probe: nothing is claimable before the next; a probe that closed it woke the
+            // poll already). 150 failing endpoints' probes woke a poll each for nothing.
+            if !self.circuits.get(webhook_id).is_open() {
+                self.finished.notify_one();
+            }
         }
         self.tasks.fetch_sub(1, Ordering::SeqCst);
     }
@@ -393,9 +401,16 @@ impl Sender {
     /// earliest delivery due after the last claim (`claimed_at`; a retry), or the earliest probe
     /// of an open circuit.
     pub async fn next_wake(&self, claimed_at: i64) -> anyhow::Result<Option<i64>> {
-        let due =
-            self.db.read(move |conn| -> anyhow::Result<_> { Ok(Delivery::next_due_after(conn, claimed_at)?) }).await?;
-        Ok(due.map(|due| due - CLAIM_AHEAD_MS).into_iter().chain(self.circuits.next_probe()).min())
+        let blocked = self.circuits.blocked(self.config.clock.now_ms());
+        let due = self
+            .db
+            .read(move |conn| -> anyhow::Result<_> { Ok(Delivery::next_due_after(conn, claimed_at, &blocked)?) })
+            .await?;
+        // Probes are not to the millisecond: rounded up to a grid, the probes of many open
+        // circuits falling due together share one poll.
+        let probe =
+            self.circuits.next_probe().map(|at| at + (PROBE_GRID_MS - at.rem_euclid(PROBE_GRID_MS)) % PROBE_GRID_MS);
+        Ok(due.map(|due| due - CLAIM_AHEAD_MS).into_iter().chain(probe).min())
     }
 
     /// Sends one delivery, frees its bounds, and has the attempt recorded.
