@@ -15,6 +15,14 @@ pub const TIMEOUT_WEIGHT: u32 = 2;
 pub const FIRST_PROBE_MS: i64 = 1_000;
 /// The longest wait between probes.
 pub const MAX_PROBE_MS: i64 = 60_000;
+/// Probes are not to the millisecond: the sender wakes for them on this grid, so the probes of
+/// many open circuits falling due together share one poll.
+pub const PROBE_GRID_MS: i64 = 250;
+
+/// When the sender wakes for a probe that may start at `at`: the next point of the grid.
+pub fn probe_wake(at: i64) -> i64 {
+    at + (PROBE_GRID_MS - at.rem_euclid(PROBE_GRID_MS)) % PROBE_GRID_MS
+}
 
 /// One webhook's circuit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +129,14 @@ impl Circuit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probes_are_woken_for_on_a_grid_never_before_they_may_start() {
+        assert_eq!(probe_wake(10_000), 10_000);
+        assert_eq!(probe_wake(10_001), 10_250);
+        assert_eq!(probe_wake(10_249), 10_250);
+        assert_eq!(probe_wake(10_250), 10_250);
+    }
 
     #[test]
     fn five_failures_or_three_timeouts_open_it() {

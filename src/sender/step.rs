@@ -45,9 +45,6 @@ pub const SLOW_AFTER: Duration = Duration::from_millis(200);
 /// requests are in flight in all, 64 of them younger than [`SLOW_AFTER`].
 pub const WAITING_PER_SENDING: usize = 4;
 
-/// Open circuits' probes are claimed on this grid (ms): see [`Sender::next_wake`].
-pub const PROBE_GRID_MS: i64 = 250;
-
 /// How far ahead of its due time the poll claims a delivery; its task then waits for the due
 /// time itself, so the claim's own time (a transaction, and the reads after it) is not added to
 /// a retry's lateness.
@@ -398,18 +395,16 @@ impl Sender {
     }
 
     /// When the poll next has something to claim, if it knows: [`CLAIM_AHEAD_MS`] before the
-    /// earliest delivery due after the last claim (`claimed_at`; a retry), or the earliest probe
-    /// of an open circuit.
+    /// earliest delivery due after the last claim (`claimed_at`; a retry) of a webhook whose
+    /// circuit is not open, or the earliest probe of an open circuit (on the probe grid,
+    /// `circuit::probe_wake`).
     pub async fn next_wake(&self, claimed_at: i64) -> anyhow::Result<Option<i64>> {
         let blocked = self.circuits.blocked(self.config.clock.now_ms());
         let due = self
             .db
             .read(move |conn| -> anyhow::Result<_> { Ok(Delivery::next_due_after(conn, claimed_at, &blocked)?) })
             .await?;
-        // Probes are not to the millisecond: rounded up to a grid, the probes of many open
-        // circuits falling due together share one poll.
-        let probe =
-            self.circuits.next_probe().map(|at| at + (PROBE_GRID_MS - at.rem_euclid(PROBE_GRID_MS)) % PROBE_GRID_MS);
+        let probe = self.circuits.next_probe().map(crate::domain::circuit::probe_wake);
         Ok(due.map(|due| due - CLAIM_AHEAD_MS).into_iter().chain(probe).min())
     }
 
