@@ -22,7 +22,6 @@ fn one_at_a_time(settings: &mut Settings) {
 }
 
 async fn five_failures_open_the_circuit_and_a_probe_closes_it(app: TestApp) {
-    let _alone = crate::helpers::timing_sensitive().await;
     let owner = app.setup_owner().await;
     let ws = owner.active_workspace().await;
     let key = owner.generate_key("breaker", "never").await.secret;
@@ -88,4 +87,45 @@ async fn five_failures_open_the_circuit_and_a_probe_closes_it(app: TestApp) {
     }
 }
 
-crate::on_both_backends!(with one_at_a_time: five_failures_open_the_circuit_and_a_probe_closes_it);
+/// A Test (or a Resend) of a webhook whose circuit is open is not sent at once: it waits in the
+/// database like the rest, and, being the only delivery due, is the probe that closes it.
+async fn a_test_sent_while_the_circuit_is_open_is_its_probe(app: TestApp) {
+    let owner = app.setup_owner().await;
+    let ws = owner.active_workspace().await;
+    let key = owner.generate_key("breaker", "never").await.secret;
+    let receiver = Receiver::start().await;
+    receiver.answer(&[500; 5]);
+    let hooks = format!("/api/v1/workspaces/{ws}/webhooks");
+    let body = json!({"name": "Flaky", "url": receiver.url, "webhookEvent": "NEW_TAG"});
+    let (_, hook) = owner.api("POST", &hooks, &key, Some(body)).await;
+    let id = hook["id"].as_str().expect("an id");
+    for i in 0..5 {
+        owner.api("POST", &format!("/api/v1/workspaces/{ws}/tags"), &key, Some(json!({"name": format!("T{i}")}))).await;
+    }
+    let sender = app.sender();
+    sender.settle().await.expect("the five failures");
+    let (status, test) = owner.api("POST", &format!("{hooks}/{id}/test"), &key, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{test}");
+    sender.settle().await.expect("a step");
+    assert_eq!(receiver.hits().len(), 5, "the test waits for the probe");
+    let (_, shown) = owner.api("GET", &format!("{hooks}/{id}"), &key, None).await;
+    assert_eq!(shown["circuit"]["state"], "OPEN", "{shown}");
+
+    assert_eq!(sender.advance().await.expect("the probe"), Some(1), "the probe is the test");
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 6);
+    assert_eq!(hits[5].header("webhook-id"), test["messageId"].as_str().unwrap_or("?"), "the test went as the probe");
+    let (_, shown) = owner.api("GET", &format!("{hooks}/{id}"), &key, None).await;
+    assert_eq!(shown["circuit"]["state"], "CLOSED", "{shown}");
+    // The five failures' retries come at their own times (an hour on, spread by the jitter), and succeed.
+    let mut retried = 0;
+    while let Some(sent) = sender.advance().await.expect("a retry") {
+        retried += sent;
+    }
+    assert_eq!((retried, receiver.hits().len()), (5, 11), "each failure retried once, then nothing is left");
+}
+
+crate::on_both_backends!(with one_at_a_time:
+    five_failures_open_the_circuit_and_a_probe_closes_it,
+    a_test_sent_while_the_circuit_is_open_is_its_probe,
+);

@@ -310,6 +310,31 @@ impl Client {
             .expect("redirect to the new workspace's settings")
             .to_owned()
     }
+
+    /// The active workspace and `count - 1` new ones, each on the PRO plan with `hooks`
+    /// webhooks on NEW_CLIENT (`{base_url}/{workspace}/{n}`): answers the workspaces' ids.
+    pub async fn paid_workspaces_with_webhooks(
+        &self,
+        key: &str,
+        count: usize,
+        hooks: usize,
+        base_url: &str,
+    ) -> Vec<String> {
+        let mut workspaces = vec![self.active_workspace().await];
+        for i in 1..count {
+            workspaces.push(self.create_workspace(&format!("Team {i:03}")).await);
+        }
+        for ws in &workspaces {
+            self.post_form("/preferences", &format!("/workspaces/{ws}/settings/plan"), &[("plan", "PRO")]).await;
+            for h in 0..hooks {
+                let body = serde_json::json!({"name": format!("Hook {h}"), "url": format!("{base_url}/{ws}/{h}"), "webhookEvent": "NEW_CLIENT"});
+                let (status, answer) =
+                    self.api("POST", &format!("/api/v1/workspaces/{ws}/webhooks"), key, Some(body)).await;
+                assert_eq!(status, StatusCode::CREATED, "{answer}");
+            }
+        }
+        workspaces
+    }
 }
 
 /// An API key as generated on the Manage API keys page.

@@ -71,18 +71,8 @@ async fn dead_endpoints_with_a_deep_queue_stay_within_the_memory_bound() {
     let owner = Client::of(&process.address);
     owner.complete_setup().await;
     let key = owner.generate_key("memory", "never").await.secret;
-    let mut workspaces = vec![owner.active_workspace().await];
-    for i in 1..WORKSPACES {
-        workspaces.push(owner.create_workspace(&format!("Dead {i}")).await);
-    }
+    let workspaces = owner.paid_workspaces_with_webhooks(&key, WORKSPACES, HOOKS_PER_WORKSPACE, &hanging.url).await;
     for ws in &workspaces {
-        owner.post_form("/preferences", &format!("/workspaces/{ws}/settings/plan"), &[("plan", "PRO")]).await;
-        for h in 0..HOOKS_PER_WORKSPACE {
-            let body = json!({"name": format!("Dead {h}"), "url": format!("{}/{ws}/{h}", hanging.url), "webhookEvent": "NEW_CLIENT"});
-            let (status, answer) =
-                owner.api("POST", &format!("/api/v1/workspaces/{ws}/webhooks"), &key, Some(body)).await;
-            assert_eq!(status, StatusCode::CREATED, "{answer}");
-        }
         let (status, _) =
             owner.api("POST", &format!("/api/v1/workspaces/{ws}/clients"), &key, Some(json!({"name": "First"}))).await;
         assert_eq!(status, StatusCode::CREATED);

@@ -51,19 +51,7 @@ async fn a_thousand_failed_deliveries_are_retried_at_their_due_times(app: TestAp
     let owner = app.setup_owner().await;
     let key = owner.generate_key("retries", "never").await.secret;
     let receiver = Receiver::start().await;
-    let mut workspaces = vec![owner.active_workspace().await];
-    for i in 1..WORKSPACES {
-        workspaces.push(owner.create_workspace(&format!("Team {i:02}")).await);
-    }
-    for ws in &workspaces {
-        owner.post_form("/preferences", &format!("/workspaces/{ws}/settings/plan"), &[("plan", "PRO")]).await;
-        for h in 0..HOOKS_PER_WORKSPACE {
-            let body = json!({"name": format!("Hook {h}"), "url": format!("{}/{ws}/{h}", receiver.url), "webhookEvent": "NEW_CLIENT"});
-            let (status, answer) =
-                owner.api("POST", &format!("/api/v1/workspaces/{ws}/webhooks"), &key, Some(body)).await;
-            assert_eq!(status, StatusCode::CREATED, "{answer}");
-        }
-    }
+    let workspaces = owner.paid_workspaces_with_webhooks(&key, WORKSPACES, HOOKS_PER_WORKSPACE, &receiver.url).await;
     receiver.answer(&[500; DELIVERIES]);
     // The clock the receiver's instants are read against.
     let (base_instant, base_wall) = (Instant::now(), unix_ms(SystemTime::now()));
