@@ -40,7 +40,7 @@ impl Drop for TestApp {
     }
 }
 
-/// Held by the tests that measure the sender's timing (lateness, fair share, probe gaps), so
+/// Held by the tests that measure the real sender thread's timing (lateness, fair share), so
 /// they do not measure each other's load on these two cores; other tests still run beside them.
 pub async fn timing_sensitive() -> tokio::sync::MutexGuard<'static, ()> {
     static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
