@@ -83,9 +83,9 @@ impl Delivery {
     /// a core), or a sequential scan per webhook when most rows are PENDING at its last ANALYZE
     /// (which then reads every row delivered since: 615 deliveries/s draining 50 webhooks'
     /// backlog instead of 3,000). So the probe is a `LATERAL ... LIMIT 1` whose due-time test
-    /// (`+ 0`) the due index cannot serve, with sequential scans off for the poll's transaction
-    /// (`SET LOCAL`, which only a transaction keeps; the poll runs in one): only the per-webhook
-    /// indexes are left. The excluded webhooks are a hashed `NOT IN`, not `<> ALL` (150 open
+    /// (`+ 0`) the due index cannot serve, with sequential scans off for its own transaction
+    /// (`SET LOCAL`; a savepoint inside a caller's, which it then lasts for): only the
+    /// per-webhook indexes are left. The excluded webhooks are a hashed `NOT IN`, not `<> ALL` (150 open
     /// circuits made that 150 comparisons for each of 1,000 webhooks: 4 ms).
     pub fn due_webhooks(conn: &mut DbConnection, now: i64, limit: i64, except: &[i64]) -> QueryResult<Vec<i64>> {
         #[derive(QueryableByName)]
@@ -94,18 +94,20 @@ impl Delivery {
             id: i64,
         }
         if let DbConnection::Postgresql(pg) = conn {
-            diesel::sql_query("SET LOCAL enable_seqscan = off").execute(pg)?;
-            let due: Vec<Due> = diesel::sql_query(
-                "SELECT w.id FROM webhooks w CROSS JOIN LATERAL ( \
+            return pg.transaction(|pg| {
+                diesel::sql_query("SET LOCAL enable_seqscan = off").execute(pg)?;
+                let due: Vec<Due> = diesel::sql_query(
+                    "SELECT w.id FROM webhooks w CROSS JOIN LATERAL ( \
                    SELECT 1 FROM deliveries d WHERE d.webhook_id = w.id AND d.state = 'PENDING' \
                    AND d.next_attempt_at + 0 <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1) LIMIT 1) due \
                  WHERE w.id NOT IN (SELECT unnest($2::bigint[])) LIMIT $3",
-            )
-            .bind::<BigInt, _>(now)
-            .bind::<diesel::sql_types::Array<BigInt>, _>(except)
-            .bind::<BigInt, _>(limit)
-            .load(pg)?;
-            return Ok(due.into_iter().map(|d| d.id).collect());
+                )
+                .bind::<BigInt, _>(now)
+                .bind::<diesel::sql_types::Array<BigInt>, _>(except)
+                .bind::<BigInt, _>(limit)
+                .load(pg)?;
+                Ok(due.into_iter().map(|d| d.id).collect())
+            });
         }
         let due = deliveries::table
             .filter(deliveries::webhook_id.eq(webhooks::id))

@@ -201,12 +201,24 @@ impl Sender {
         let room = usize::try_from(self.config.batch).unwrap_or(100);
         // Webhooks whose circuit is open and not due a probe: their deliveries stay in the database.
         let blocked = self.circuits.blocked(now - CLAIM_AHEAD_MS);
+        // Which webhooks have due work is read first, outside the write: on SQLite a write
+        // holds the one writer's lock, and the look over every webhook held it for each poll
+        // (a few a second while open circuits are probed) with the API's commits queued behind.
+        // A webhook claimed elsewhere meanwhile only makes its claim take fewer.
+        let due = self
+            .db
+            .read(move |conn| -> anyhow::Result<_> { Ok(Delivery::due_webhooks(conn, now, 64, &blocked)?) })
+            .await
+            .context("looking for due deliveries")?;
+        if due.is_empty() {
+            return Ok(Batch { claimed: 0, at: now });
+        }
         let sender = self.clone();
         let mut claimed: Vec<Delivery> = self
             .db
             .write(move |conn| -> anyhow::Result<_> {
                 let mut takes = Vec::new();
-                for webhook in Delivery::due_webhooks(conn, now, 64, &blocked)? {
+                for webhook in due {
                     let cap = sender.circuits.claim_cap(webhook);
                     let free = cap.saturating_sub(sender.slot(webhook).claimed.load(Ordering::SeqCst));
                     // An open circuit due a probe gets one delivery: the probe.
