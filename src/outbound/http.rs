@@ -25,7 +25,11 @@ pub fn client(policy: Arc<NetworkPolicy>, timeout: Duration) -> anyhow::Result<r
         .no_proxy()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .pool_idle_timeout(Duration::from_secs(30))
+        // Below the 5 s keep-alive of Node's and actix's servers: a connection idle for 5 s was
+        // reused just as its server closed it, and the request failed ("connection closed
+        // before message completed"). Retries 5 s after a failure met that race: 2 of 1,000 in
+        // `retry_spread`.
+        .pool_idle_timeout(Duration::from_secs(4))
         .dns_resolver(GuardedResolver { policy })
         .build()?)
 }
