@@ -7,7 +7,7 @@ use keyhook::config::Settings;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{Client, TestApp};
 use crate::receiver::Receiver;
 
 const METRICS_TOKEN: &str = "a-metrics-token-for-tests";
@@ -21,7 +21,18 @@ fn one_at_a_time(settings: &mut Settings) {
     settings.sender_driven = true;
 }
 
-async fn five_failures_open_the_circuit_and_a_probe_closes_it(app: TestApp) {
+/// An Owner's webhook on NEW_TAG whose endpoint answers 500 five times, then 200, and `tags`
+/// tags created (`Tag 00`, `Tag 01`, ...), each an event for it.
+struct Flaky {
+    owner: Client,
+    ws: String,
+    key: String,
+    receiver: Receiver,
+    hooks: String,
+    id: String,
+}
+
+async fn flaky(app: &TestApp, tags: usize) -> Flaky {
     let owner = app.setup_owner().await;
     let ws = owner.active_workspace().await;
     let key = owner.generate_key("breaker", "never").await.secret;
@@ -31,11 +42,18 @@ async fn five_failures_open_the_circuit_and_a_probe_closes_it(app: TestApp) {
     let body = json!({"name": "Flaky", "url": receiver.url, "webhookEvent": "NEW_TAG"});
     let (status, hook) = owner.api("POST", &hooks, &key, Some(body)).await;
     assert_eq!(status, StatusCode::CREATED, "{hook}");
-    let tags = format!("/api/v1/workspaces/{ws}/tags");
-    for i in 0..20 {
-        let (status, answer) = owner.api("POST", &tags, &key, Some(json!({"name": format!("Tag {i:02}")}))).await;
+    let id = hook["id"].as_str().expect("an id").to_owned();
+    for i in 0..tags {
+        let body = json!({"name": format!("Tag {i:02}")});
+        let (status, answer) = owner.api("POST", &format!("/api/v1/workspaces/{ws}/tags"), &key, Some(body)).await;
         assert_eq!(status, StatusCode::CREATED, "{answer}");
     }
+    Flaky { owner, ws, key, receiver, hooks, id }
+}
+
+async fn five_failures_open_the_circuit_and_a_probe_closes_it(app: TestApp) {
+    let Flaky { owner, ws, key, receiver, hooks, id } = flaky(&app, 20).await;
+    let id = id.as_str();
     // The sender takes all twenty as they were handed off: five fail, the circuit opens, and
     // the other fifteen go back to the database unattempted; a second step finds nothing to
     // claim (the probe is a second away).
@@ -45,7 +63,6 @@ async fn five_failures_open_the_circuit_and_a_probe_closes_it(app: TestApp) {
     if let Some(metrics) = crate::scrape::Metrics::scrape(&owner.address, METRICS_TOKEN).await {
         assert_eq!(metrics.value("keyhook_open_circuits", &[]), Some(1.0), "{:?}", metrics.labels());
     }
-    let id = hook["id"].as_str().expect("an id");
     let (_, shown) = owner.api("GET", &format!("{hooks}/{id}"), &key, None).await;
     assert_eq!(shown["circuit"]["state"], "OPEN", "{shown}");
     assert!(shown["circuit"]["openSince"].is_string() && shown["circuit"]["nextProbeAt"].is_string(), "{shown}");
@@ -90,18 +107,7 @@ async fn five_failures_open_the_circuit_and_a_probe_closes_it(app: TestApp) {
 /// A Test (or a Resend) of a webhook whose circuit is open is not sent at once: it waits in the
 /// database like the rest, and, being the only delivery due, is the probe that closes it.
 async fn a_test_sent_while_the_circuit_is_open_is_its_probe(app: TestApp) {
-    let owner = app.setup_owner().await;
-    let ws = owner.active_workspace().await;
-    let key = owner.generate_key("breaker", "never").await.secret;
-    let receiver = Receiver::start().await;
-    receiver.answer(&[500; 5]);
-    let hooks = format!("/api/v1/workspaces/{ws}/webhooks");
-    let body = json!({"name": "Flaky", "url": receiver.url, "webhookEvent": "NEW_TAG"});
-    let (_, hook) = owner.api("POST", &hooks, &key, Some(body)).await;
-    let id = hook["id"].as_str().expect("an id");
-    for i in 0..5 {
-        owner.api("POST", &format!("/api/v1/workspaces/{ws}/tags"), &key, Some(json!({"name": format!("T{i}")}))).await;
-    }
+    let Flaky { owner, key, receiver, hooks, id, .. } = flaky(&app, 5).await;
     let sender = app.sender();
     sender.settle().await.expect("the five failures");
     let (status, test) = owner.api("POST", &format!("{hooks}/{id}/test"), &key, None).await;
