@@ -255,6 +255,83 @@ pub struct LogDto {
     pub response_body_base64: bool,
     /// UTC ISO-8601.
     pub responded_at: String,
+    /// Why it failed, named, with what to do about it; absent when it succeeded.
+    pub reason: Option<FailureDto>,
+}
+
+/// One delivery of an event to a webhook, with its attempts in order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryDto {
+    /// The Standard Webhooks `webhook-id` (a resend is a delivery of its own with the same one).
+    pub message_id: String,
+    pub webhook_id: String,
+    pub event: String,
+    /// `EVENT`, `TEST` or `RESEND`.
+    pub trigger: String,
+    /// `QUEUED`, `RETRYING`, `WAITING` (its circuit is open), `DELIVERED`, `FAILED` (for good),
+    /// `CANCELLED` or `MISSED` (while the webhook was disabled by failures).
+    pub state: &'static str,
+    pub attempt_count: i32,
+    /// UTC ISO-8601: when the next attempt is due (pending deliveries only).
+    pub next_attempt_at: Option<String>,
+    /// The latest attempt's HTTP code or error class.
+    pub last_status: Option<String>,
+    /// The latest attempt's failure, named; absent once it succeeded or before it was tried.
+    pub last_error: Option<FailureDto>,
+    /// UTC ISO-8601.
+    pub created_at: String,
+    pub attempts: Vec<DeliveryAttemptDto>,
+}
+
+/// An attempt within a delivery (its bodies are in the logs: `GET …/logs`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryAttemptDto {
+    pub id: String,
+    /// `EVENT`, `RETRY`, `TEST` or `RESEND`.
+    pub trigger: String,
+    /// UTC ISO-8601.
+    pub attempted_at: String,
+    pub succeeded: bool,
+    pub status_code: Option<i32>,
+    pub error_class: Option<String>,
+    pub duration_ms: i64,
+    pub reason: Option<FailureDto>,
+}
+
+/// `GET …/deliveries`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryListDto {
+    pub deliveries: Vec<DeliveryDto>,
+    /// Pass as `before` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+    /// UTC ISO-8601: with a filter, how far back this page looked (the next page looks further).
+    pub searched_to: Option<String>,
+}
+
+/// A failed attempt's reason.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FailureDto {
+    /// The kind: `refused`, `closed`, `timeout`, `unresolved`, `blocked`, `cert-expired`,
+    /// `cert-name`, `cert-untrusted`, `tls`, `redirect`, `gone`, `status` or `other`.
+    pub code: String,
+    /// "nothing accepted the connection at 203.0.113.5:443 (connection refused)".
+    pub message: String,
+    pub hint: String,
+}
+
+impl FailureDto {
+    pub fn new(reason: &crate::domain::FailureReason) -> Self {
+        let code = reason.code();
+        Self {
+            code: code.split(' ').next().unwrap_or_default().to_owned(),
+            message: reason.to_string(),
+            hint: reason.hint().to_owned(),
+        }
+    }
 }
 
 /// UTC ISO-8601 (`2022-11-30T02:06:04Z`) for Unix milliseconds.
@@ -593,6 +670,7 @@ mod tests {
             time_format: "HOUR12".into(),
             active_workspace_id: None,
             created_at: 0,
+            alert_mails: true,
         };
         let entry = TimeEntry {
             id: 1,

@@ -29,6 +29,8 @@ pub struct AppState {
     pub network: Arc<NetworkPolicy>,
     /// Reaches add-ons (lifecycle requests) through the SSRF guard, as the sender reaches webhooks.
     pub outbound: reqwest::Client,
+    /// `outbound`'s time limit.
+    pub outbound_timeout: Duration,
     /// The sender's sign of life, read by `/readyz`.
     pub pulse: Arc<crate::health::Pulse>,
     /// Attempt counters the sender keeps; read by `/metrics`.
@@ -62,6 +64,7 @@ impl AppState {
         }
         Ok(Self {
             outbound: crate::outbound::http::client(network.clone(), settings.send_timeout.0)?,
+            outbound_timeout: settings.send_timeout.0,
             metrics,
             circuits: Arc::new(crate::circuits::Circuits::new(settings.sender_per_webhook)),
             pulse,
@@ -87,7 +90,13 @@ impl AppState {
 
     /// What installing and uninstalling add-ons needs.
     pub fn reach(&self) -> Reach<'_> {
-        Reach { db: &self.db, secrets: &self.secrets, network: &self.network, client: &self.outbound }
+        Reach {
+            db: &self.db,
+            secrets: &self.secrets,
+            network: &self.network,
+            client: &self.outbound,
+            timeout: self.outbound_timeout,
+        }
     }
 
     /// Whether keyhook still waits for its first account.

@@ -6,6 +6,7 @@
 mod addons;
 mod auth;
 mod clients;
+mod deliveries;
 mod error;
 pub mod event_types;
 mod events;
@@ -118,6 +119,7 @@ api_routes! {
     },
     "/v1/workspaces/{workspaceId}/webhooks/{webhookId}/token" => { patch: webhooks::rotate },
     "/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs" => { get: webhooks::logs_get, post: webhooks::logs_post },
+    "/v1/workspaces/{workspaceId}/webhooks/{webhookId}/deliveries" => { get: deliveries::list },
     "/v1/workspaces/{workspaceId}/webhooks/{webhookId}/test" => { post: webhooks::test },
     "/v1/workspaces/{workspaceId}/webhooks/{webhookId}/logs/{logId}/resend" => { post: webhooks::resend },
     "/v1/workspaces/{workspaceId}/webhooks/{webhookId}/recover" => { post: webhooks::recover },

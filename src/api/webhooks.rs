@@ -14,7 +14,7 @@ use super::support::{self, json_body, write_as, Body};
 use crate::db::attempts::{Attempt, LogQuery, Outcome};
 use crate::db::webhooks::Webhook;
 use crate::domain::{EventType, TriggerSourceType, WebhookName};
-use crate::dto::{iso, CircuitDto, ErrorDto, LogDto, WebhookDto, WebhookListDto};
+use crate::dto::{iso, CircuitDto, ErrorDto, FailureDto, LogDto, WebhookDto, WebhookListDto};
 use crate::services::webhooks::{self as service, Shown, WebhookInput, WebhookSecrets};
 use crate::services::workspaces::WorkspaceAccess;
 use crate::services::ServiceResult;
@@ -364,6 +364,7 @@ fn log_dto(attempt: &Attempt, message_id: &str, webhook: &str) -> LogDto {
         response_body: attempt.response_body.clone(),
         response_body_base64: attempt.response_body_base64,
         responded_at: iso(attempt.attempted_at),
+        reason: attempt.failure().as_ref().map(FailureDto::new),
     }
 }
 

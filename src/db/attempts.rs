@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::{attempts, deliveries, events};
 use super::DbConnection;
+use crate::domain::FailureReason;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = attempts)]
@@ -24,6 +25,10 @@ pub struct Attempt {
     pub response_headers: Option<String>,
     pub response_body: Option<String>,
     pub response_body_base64: bool,
+    /// The failure's named reason (`domain::FailureReason`'s code); `None` on success.
+    pub reason: Option<String>,
+    /// Where it was sent (`None` for attempts recorded before URLs were).
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -44,6 +49,9 @@ pub struct NewAttempt {
     pub response_headers: Option<String>,
     pub response_body: Option<String>,
     pub response_body_base64: bool,
+    pub reason: Option<String>,
+    /// Where it was sent (`None` for attempts recorded before URLs were).
+    pub url: Option<String>,
 }
 
 /// Which attempts a log page shows.
@@ -79,6 +87,19 @@ pub struct LogRow {
 }
 
 impl Attempt {
+    /// Why it failed, named; `None` when it succeeded. Attempts recorded before reasons were
+    /// stored are named from their status or error.
+    pub fn failure(&self) -> Option<FailureReason> {
+        if self.succeeded {
+            return None;
+        }
+        let stored = self.reason.as_deref().and_then(FailureReason::parse);
+        stored.or_else(|| match (self.status_code.and_then(|c| u16::try_from(c).ok()), &self.error_detail) {
+            (Some(status), _) => Some(FailureReason::of_status(status)),
+            (None, detail) => Some(FailureReason::Other { detail: detail.clone().unwrap_or_default() }),
+        })
+    }
+
     /// Inserts the attempts: in statements of up to 500 rows on PostgreSQL; on SQLite
     /// (in-process, no round trips) one per row.
     pub fn insert_all(conn: &mut DbConnection, new: &[NewAttempt]) -> QueryResult<()> {
@@ -161,6 +182,15 @@ impl Attempt {
                 LogRow { attempt, message_id, event_type }
             })
             .collect())
+    }
+
+    /// The attempts of these deliveries, oldest first (a page of the deliveries list).
+    pub fn of_deliveries(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Attempt>> {
+        attempts::table
+            .filter(attempts::delivery_id.eq_any(ids))
+            .order((attempts::attempted_at.asc(), attempts::id.asc()))
+            .select(Attempt::as_select())
+            .load(conn)
     }
 
     /// Deletes up to `batch` attempts older than `before`; answers how many went.

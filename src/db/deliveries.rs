@@ -24,6 +24,8 @@ pub struct Delivery {
     pub next_attempt_at: Option<i64>,
     pub lease_until: Option<i64>,
     pub created_at: i64,
+    /// The latest attempt's status: the HTTP code or the error class (`None` before the first).
+    pub last_status: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -42,17 +44,18 @@ pub struct NewDelivery<'a> {
 }
 
 /// What an attempt leaves behind on its delivery.
-#[derive(AsChangeset, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(AsChangeset, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = deliveries, treat_none_as_null = true)]
 pub struct AfterAttempt<'a> {
     pub state: &'a str,
     pub attempts: i32,
     pub next_attempt_at: Option<i64>,
     pub lease_until: Option<i64>,
+    pub last_status: Option<String>,
 }
 
 const CLAIM_COLUMNS: &str =
-    "id, message_id, event_id, webhook_id, trigger, state, attempts, retries, next_attempt_at, lease_until, created_at";
+    "id, message_id, event_id, webhook_id, trigger, state, attempts, retries, next_attempt_at, lease_until, created_at, last_status";
 
 impl Delivery {
     /// Inserts the rows and answers their ids, in order: one statement on PostgreSQL; on SQLite

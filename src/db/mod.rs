@@ -10,6 +10,7 @@ pub mod attempts;
 pub mod audit_log;
 pub mod clients;
 pub mod deliveries;
+pub mod delivery_log;
 pub mod events;
 pub mod failed_query;
 pub mod idempotency_keys;

@@ -22,6 +22,7 @@ diesel::table! {
         time_format -> Text,
         active_workspace_id -> Nullable<BigInt>,
         created_at -> BigInt,
+        alert_mails -> Bool,
     }
 }
 
@@ -90,6 +91,9 @@ diesel::table! {
         last_status -> Nullable<Text>,
         last_attempt_at -> Nullable<BigInt>,
         addon_id -> Nullable<BigInt>,
+        health -> Text,
+        health_since -> Nullable<BigInt>,
+        health_alerted -> Bool,
     }
 }
 
@@ -106,6 +110,7 @@ diesel::table! {
         next_attempt_at -> Nullable<BigInt>,
         lease_until -> Nullable<BigInt>,
         created_at -> BigInt,
+        last_status -> Nullable<Text>,
     }
 }
 
@@ -127,6 +132,8 @@ diesel::table! {
         response_headers -> Nullable<Text>,
         response_body -> Nullable<Text>,
         response_body_base64 -> Bool,
+        reason -> Nullable<Text>,
+        url -> Nullable<Text>,
     }
 }
 
@@ -287,6 +294,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_stats (webhook_id, bucket) {
+        webhook_id -> BigInt,
+        bucket -> BigInt,
+        attempts -> BigInt,
+        failures -> BigInt,
+    }
+}
+
 diesel::joinable!(projects -> clients (client_id));
 diesel::joinable!(tasks -> projects (project_id));
 diesel::joinable!(api_keys -> users (user_id));
@@ -318,5 +334,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     addons,
     sessions,
-    api_key_revocations
+    api_key_revocations,
+    webhook_stats
 );

@@ -23,6 +23,8 @@ pub struct User {
     pub time_format: String,
     pub active_workspace_id: Option<i64>,
     pub created_at: i64,
+    /// Whether health alerts about the user's workspaces' webhooks are mailed to them.
+    pub alert_mails: bool,
 }
 
 #[derive(Insertable)]

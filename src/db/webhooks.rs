@@ -50,6 +50,11 @@ pub struct Webhook {
     pub last_attempt_at: Option<i64>,
     /// The add-on installation that made it (kind `ADDON`).
     pub addon_id: Option<i64>,
+    /// The stored health state (see `domain::health`) and since when it holds.
+    pub health: String,
+    pub health_since: Option<i64>,
+    /// Whether the current unhealthy spell was mailed about (its recovery is mailed then too).
+    pub health_alerted: bool,
 }
 
 impl Webhook {

@@ -10,11 +10,15 @@ pub enum DeliveryState {
     Failed,
     /// Dropped unsent (its webhook was deleted or disabled).
     Cancelled,
+    /// An event while its webhook was disabled by failures: sent if the webhook is enabled
+    /// again with its missed deliveries, cancelled if without.
+    Missed,
 }
 
 impl DeliveryState {
     /// The settled states "recover" sends again.
-    pub const RECOVERABLE: [DeliveryState; 2] = [Self::Failed, Self::Cancelled];
+    pub const RECOVERABLE: [DeliveryState; 3] = [Self::Failed, Self::Cancelled, Self::Missed];
+    pub const ALL: [DeliveryState; 5] = [Self::Pending, Self::Succeeded, Self::Failed, Self::Cancelled, Self::Missed];
 
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -22,7 +26,132 @@ impl DeliveryState {
             Self::Succeeded => "SUCCEEDED",
             Self::Failed => "FAILED",
             Self::Cancelled => "CANCELLED",
+            Self::Missed => "MISSED",
         }
+    }
+}
+
+/// Where a delivery stands as people read it (and filter on): a pending delivery is Queued
+/// before its first attempt, Retrying after, and Waiting while its webhook's circuit is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Queued,
+    Retrying,
+    Waiting,
+    Delivered,
+    Failed,
+    Cancelled,
+    Missed,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 7] =
+        [Self::Queued, Self::Retrying, Self::Waiting, Self::Delivered, Self::Failed, Self::Cancelled, Self::Missed];
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        Self::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(text)).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|s| s.as_str()).collect();
+            format!("{text:?} is not a delivery state; use one of {}.", names.join(", "))
+        })
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "QUEUED",
+            Self::Retrying => "RETRYING",
+            Self::Waiting => "WAITING",
+            Self::Delivered => "DELIVERED",
+            Self::Failed => "FAILED",
+            Self::Cancelled => "CANCELLED",
+            Self::Missed => "MISSED",
+        }
+    }
+
+    /// The stored state it is one of.
+    pub const fn stored(self) -> DeliveryState {
+        match self {
+            Self::Queued | Self::Retrying | Self::Waiting => DeliveryState::Pending,
+            Self::Delivered => DeliveryState::Succeeded,
+            Self::Failed => DeliveryState::Failed,
+            Self::Cancelled => DeliveryState::Cancelled,
+            Self::Missed => DeliveryState::Missed,
+        }
+    }
+
+    /// A stored delivery's status, given whether its webhook's circuit is open.
+    pub fn of(state: &str, attempts: i32, circuit_open: bool) -> Self {
+        match state {
+            "SUCCEEDED" => Self::Delivered,
+            "FAILED" => Self::Failed,
+            "CANCELLED" => Self::Cancelled,
+            "MISSED" => Self::Missed,
+            _ if circuit_open => Self::Waiting,
+            _ if attempts > 0 => Self::Retrying,
+            _ => Self::Queued,
+        }
+    }
+}
+
+/// A match on a delivery's latest status: an HTTP code (`500`), a class of codes (`5xx`), or
+/// an error class (`timeout`, `connect`, `dns`, `tls`, `ssrf`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusMatch(String);
+
+impl StatusMatch {
+    pub const ERROR_CLASSES: [&'static str; 5] = ["timeout", "connect", "dns", "tls", "ssrf"];
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim().to_ascii_lowercase();
+        let digits =
+            |s: &str| s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) && (b'1'..=b'5').contains(&s.as_bytes()[0]);
+        let class = text.len() == 3 && text.ends_with("xx") && (b'1'..=b'5').contains(&text.as_bytes()[0]);
+        if digits(&text) || class || Self::ERROR_CLASSES.contains(&text.as_str()) {
+            return Ok(Self(text));
+        }
+        Err(format!(
+            "{text:?} is not a status; use an HTTP code (500), a class (5xx) or one of {}.",
+            Self::ERROR_CLASSES.join(", ")
+        ))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The SQL `LIKE` pattern over `deliveries.last_status` (`5xx` is `5__`).
+    pub fn like_pattern(&self) -> String {
+        self.0.replace('x', "_")
+    }
+}
+
+/// A search for a text in deliveries' payloads (an entity id, an e-mail address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadSearch(String);
+
+impl PayloadSearch {
+    pub const MAX_CHARS: usize = 200;
+
+    /// `None` for an empty search.
+    pub fn parse(text: &str) -> Result<Option<Self>, String> {
+        let text = text.trim();
+        if text.chars().count() > Self::MAX_CHARS {
+            return Err(format!("Search for at most {} characters.", Self::MAX_CHARS));
+        }
+        if text.chars().any(char::is_control) {
+            return Err("Remove the control characters from the search.".into());
+        }
+        Ok((!text.is_empty()).then(|| Self(text.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A case-blind `LIKE` pattern for the text anywhere, its `%`, `_` and `\` escaped with `\`.
+    pub fn like_pattern(&self) -> String {
+        let escaped = self.0.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        format!("%{escaped}%")
     }
 }
 
@@ -83,6 +212,38 @@ mod tests {
                 assert_eq!(Trigger::of_delivery(t.as_str()), t);
             }
         }
-        assert_eq!(DeliveryState::RECOVERABLE.map(DeliveryState::as_str), ["FAILED", "CANCELLED"]);
+        assert_eq!(DeliveryState::RECOVERABLE.map(DeliveryState::as_str), ["FAILED", "CANCELLED", "MISSED"]);
+        for status in DeliveryStatus::ALL {
+            assert_eq!(DeliveryStatus::parse(&status.as_str().to_lowercase()), Ok(status));
+        }
+    }
+
+    #[test]
+    fn a_pending_delivery_reads_as_queued_retrying_or_waiting() {
+        assert_eq!(DeliveryStatus::of("PENDING", 0, false), DeliveryStatus::Queued);
+        assert_eq!(DeliveryStatus::of("PENDING", 2, false), DeliveryStatus::Retrying);
+        assert_eq!(DeliveryStatus::of("PENDING", 2, true), DeliveryStatus::Waiting);
+        assert_eq!(DeliveryStatus::of("SUCCEEDED", 1, true), DeliveryStatus::Delivered);
+        assert!(DeliveryStatus::parse("DONE").expect_err("not a state").contains("QUEUED, RETRYING"));
+    }
+
+    #[test]
+    fn statuses_are_codes_classes_or_error_classes() {
+        assert_eq!(StatusMatch::parse("5XX").map(|s| s.like_pattern()), Ok("5__".into()));
+        assert_eq!(StatusMatch::parse(" 404 ").map(|s| s.like_pattern()), Ok("404".into()));
+        assert_eq!(StatusMatch::parse("Timeout").map(|s| s.like_pattern()), Ok("timeout".into()));
+        for bad in ["", "50", "5000", "600", "9xx", "x5x", "teapot", "%"] {
+            assert!(StatusMatch::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn searches_are_bounded_and_match_their_text_literally() {
+        assert_eq!(PayloadSearch::parse("  "), Ok(None));
+        assert!(PayloadSearch::parse(&"a".repeat(201)).is_err());
+        assert!(PayloadSearch::parse(&"a".repeat(200)).is_ok());
+        assert!(PayloadSearch::parse("a\u{7}b").is_err());
+        let search = PayloadSearch::parse("Ann_100%\\").expect("valid").expect("not empty");
+        assert_eq!(search.like_pattern(), "%ann\\_100\\%\\\\%");
     }
 }

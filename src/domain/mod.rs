@@ -5,10 +5,12 @@
 mod addon;
 mod api_key;
 pub mod circuit;
+mod curl;
 mod delivery;
 mod email;
 mod entity;
 mod event_type;
+mod failure;
 mod ids;
 mod key_lifetimes;
 mod name;
@@ -26,10 +28,12 @@ pub use addon::{
     MAX_MANIFEST_WEBHOOKS,
 };
 pub use api_key::{ApiKeySecret, MalformedKey, KEY_LEN};
-pub use delivery::{DeliveryState, Trigger};
+pub use curl::curl_command;
+pub use delivery::{DeliveryState, DeliveryStatus, PayloadSearch, StatusMatch, Trigger};
 pub use email::Email;
 pub use entity::{long_text, Color, EntityName, IsoDuration, TaskStatus, PROJECT_NOTE_CHARS, TEXT_CHARS};
 pub use event_type::EventType;
+pub use failure::FailureReason;
 pub use ids::{is_public_id, new_public_id, random_token};
 pub use key_lifetimes::{GracePeriod, KeyExpiry};
 pub use name::Name;

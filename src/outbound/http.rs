@@ -12,7 +12,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, USER_AGE
 use reqwest::Url;
 
 use super::network_policy::{GuardedResolver, NetworkPolicy, Refused, Unresolved};
-use crate::domain::{signature_header, SigningSecret};
+use crate::domain::{signature_header, FailureReason, SigningSecret};
 
 /// Response bodies are kept up to this size.
 pub const MAX_RESPONSE_BODY: usize = 64 * 1024;
@@ -44,6 +44,8 @@ pub struct Outgoing<'a> {
     /// Clockify's static `Clockify-Signature` token (webhook deliveries have one; lifecycle requests do not).
     pub auth_token: Option<&'a str>,
     pub timestamp: i64,
+    /// The client's time limit (the reason of a timeout names it).
+    pub timeout: Duration,
 }
 
 /// What happened.
@@ -54,6 +56,8 @@ pub struct Outcome {
     /// `None` on a 2xx; else `http`, `dns`, `connect`, `timeout`, `tls` or `ssrf`.
     pub error_class: Option<&'static str>,
     pub error_detail: Option<String>,
+    /// The failure, named (`None` on a 2xx).
+    pub reason: Option<FailureReason>,
     /// The request's headers as sent, with the static token redacted.
     pub request_headers: BTreeMap<String, String>,
     pub response_headers: Option<BTreeMap<String, String>>,
@@ -109,6 +113,7 @@ pub async fn send(client: &reqwest::Client, policy: &NetworkPolicy, out: &Outgoi
         status: None,
         error_class: None,
         error_detail: None,
+        reason: None,
         request_headers: recorded(&headers),
         response_headers: None,
         response_body: None,
@@ -122,6 +127,7 @@ pub async fn send(client: &reqwest::Client, policy: &NetworkPolicy, out: &Outgoi
     if let Some(ip) = literal.filter(|ip| !policy.permits(*ip)) {
         outcome.error_class = Some("ssrf");
         outcome.error_detail = Some(Refused(ip.to_string()).to_string());
+        outcome.reason = Some(FailureReason::Blocked { address: ip.to_string() });
         return outcome;
     }
     let started = Instant::now();
@@ -164,38 +170,89 @@ pub async fn send(client: &reqwest::Client, policy: &NetworkPolicy, out: &Outgoi
             }
             if !status.is_success() {
                 outcome.error_class = Some("http");
+                outcome.reason = Some(FailureReason::of_status(status.as_u16()));
             }
         }
         Err(error) => {
-            let (class, detail) = classify(&error);
+            let (class, detail, reason) = classify(&error, out);
             outcome.error_class = Some(class);
             outcome.error_detail = Some(detail);
+            outcome.reason = Some(reason);
         }
     }
     outcome.duration = started.elapsed();
     outcome
 }
 
-/// Names a transport failure by what is in its cause chain.
-fn classify(error: &reqwest::Error) -> (&'static str, String) {
+/// Names a transport failure by what is in its cause chain: its class (the metrics' label),
+/// the innermost cause's text, and the reason the logs show.
+fn classify(error: &reqwest::Error, out: &Outgoing) -> (&'static str, String, FailureReason) {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    let mut class = if error.is_timeout() { "timeout" } else { "connect" };
+    let mut timed_out = error.is_timeout();
+    let (mut tls, mut io_kind) = (None, None);
     let mut detail = error.to_string();
     while let Some(cause) = source {
-        if cause.downcast_ref::<Refused>().is_some() {
-            return ("ssrf", cause.to_string());
+        if let Some(refused) = cause.downcast_ref::<Refused>() {
+            return ("ssrf", cause.to_string(), FailureReason::Blocked { address: refused.0.clone() });
         }
-        if cause.downcast_ref::<Unresolved>().is_some() {
-            return ("dns", cause.to_string());
+        if let Some(unresolved) = cause.downcast_ref::<Unresolved>() {
+            return ("dns", cause.to_string(), FailureReason::Unresolved { host: unresolved.0.clone() });
         }
-        if cause.downcast_ref::<rustls::Error>().is_some() {
-            class = "tls";
+        if let Some(e) = cause.downcast_ref::<rustls::Error>() {
+            tls = Some(tls_reason(e));
         }
-        if cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut) {
-            class = "timeout";
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            io_kind = Some(io.kind());
+            timed_out |= io.kind() == std::io::ErrorKind::TimedOut;
         }
         detail = cause.to_string();
         source = cause.source();
     }
-    (class, detail)
+    let timeout_ms = u64::try_from(out.timeout.as_millis()).unwrap_or(u64::MAX);
+    if timed_out {
+        return ("timeout", detail, FailureReason::Timeout { after_ms: timeout_ms });
+    }
+    if let Some(reason) = tls {
+        return ("tls", detail, reason);
+    }
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionRefused, ConnectionReset, UnexpectedEof};
+    let reason = match io_kind {
+        Some(ConnectionRefused) => FailureReason::Refused { at: host_port(out.url) },
+        Some(ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof) => FailureReason::Closed,
+        // hyper says "connection closed before message completed" without an io error.
+        _ if error.is_request() && !error.is_connect() => FailureReason::Closed,
+        _ => FailureReason::Other { detail: detail.clone() },
+    };
+    ("connect", detail, reason)
+}
+
+/// The certificate problems people can fix, named; any other TLS error as rustls says it.
+fn tls_reason(error: &rustls::Error) -> FailureReason {
+    use rustls::CertificateError as Cert;
+    let rustls::Error::InvalidCertificate(cert) = error else {
+        return FailureReason::Tls { detail: error.to_string() };
+    };
+    match cert {
+        Cert::Expired => FailureReason::CertificateExpired { on: None },
+        Cert::ExpiredContext { not_after, .. } => FailureReason::CertificateExpired {
+            on: i64::try_from(not_after.as_secs())
+                .ok()
+                .and_then(|secs| jiff::Timestamp::from_second(secs).ok())
+                .map(|t| t.strftime("%Y-%m-%d").to_string()),
+        },
+        Cert::NotValidForName => FailureReason::CertificateName { presented: Vec::new() },
+        Cert::NotValidForNameContext { presented, .. } => {
+            FailureReason::CertificateName { presented: presented.clone() }
+        }
+        Cert::UnknownIssuer | Cert::BadSignature => FailureReason::CertificateUntrusted,
+        other => FailureReason::Tls { detail: other.to_string() },
+    }
+}
+
+/// `host:port` of a URL, the port filled in from the scheme.
+fn host_port(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(url) => format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(443)),
+        Err(_) => url.to_owned(),
+    }
 }

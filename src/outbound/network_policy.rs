@@ -78,9 +78,11 @@ impl NetworkPolicy {
         if found.is_empty() {
             return Err(Unresolved(host.to_owned()).into());
         }
+        let first = found[0].ip();
         let permitted: Vec<SocketAddr> = found.into_iter().filter(|a| self.permits(a.ip())).collect();
         if permitted.is_empty() {
-            return Err(Refused(host.to_owned()).into());
+            // The address, not the name: the attempt's reason says where the name led.
+            return Err(Refused(first.to_string()).into());
         }
         Ok(permitted)
     }

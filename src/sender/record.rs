@@ -11,7 +11,7 @@ use crate::db::attempts::{Attempt, NewAttempt};
 use crate::db::deliveries::{AfterAttempt, Delivery};
 use crate::db::webhooks::{Webhook, WebhookState};
 use crate::db::DbConnection;
-use crate::domain::{attempt_status, new_public_id, DeliveryState, DisabledReason, Trigger};
+use crate::domain::{attempt_status, new_public_id, DeliveryState, DisabledReason, FailureReason, Trigger};
 
 use super::schedule::retry_delay;
 use crate::outbound::http::Outcome;
@@ -32,6 +32,8 @@ pub struct Policy {
 pub struct Attempted {
     pub delivery: Delivery,
     pub webhook_id: i64,
+    /// The URL it went to.
+    pub url: String,
     pub body: Arc<str>,
     pub outcome: Outcome,
     pub attempted_at: i64,
@@ -56,6 +58,8 @@ impl Attempted {
             response_headers: outcome.response_headers.as_ref().and_then(|h| serde_json::to_string(h).ok()),
             response_body: outcome.response_body.clone(),
             response_body_base64: outcome.response_body_base64,
+            reason: outcome.reason.as_ref().map(FailureReason::code),
+            url: Some(self.url.clone()),
         }
     }
 
@@ -81,7 +85,13 @@ impl Attempted {
             (false, None) => DeliveryState::Failed,
         }
         .as_str();
-        AfterAttempt { state, attempts: delivery.attempts + 1, next_attempt_at: next, lease_until: None }
+        AfterAttempt {
+            state,
+            attempts: delivery.attempts + 1,
+            next_attempt_at: next,
+            lease_until: None,
+            last_status: Some(attempt_status(outcome.status.map(i32::from), outcome.error_class)),
+        }
     }
 }
 

@@ -436,6 +436,7 @@ impl Sender {
                 attempts: delivery.attempts,
                 next_attempt_at: None,
                 lease_until: None,
+                last_status: delivery.last_status.clone(),
             };
             let id = delivery.id;
             self.db.write(move |conn| -> anyhow::Result<()> { Ok(Delivery::record(conn, id, &cancel)?) }).await?;
@@ -461,6 +462,7 @@ impl Sender {
             secrets: &secrets,
             auth_token: Some(&auth_token),
             timestamp: signed_at / 1000,
+            timeout: self.config.timeout,
         };
         let outcome = self.waiting_gives_way(http::send(&self.client, &self.policy, &outgoing), sending).await;
         self.count(webhook.id, &outcome, probe);
@@ -470,6 +472,7 @@ impl Sender {
         let attempted = Attempted {
             delivery: delivery.clone(),
             webhook_id: webhook.id,
+            url: webhook.url.clone(),
             body: job.payload.clone(),
             outcome,
             attempted_at: now,

@@ -84,6 +84,7 @@ pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payloa
             next_attempt_at: Some(now),
             lease_until: Some(lease_until),
             created_at: now,
+            last_status: None,
         };
         outbox::hand_off(Job {
             delivery,

@@ -11,6 +11,7 @@ mod backlog_drain;
 mod circuit_breaker;
 mod clients_tags;
 mod csrf;
+mod delivery_list;
 mod events;
 mod fair_share;
 mod first_run;

@@ -23,6 +23,7 @@ pub struct Reach<'a> {
     pub secrets: &'a SecretBox,
     pub network: &'a NetworkPolicy,
     pub client: &'a reqwest::Client,
+    pub timeout: std::time::Duration,
 }
 
 /// Why an installation did not happen: a refusal to show next to the manifest (naming the
@@ -138,12 +139,16 @@ async fn send(reach: &Reach<'_>, url: &str, kind: &str, body: &Value, secret: &S
         secrets: &secrets,
         auth_token: None,
         timestamp: now_ms() / 1000,
+        timeout: reach.timeout,
     };
     http::send(reach.client, reach.network, &out).await
 }
 
 /// "answered 500", or what kept the request from being answered.
 fn describe(outcome: &Outcome) -> String {
+    if let Some(reason) = &outcome.reason {
+        return reason.to_string();
+    }
     match (outcome.status, &outcome.error_detail) {
         (Some(status), _) => format!("answered {status}"),
         (None, Some(detail)) => format!("failed ({}: {detail})", outcome.error_class.unwrap_or("error")),

@@ -12,6 +12,7 @@ use crate::domain::{
 };
 
 mod allowance;
+mod deliveries;
 mod reads;
 mod sends;
 
@@ -19,6 +20,7 @@ pub use allowance::{
     addon_refusal, Allowance, FREE_ADDONS, FREE_PER_WORKSPACE, PAID_ADDONS, PAID_PER_USER, PAID_PER_WORKSPACE,
     WEBHOOK_CEILING,
 };
+pub use deliveries::*;
 pub use reads::*;
 pub use sends::*;
 

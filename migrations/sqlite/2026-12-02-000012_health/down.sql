@@ -1,0 +1,11 @@
+ALTER TABLE users DROP COLUMN alert_mails;
+DROP TABLE webhook_stats;
+ALTER TABLE webhooks DROP COLUMN health_alerted;
+ALTER TABLE webhooks DROP COLUMN health_since;
+ALTER TABLE webhooks DROP COLUMN health;
+DROP INDEX deliveries_by_webhook;
+CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, state, created_at);
+ALTER TABLE deliveries DROP COLUMN last_status;
+DROP INDEX attempts_by_delivery;
+ALTER TABLE attempts DROP COLUMN url;
+ALTER TABLE attempts DROP COLUMN reason;
