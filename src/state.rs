@@ -29,6 +29,8 @@ pub struct AppState {
     pub network: Arc<NetworkPolicy>,
     /// Reaches add-ons (lifecycle requests) through the SSRF guard, as the sender reaches webhooks.
     pub outbound: reqwest::Client,
+    /// Attempts an event's delivery gets at most (the first and each retry of the schedule).
+    pub max_attempts: usize,
     /// `outbound`'s time limit.
     pub outbound_timeout: Duration,
     /// The sender's sign of life, read by `/readyz`.
@@ -65,6 +67,7 @@ impl AppState {
         Ok(Self {
             outbound: crate::outbound::http::client(network.clone(), settings.send_timeout.0)?,
             outbound_timeout: settings.send_timeout.0,
+            max_attempts: settings.retry_schedule.0.len() + 1,
             metrics,
             circuits: Arc::new(crate::circuits::Circuits::new(settings.sender_per_webhook)),
             pulse,

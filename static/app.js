@@ -95,23 +95,30 @@
     }
   });
 
-  // A new attempt appearing in a refreshing list is said aloud (the list itself is replaced).
-  function newestAttempt() {
-    var row = document.querySelector("#attempts tbody.attempt");
-    return row ? row.id : "";
+  // A new attempt (Edit) or a delivery's new state (Details) appearing in a refreshing list is
+  // said aloud (the list itself is replaced).
+  function newestRow() {
+    var row = document.querySelector("#attempts tbody.attempt, #deliveries tbody.delivery");
+    if (!row) {
+      return { key: "", row: null };
+    }
+    var state = row.querySelector(".state");
+    return { key: row.id + (state ? ":" + state.textContent.trim() : ""), row: row };
   }
-  var shownAttempt = newestAttempt();
+  var shownRow = newestRow().key;
   document.addEventListener("htmx:afterSwap", function () {
-    var newest = newestAttempt();
+    var newest = newestRow();
     var announcer = document.getElementById("announcer");
-    if (newest && newest !== shownAttempt && announcer) {
-      var row = document.getElementById(newest);
+    if (newest.key && newest.key !== shownRow && announcer) {
+      var row = newest.row;
+      var state = row.querySelector(".state");
       var status = row.querySelector(".status");
       var trigger = row.querySelector(".trigger");
-      announcer.textContent = "New attempt: " + (status ? status.textContent.trim() : "") +
+      var what = state ? "Latest delivery: " + state.textContent.trim() + ", " : "New attempt: ";
+      announcer.textContent = what + (status ? status.textContent.trim() : "") +
         (trigger ? ", " + trigger.textContent.trim() : "") + ".";
     }
-    shownAttempt = newest;
+    shownRow = newest.key;
   });
 
   // Toasts fade after a few seconds; the page keeps working without this.

@@ -291,7 +291,64 @@ async fn a_search_past_its_budget_continues_on_the_next_page(app: TestApp) {
     assert_eq!(s.listed(&hook, "?page-size=10").await.len(), 10);
 }
 
+/// The Details page: a failed delivery's reason and hint next to its attempt, Copy as curl
+/// that a shell runs to send the same request again, and filter mistakes next to their fields.
+async fn the_page_names_reasons_and_copies_the_request_as_curl(app: TestApp) {
+    let s = setup(&app).await;
+    let receiver = Receiver::start().await;
+    receiver.answer(&[503]);
+    let hook = s.hook("Curl", &receiver.url).await;
+    s.tag("O'Brien $HOME").await;
+    app.sender().settle().await.expect("the sender settles");
+    let details = format!("/workspaces/{}/webhooks/{hook}", s.ws);
+    let page = s.owner.get(&details).await;
+    assert_eq!(page.text("tbody.delivery .state").as_deref(), Some("Retrying"));
+    let detail = page.text("tbody.delivery .state-detail").unwrap_or_default();
+    assert!(detail.starts_with("attempt 2 of 3 in 1 h "), "{detail}");
+    assert_eq!(page.text("li.attempt .reason-text").as_deref(), Some("answered 503"));
+    let curl = page.text("li.attempt pre.curl").expect("a curl command");
+    assert!(
+        curl.contains("$CLOCKIFY_SIGNATURE") && !curl.contains("[redacted]"),
+        "a placeholder for the token: {curl}"
+    );
+
+    // The command, run by a shell, sends what keyhook sent.
+    let ran = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{curl} --silent --output /dev/null"))
+        .env("CLOCKIFY_SIGNATURE", "the-token")
+        .status()
+        .await
+        .expect("sh runs curl");
+    assert!(ran.success());
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 2, "keyhook's attempt and curl's");
+    assert_eq!(hits[1].body, hits[0].body, "the same payload, byte for byte");
+    for header in
+        ["webhook-id", "webhook-timestamp", "webhook-signature", "clockify-webhook-event-type", "content-type"]
+    {
+        assert_eq!(hits[1].header(header), hits[0].header(header), "{header}");
+    }
+    assert_eq!(hits[1].header("clockify-signature"), "the-token");
+
+    // Mistakes in the filter are shown next to their fields, and the list still shows.
+    let long = "a".repeat(201);
+    let bad = s.owner.get(&format!("{details}?state=DONE&status=teapot&from=soon&q={long}")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["filter-state", "filter-status", "filter-from", "filter-q"] {
+        assert!(bad.text(&format!("#{field}-error")).is_some_and(|m| !m.is_empty()), "{field}: {}", bad.body);
+        assert_eq!(bad.attr(&format!("#{field}"), "aria-invalid").as_deref(), Some("true"), "{field}");
+    }
+    assert_eq!(bad.html().select(&scraper::Selector::parse("tbody.delivery").expect("selector")).count(), 1);
+    let searched = s.owner.get(&format!("{details}?q=o%27brien")).await;
+    assert_eq!(searched.attr("#filter-q", "value").as_deref(), Some("o'brien"), "the search stays in its field");
+    assert_eq!(searched.html().select(&scraper::Selector::parse("tbody.delivery").expect("selector")).count(), 1);
+    let none = s.owner.get(&format!("{details}?q=nobody")).await;
+    assert!(none.text(".empty").is_some_and(|t| t.starts_with("No deliveries match")), "{}", none.body);
+}
+
 crate::on_both_backends!(with driven:
+    the_page_names_reasons_and_copies_the_request_as_curl,
     every_failure_is_named_with_a_hint,
     deliveries_are_filtered_and_searched,
     a_search_past_its_budget_continues_on_the_next_page,

@@ -107,20 +107,20 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
     let details = owner.get(&details_url).await;
     assert_eq!(details.text("h1").as_deref(), Some("Projects <feed>"));
     assert_eq!(details.text("#webhook-state").as_deref(), Some("Enabled"));
-    assert!(details.body.contains("No attempts yet"));
+    assert!(details.body.contains("No deliveries yet"));
     let tested = owner.post_form(&details_url, &format!("{details_url}/test"), &[]).await;
     assert_eq!((tested.status, tested.location()), (StatusCode::SEE_OTHER, details_url.as_str()));
     let hits = receiver.wait_for(1, WAIT).await;
     assert_eq!(hits.len(), 1);
-    let page = details_until(&owner, &details_url, |p| count(p, "tbody.attempt") == 1).await;
-    assert_eq!(page.text("tbody.attempt .status").as_deref(), Some("200"));
-    assert_eq!(page.text("tbody.attempt .trigger").as_deref(), Some("test"));
-    assert_eq!(page.text("tbody.attempt td[data-label=Event]").as_deref(), Some("NEW_PROJECT"));
-    let payload = page.text("tbody.attempt pre.payload").expect("the payload");
+    let page = details_until(&owner, &details_url, |p| count(p, "tbody.delivery") == 1).await;
+    assert_eq!(page.text("tbody.delivery .status").as_deref(), Some("200"));
+    assert_eq!(page.text("tbody.delivery .trigger").as_deref(), Some("test"));
+    assert_eq!(page.text("tbody.delivery td[data-label=Event]").as_deref(), Some("NEW_PROJECT"));
+    let payload = page.text("tbody.delivery pre.payload").expect("the payload");
     let sent: serde_json::Value = serde_json::from_str(&hits[0].body).expect("json");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&payload).expect("pretty JSON"), sent);
     assert!(payload.contains("\n  "), "pretty-printed");
-    let headers = page.text("tbody.attempt pre.headers").expect("headers");
+    let headers = page.text("tbody.delivery li.attempt pre.headers").expect("headers");
     assert!(headers.contains("webhook-signature: v1,"), "{headers}");
     assert!(headers.contains("clockify-signature: [redacted]"), "the static token is redacted: {headers}");
     let list = owner.get(&list_url(&ws)).await;
@@ -128,7 +128,7 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
     assert_eq!(list.text(&format!("{row} svg.outcomes title")).as_deref(), Some("Latest attempt: succeeded"));
     assert_eq!(list.attr(&format!("{row} svg.outcomes path.ok"), "d").as_deref(), Some("M0 0h4v14h-4z"));
 
-    // With htmx, Test answers the attempts list (refreshing itself until the attempt shows) and a toast.
+    // With htmx, Test answers the deliveries list (refreshing itself until the attempt shows) and a toast.
     receiver.answer(&[500]);
     let csrf = owner.csrf(&details_url).await;
     let fragment = owner
@@ -141,7 +141,7 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
         .expect("POST");
     assert_eq!(fragment.status(), StatusCode::OK);
     let fragment = fragment.text().await.expect("body");
-    assert!(fragment.starts_with("<section id=\"attempts\""), "{fragment}");
+    assert!(fragment.starts_with("<section id=\"deliveries\""), "{fragment}");
     assert!(
         fragment.contains("<div id=\"toast\" hx-swap-oob=\"innerHTML\">") && fragment.contains("Test sent"),
         "a toast: {fragment}"
@@ -150,30 +150,32 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
     // A page read while the attempt was being recorded shows it and refreshes once more (by
     // design: see `webhooks::reads::details`); the next one stops.
     let page = details_until(&owner, &details_url, |p| {
-        count(p, "tbody.attempt") == 2 && p.attr("#attempts", "hx-trigger").is_none()
+        count(p, "tbody.delivery") == 2 && p.attr("#deliveries", "hx-trigger").is_none()
     })
     .await;
-    assert_eq!(page.text("tbody.attempt .status").as_deref(), Some("500"), "newest first");
-    assert!(page.attr("#attempts", "hx-trigger").is_none(), "the list stops refreshing once sent");
+    assert_eq!(page.text("tbody.delivery .status").as_deref(), Some("500"), "newest first");
+    assert!(page.attr("#deliveries", "hx-trigger").is_none(), "the list stops refreshing once sent");
 
-    // Filters.
-    let failed = owner.get(&format!("{details_url}?status=failed")).await;
-    assert_eq!(count(&failed, "tbody.attempt"), 1);
-    assert_eq!(failed.text(".filters a[aria-current]").as_deref(), Some("Failed"));
-    let succeeded = owner.get(&format!("{details_url}?status=succeeded")).await;
-    assert_eq!(count(&succeeded, "tbody.attempt"), 1);
-    assert_eq!(succeeded.text("tbody.attempt .status").as_deref(), Some("200"));
+    // Filters: the failed test failed for good (tests are tried once).
+    let failed = owner.get(&format!("{details_url}?state=FAILED")).await;
+    assert_eq!(count(&failed, "tbody.delivery"), 1);
+    assert_eq!(failed.text("#filter-state option[selected]").as_deref(), Some("Failed"));
+    assert_eq!(failed.text("tbody.delivery .reason-text").as_deref(), Some("answered 500"), "the reason, named");
+    assert!(failed.text("tbody.delivery .hint").is_some_and(|h| h.contains("its own logs")), "with a hint");
+    let succeeded = owner.get(&format!("{details_url}?state=DELIVERED&status=2xx")).await;
+    assert_eq!(count(&succeeded, "tbody.delivery"), 1);
+    assert_eq!(succeeded.text("tbody.delivery .status").as_deref(), Some("200"));
 
     // Resend the failed attempt: it succeeds now, with the same webhook-id.
     let failed_attempt =
-        failed.attr("tbody.attempt", "id").expect("an attempt").trim_start_matches("attempt-").to_owned();
+        failed.attr("tbody.delivery li.attempt", "id").expect("an attempt").trim_start_matches("attempt-").to_owned();
     let resent = owner.post_form(&details_url, &format!("{details_url}/attempts/{failed_attempt}/resend"), &[]).await;
     assert_eq!(resent.status, StatusCode::SEE_OTHER, "{}", resent.body);
     let hits = receiver.wait_for(3, WAIT).await;
     assert_eq!(hits[2].headers.get("webhook-id"), hits[1].headers.get("webhook-id"));
-    let page = details_until(&owner, &details_url, |p| count(p, "tbody.attempt") == 3).await;
-    assert_eq!(page.text("tbody.attempt .trigger").as_deref(), Some("resend"));
-    assert_eq!(page.text("tbody.attempt .status").as_deref(), Some("200"));
+    let page = details_until(&owner, &details_url, |p| count(p, "tbody.delivery") == 3).await;
+    assert_eq!(page.text("tbody.delivery .trigger").as_deref(), Some("resend"));
+    assert_eq!(page.text("tbody.delivery .status").as_deref(), Some("200"));
 
     // Recover failed: the delivery that failed for good is sent again (the resend was a new one).
     let recovered =
@@ -182,8 +184,8 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
     assert_eq!(owner.get(&details_url).await.text("#toast").as_deref(), Some("1 failed delivery is being sent again."));
     let hits = receiver.wait_for(4, WAIT).await;
     assert_eq!(hits[3].headers.get("webhook-id"), hits[1].headers.get("webhook-id"));
-    let page = details_until(&owner, &details_url, |p| count(p, "tbody.attempt") == 4).await;
-    assert_eq!(page.text("tbody.attempt .trigger").as_deref(), Some("resend"));
+    let page = details_until(&owner, &details_url, |p| count(p, "tbody.delivery") == 4).await;
+    assert_eq!(page.text("tbody.delivery .trigger").as_deref(), Some("resend"));
 
     // Edit: change the event; the details show it.
     let edit_url = format!("{details_url}/edit");
@@ -395,7 +397,19 @@ async fn attempts_come_in_pages_of_fifty(app: TestApp) {
     while recorded_attempts(&app).await < 55 && started.elapsed() < WAIT {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // Details: deliveries in pages of 25, Older and back to the Newest.
     let first = owner.get(&details_url).await;
+    assert_eq!(count(&first, "tbody.delivery"), 25);
+    assert_eq!(first.text(".pager a").as_deref(), Some("Older"), "nothing newer on the first page");
+    let older = owner.get(&first.attr(".pager a", "href").expect("older")).await;
+    assert_eq!(count(&older, "tbody.delivery"), 25);
+    let last = owner.get(&older.attr(".pager a:last-child", "href").expect("older")).await;
+    assert_eq!(count(&last, "tbody.delivery"), 5);
+    assert_eq!(last.text(".pager a").as_deref(), Some("Newest"));
+    let newest = owner.get(&last.attr(".pager a", "href").expect("newest")).await;
+    assert_eq!(newest.attr("tbody.delivery", "id"), first.attr("tbody.delivery", "id"), "back to the newest");
+    // Edit: attempts in pages of 50.
+    let first = owner.get(&format!("{details_url}/edit")).await;
     assert_eq!(count(&first, "tbody.attempt"), 50);
     assert_eq!(first.text(".pager a").as_deref(), Some("Next"), "no Previous on the first page");
     let next = first.attr(".pager a", "href").expect("next");
@@ -423,12 +437,12 @@ async fn attempt_times_follow_the_users_preferences(app: TestApp) {
     let id = id_of(&owner, &ws, "Timed").await;
     let details_url = format!("{}/{id}", list_url(&ws));
     owner.post_form(&details_url, &format!("{details_url}/test"), &[]).await;
-    let page = details_until(&owner, &details_url, |p| count(p, "tbody.attempt") == 1).await;
-    let default = page.text(".attempt-time").expect("a time");
+    let page = details_until(&owner, &details_url, |p| count(p, "tbody.delivery") == 1).await;
+    let default = page.text(".delivery-time").expect("a time");
     assert!(default.ends_with(" AM") || default.ends_with(" PM"), "12-hour MM/DD/YYYY by default: {default}");
     let prefs = [("time_zone", "Asia/Kolkata"), ("date_format", "YYYY-MM-DD"), ("time_format", "HOUR24")];
     owner.post_form("/preferences", "/preferences", &prefs).await;
-    let shown = owner.get(&details_url).await.text(".attempt-time").expect("a time");
+    let shown = owner.get(&details_url).await.text(".delivery-time").expect("a time");
     let parsed = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", &shown).expect("YYYY-MM-DD 24-hour");
     let utc = jiff::civil::DateTime::strptime("%m/%d/%Y %I:%M:%S %p", &default).expect("the default format");
     let offset = parsed.to_zoned(jiff::tz::TimeZone::UTC).expect("zoned").timestamp()
@@ -445,7 +459,7 @@ async fn addon_webhooks_are_read_only(app: TestApp) {
     let id = id_of(&owner, &ws, "Marketplace").await;
     let details_url = format!("{}/{id}", list_url(&ws));
     owner.post_form(&details_url, &format!("{details_url}/test"), &[]).await;
-    details_until(&owner, &details_url, |p| count(p, "tbody.attempt") == 1).await;
+    details_until(&owner, &details_url, |p| count(p, "tbody.delivery") == 1).await;
     let hook = id.clone();
     app.db()
         .write(move |conn| {
@@ -461,11 +475,11 @@ async fn addon_webhooks_are_read_only(app: TestApp) {
     assert_eq!(count(&list, "table.webhooks tr[id^=webhook-] details.dots"), 0, "no Edit or Delete menu");
     assert_eq!(list.text(&format!("#webhook-{id} .actions a")).as_deref(), Some("Details"));
     let details = owner.get(&details_url).await;
-    assert_eq!(count(&details, "tbody.attempt"), 1, "its attempts are visible");
+    assert_eq!(count(&details, "tbody.delivery li.attempt"), 1, "its attempts are visible");
     assert_eq!(count(&details, "form[action$='/resend']"), 0, "no Resend button");
     assert_eq!(count(&details, &format!("a[href='{details_url}/edit']")), 0, "no Edit button");
     assert_eq!(owner.get(&format!("{details_url}/edit")).await.status, StatusCode::FORBIDDEN);
-    let attempt = details.attr("tbody.attempt", "id").expect("attempt").trim_start_matches("attempt-").to_owned();
+    let attempt = details.attr("li.attempt", "id").expect("attempt").trim_start_matches("attempt-").to_owned();
     let resend = owner.post_form(&details_url, &format!("{details_url}/attempts/{attempt}/resend"), &[]).await;
     assert_eq!(resend.status, StatusCode::FORBIDDEN);
     let delete = owner.post_form(&details_url, &format!("{details_url}/delete"), &[]).await;
@@ -484,7 +498,7 @@ async fn deleting_drops_queued_deliveries(app: TestApp) {
     owner.invite(&ws, "new@example.com", "REGULAR").await;
     receiver.wait_for(1, WAIT).await;
     let details_url = format!("{}/{id}", list_url(&ws));
-    details_until(&owner, &details_url, |p| count(p, "tbody.attempt") == 1).await;
+    details_until(&owner, &details_url, |p| count(p, "tbody.delivery") == 1).await;
     let db = app.db();
     let states = || {
         db.read(|conn| deliveries::table.select(deliveries::state).load::<String>(conn).map_err(anyhow::Error::from))

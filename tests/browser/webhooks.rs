@@ -36,10 +36,10 @@ fn verifies(secret: &str, hit: &Hit) -> bool {
     standardwebhooks::Webhook::new(secret).expect("secret").verify(hit.body.as_bytes(), &hit.headers).is_ok()
 }
 
-/// The first attempt row's status, or "" while there is none.
-fn first_attempt_is(status: &str, trigger: &str) -> String {
+/// Whether the newest delivery's latest status and trigger are these.
+fn first_delivery_is(status: &str, trigger: &str) -> String {
     format!(
-        "const row = document.querySelector('tbody.attempt'); return !!row && row.querySelector('.status').textContent.trim() === {status:?} && row.querySelector('.trigger').textContent.trim() === {trigger:?};"
+        "const row = document.querySelector('tbody.delivery'); return !!row && row.querySelector('.status').textContent.trim() === {status:?} && row.querySelector('.trigger').textContent.trim() === {trigger:?};"
     )
 }
 
@@ -108,7 +108,7 @@ async fn walk(label: &'static str, app: TestApp) {
     assert!(text(c, "#toast").await.contains("created"));
     browser.screenshot("list").await;
 
-    // Details from the three-dots menu; Test shows its attempt in place, without a reload.
+    // Details from the three-dots menu; Test shows its delivery in place, without a reload.
     let details = format!("{list}/{id}");
     // The three-dots menu by keyboard: Enter opens it, Escape closes it and keeps focus on it.
     let summary = format!("#webhook-{id} details.dots summary");
@@ -124,12 +124,12 @@ async fn walk(label: &'static str, app: TestApp) {
     on_page(c, &details).await;
     c.execute("window.keyhookNoReload = true;", vec![]).await.expect("mark the page");
     click(c, "form[action$='/test'] button").await;
-    eventually(c, "the test attempt with 200", &first_attempt_is("200", "test")).await;
+    eventually(c, "the test delivery with 200", &first_delivery_is("200", "test")).await;
     // Said aloud too: the list is replaced, so a live region that stays in the page tells it.
     eventually(
         c,
-        "the attempt announced",
-        "return document.querySelector('#announcer[role=status]').textContent.startsWith('New attempt: 200');",
+        "the delivery announced",
+        "return document.querySelector('#announcer[role=status]').textContent.startsWith('Latest delivery: Delivered, 200');",
     )
     .await;
     let still: bool = c
@@ -138,24 +138,27 @@ async fn walk(label: &'static str, app: TestApp) {
         .ok()
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
-    assert!(still, "the attempt appeared without reloading the page");
+    assert!(still, "the delivery appeared without reloading the page");
     assert!(text(c, "#toast").await.contains("Test sent"));
-    click(c, "tbody.attempt details summary").await;
+    click(c, "tbody.delivery details summary").await;
     let hits = receiver.wait_for(1, WAIT).await;
-    let payload = text(c, "tbody.attempt pre.payload").await;
+    let payload = text(c, "tbody.delivery pre.payload").await;
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&payload).expect("the payload is JSON"),
         serde_json::from_str::<serde_json::Value>(&hits[0].body).expect("JSON")
     );
     browser.screenshot("details-test").await;
 
-    // The receiver fails: a failed attempt; Resend sends it again, and it succeeds.
+    // The receiver fails: a failed delivery, its reason named; Resend sends it again, and it succeeds.
     receiver.answer(&[500]);
     click(c, "form[action$='/test'] button").await;
-    eventually(c, "the failed attempt", &first_attempt_is("500", "test")).await;
+    eventually(c, "the failed delivery", &first_delivery_is("500", "test")).await;
+    click(c, "tbody.delivery details summary").await;
+    assert_eq!(text(c, "tbody.delivery li.attempt .reason-text").await, "answered 500");
+    assert!(text(c, "tbody.delivery li.attempt pre.curl").await.starts_with("curl -X POST"));
     browser.screenshot("details-failed").await;
-    click(c, "tbody.attempt form[action$='/resend'] button").await;
-    eventually(c, "the resend with 200", &first_attempt_is("200", "resend")).await;
+    click(c, "tbody.delivery li.attempt form[action$='/resend'] button").await;
+    eventually(c, "the resend with 200", &first_delivery_is("200", "resend")).await;
     let hits = receiver.wait_for(3, WAIT).await;
     assert_eq!(hits[2].header("webhook-id"), hits[1].header("webhook-id"), "a resend keeps its webhook-id");
     browser.screenshot("details-resend").await;

@@ -30,18 +30,6 @@ pub struct DeliveryFilter {
     pub limit: i64,
 }
 
-impl DeliveryFilter {
-    /// Whether anything but the page is asked for.
-    pub fn is_filtered(&self) -> bool {
-        self.state.is_some()
-            || self.event.is_some()
-            || self.status.is_some()
-            || self.from.is_some()
-            || self.to.is_some()
-            || self.search.is_some()
-    }
-}
-
 /// A page of deliveries with the attempts of each (oldest first).
 pub struct Deliveries {
     pub webhook: Webhook,

@@ -108,6 +108,12 @@ pub fn creator(conn: &mut DbConnection, webhook: &Webhook) -> ServiceResult<Opti
     Ok(crate::db::users::User::find(conn, user_id)?.map(|u| u.public_id))
 }
 
+/// The name of the user who created the webhook, if they still exist.
+pub fn creator_name(conn: &mut DbConnection, webhook: &Webhook) -> ServiceResult<Option<String>> {
+    let Some(user_id) = webhook.user_id else { return Ok(None) };
+    Ok(User::find(conn, user_id)?.map(|u| u.name))
+}
+
 /// Reads the event row (used by the sender and the logs).
 pub fn event(conn: &mut DbConnection, event_id: i64) -> ServiceResult<Option<Event>> {
     use crate::db::schema::events;
@@ -151,9 +157,6 @@ pub fn details(
     // and stop refreshing).
     let sending_soon = Delivery::due_before(conn, webhook.id, now_ms() + SOON_MS)?;
     let attempts = Attempt::page(conn, &LogQuery { webhook_id: webhook.id, ..query })?;
-    let creator_name = match webhook.user_id {
-        Some(id) => User::find(conn, id)?.map(|u| u.name),
-        None => None,
-    };
+    let creator_name = creator_name(conn, &webhook)?;
     Ok(Details { webhook, creator_name, attempts, sending_soon })
 }

@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::view::AttemptRow;
-use super::{from_htmx, hook_url};
+use super::{cursor, from_htmx, hook_url};
 use crate::db::attempts::{LogQuery, Outcome};
 use crate::domain::DisplayPrefs;
 use crate::error::AppError;
@@ -28,12 +28,6 @@ pub struct AttemptsQuery {
     before: String,
     after: String,
     on: String,
-}
-
-/// A keyset cursor, `attempted_at.id` of a row.
-fn cursor(text: &str) -> Option<(i64, i64)> {
-    let (at, id) = text.split_once('.')?;
-    Some((at.parse().ok()?, id.parse().ok()?))
 }
 
 impl AttemptsQuery {
@@ -66,6 +60,11 @@ impl AttemptsQuery {
             newest_first: true,
             limit: PAGE_SIZE as i64 + 1,
         }
+    }
+
+    /// This query, for the Edit page's list (its links then stay on Edit).
+    pub fn on_edit_page(self) -> Self {
+        Self { on: "edit".into(), ..self }
     }
 
     fn on_edit(&self) -> bool {
@@ -120,7 +119,7 @@ impl AttemptsView {
             csrf: csrf.to_owned(),
             on: query.on.clone(),
             page_url,
-            rows: rows.into_iter().map(|r| AttemptRow::new(r, prefs)).collect(),
+            rows: rows.into_iter().map(|r| AttemptRow::of_log(r, &hook.url, prefs)).collect(),
             resendable: !hook.is_addon(),
             polling: first && details.sending_soon,
             status: query.status(),
@@ -225,6 +224,11 @@ async fn after_action(
 ) -> Result<HttpResponse, AppError> {
     let query = AttemptsQuery::first_page(on);
     if from_htmx(req) {
+        if !query.on_edit() {
+            // Details lists deliveries; Edit, attempts.
+            let first = super::deliveries::DeliveriesQuery::default();
+            return super::deliveries::fragment_answer(&page, state, access, id, &first, Some(message)).await;
+        }
         return fragment_answer(&page, state, access, id, &query, Some(message)).await;
     }
     set_flash(&page.session, message, None);

@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::attempts::{load, AttemptsQuery, AttemptsView};
+use super::deliveries::{load_with, DeliveriesQuery, DeliveriesView};
 use super::hook_url;
 use super::view::state_label;
 use crate::clock::now_ms;
@@ -37,7 +37,7 @@ struct DetailsPage {
     editable: bool,
     recover_since: String,
     errors: FieldErrors,
-    attempts: AttemptsView,
+    deliveries: DeliveriesView,
 }
 
 /// How far back Recover failed looks by default.
@@ -48,21 +48,27 @@ async fn show(
     state: &AppState,
     access: &WorkspaceAccess,
     id: String,
-    query: &AttemptsQuery,
+    query: &DeliveriesQuery,
     form: (String, FieldErrors),
 ) -> Result<HttpResponse, AppError> {
-    let details = load(state, access, id, query).await?;
     let prefs = page.prefs();
+    let (deliveries, found, creator) = load_with(state, access, &page.frame.csrf, id, query, &prefs, |conn, found| {
+        service::creator_name(conn, &found.webhook)
+    })
+    .await?;
     let ws = access.workspace.public_id.clone();
-    let attempts = AttemptsView::new(&ws, &page.frame.csrf, query, &details, &prefs);
-    let hook = details.webhook;
+    let hook = found.webhook;
     let enabled = hook.enabled && hook.plan_enabled;
     let (recover_since, errors) = form;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() && deliveries.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = DetailsPage {
         state: state_label(&hook),
         created: prefs.format_instant(hook.created_at),
-        creator: details.creator_name,
+        creator,
         disabled_since: (!enabled).then(|| hook.disabled_at.map_or_else(String::new, |at| prefs.format_instant(at))),
         latency: state.circuits.endpoint(hook.id).pace.latency_ms().map(|ms| format!("{ms} ms")),
         circuit: match state.circuits.get(hook.id) {
@@ -87,7 +93,7 @@ async fn show(
         frame: page.frame,
         ws,
         hook,
-        attempts,
+        deliveries,
     };
     render(status, &page)
 }
@@ -96,7 +102,7 @@ pub async fn details(
     page: Page,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    query: web::Query<AttemptsQuery>,
+    query: web::Query<DeliveriesQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (ws, id) = path.into_inner();
     let access = page.hidden_admin_access(&ws)?;
@@ -134,7 +140,7 @@ pub async fn recover(
     let access = page.hidden_admin_access(&ws)?;
     let mut errors = FieldErrors::default();
     let Some(since) = errors.check("since", page.prefs().parse_local(&form.since)) else {
-        let query = AttemptsQuery::first_page("");
+        let query = DeliveriesQuery::default();
         return show(page, &state, &access, id, &query, (form.since.clone(), errors)).await;
     };
     let (target, hook) = (access.clone(), id.clone());

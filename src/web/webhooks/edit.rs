@@ -44,11 +44,10 @@ async fn show(
     state: &AppState,
     access: &WorkspaceAccess,
     id: String,
-    form: Option<&WebhookForm>,
+    (form, errors): (Option<&WebhookForm>, FieldErrors),
     revealed: Option<String>,
-    errors: FieldErrors,
+    query: AttemptsQuery,
 ) -> Result<HttpResponse, AppError> {
-    let query = AttemptsQuery::first_page("edit");
     let details = load(state, access, id, &query).await?;
     let ws = access.workspace.public_id.clone();
     let attempts = AttemptsView::new(&ws, &page.frame.csrf, &query, &details, &page.prefs());
@@ -83,10 +82,12 @@ pub async fn edit_form(
     page: Page,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    query: web::Query<AttemptsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (ws, id) = path.into_inner();
     let access = page.hidden_admin_access(&ws)?;
-    show(page, &state, &access, id, None, None, FieldErrors::default()).await
+    let query = query.into_inner().on_edit_page();
+    show(page, &state, &access, id, (None, FieldErrors::default()), None, query).await
 }
 
 pub async fn save(
@@ -99,7 +100,10 @@ pub async fn save(
     let access = page.hidden_admin_access(&ws)?;
     let input = match form.parse(&state).await {
         Ok(input) => input,
-        Err(errors) => return show(page, &state, &access, id, Some(&form), None, errors).await,
+        Err(errors) => {
+            return show(page, &state, &access, id, (Some(&form), errors), None, AttemptsQuery::first_page("edit"))
+                .await
+        }
     };
     let (target, hook, enabled) = (access.clone(), id.clone(), form.enabled.is_some());
     match state.db.write(move |conn| service::save(conn, &target, &hook, &input, enabled)).await {
@@ -109,7 +113,7 @@ pub async fn save(
         }
         Err(e) => {
             let errors = form_errors(e)?;
-            show(page, &state, &access, id, Some(&form), None, errors).await
+            show(page, &state, &access, id, (Some(&form), errors), None, AttemptsQuery::first_page("edit")).await
         }
     }
 }
@@ -140,7 +144,8 @@ pub async fn reveal(
         let csrf = page.frame.csrf.clone();
         return render(StatusCode::OK, &SecretFragment { ws, hook: opened.webhook, csrf, secret: Some(secret) });
     }
-    show(page, &state, &access, id, None, Some(secret), FieldErrors::default()).await
+    show(page, &state, &access, id, (None, FieldErrors::default()), Some(secret), AttemptsQuery::first_page("edit"))
+        .await
 }
 
 /// The Reset confirmation on a page of its own (without JavaScript).

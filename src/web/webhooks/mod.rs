@@ -7,6 +7,7 @@
 //! a page of its own and every action redirects with a flash message.
 
 mod attempts;
+mod deliveries;
 mod details;
 mod edit;
 mod form_page;
@@ -22,6 +23,7 @@ use crate::services::webhooks::{self as service, WebhookInput};
 use crate::state::AppState;
 
 pub use attempts::{fragment, resend, test};
+pub use deliveries::fragment as deliveries_fragment;
 pub use details::{details, enable, recover};
 pub use edit::{edit_form, reset_form, reset_secret, reveal, save};
 pub use list::{create, delete, delete_form, list, new_form};
@@ -73,6 +75,12 @@ fn grace_ms(value: &str) -> Option<(&'static str, i64)> {
 }
 
 /// Whether htmx asked (it then gets a fragment, not a page).
+/// A keyset cursor, `time.id` of a row.
+fn cursor(text: &str) -> Option<(i64, i64)> {
+    let (at, id) = text.split_once('.')?;
+    Some((at.parse().ok()?, id.parse().ok()?))
+}
+
 fn from_htmx(req: &HttpRequest) -> bool {
     req.headers().contains_key("HX-Request")
 }

@@ -3,7 +3,7 @@
 
 use crate::db::attempts::{Attempt, LogRow};
 use crate::db::webhooks::Webhook;
-use crate::domain::{attempt_status, DisplayPrefs, EventType, Plan};
+use crate::domain::{attempt_status, curl_command, DisplayPrefs, EventType, Plan};
 
 /// An event in the Event dropdown; `needs` names the plan when the workspace's lacks it.
 pub struct EventOption {
@@ -121,16 +121,29 @@ pub struct AttemptRow {
     pub payload: String,
     pub headers: Vec<(String, String)>,
     pub response: String,
+    /// The failure's named reason and what to do about it.
+    pub reason: Option<(String, &'static str)>,
+    /// The transport's own words, when they add to the reason.
     pub error: Option<String>,
+    /// The request as a shell command (Copy as curl).
+    pub curl: String,
 }
 
 impl AttemptRow {
-    pub fn new(row: &LogRow, prefs: &DisplayPrefs) -> Self {
-        let a: &Attempt = &row.attempt;
+    pub fn of_log(row: &LogRow, webhook_url: &str, prefs: &DisplayPrefs) -> Self {
+        Self::new(&row.attempt, &row.event_type, webhook_url, prefs)
+    }
+
+    /// `webhook_url` stands in for the URL of attempts recorded before attempts kept theirs.
+    pub fn new(a: &Attempt, event: &str, webhook_url: &str, prefs: &DisplayPrefs) -> Self {
         // Headers were recorded with the Clockify token already redacted.
-        let headers = serde_json::from_str::<std::collections::BTreeMap<String, String>>(&a.request_headers)
-            .map(|h| h.into_iter().collect())
-            .unwrap_or_default();
+        let headers: Vec<(String, String)> =
+            serde_json::from_str::<std::collections::BTreeMap<String, String>>(&a.request_headers)
+                .map(|h| h.into_iter().collect())
+                .unwrap_or_default();
+        let url = a.url.as_deref().unwrap_or(webhook_url);
+        let curl = curl_command(url, headers.iter().map(|(n, v)| (n.as_str(), v.as_str())), &a.request_body);
+        let reason = a.failure().map(|r| (r.to_string(), r.hint()));
         let response = match (&a.response_body, a.response_body_base64) {
             (None, _) => String::new(),
             (Some(_), true) => "(binary body, not shown)".into(),
@@ -142,18 +155,21 @@ impl AttemptRow {
             succeeded: a.succeeded,
             status: attempt_status(a.status_code, a.error_class.as_deref()),
             trigger: a.trigger.to_lowercase(),
-            event: row.event_type.clone(),
+            event: event.to_owned(),
             duration: format!("{} ms", a.duration_ms),
             payload: pretty(&a.request_body),
             headers,
             response,
-            error: a.error_detail.clone(),
+            // The reason names an HTTP answer fully; a transport failure keeps its detail.
+            error: a.error_detail.clone().filter(|_| a.status_code.is_none()),
+            reason,
+            curl,
         }
     }
 }
 
 /// JSON pretty-printed for reading; anything else as it came.
-fn pretty(body: &str) -> String {
+pub fn pretty(body: &str) -> String {
     serde_json::from_str::<serde_json::Value>(body)
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
