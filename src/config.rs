@@ -164,6 +164,18 @@ pub struct Settings {
     #[arg(long, env = "KEYHOOK_AUTO_DISABLE_AFTER", default_value = "5d", global = true)]
     pub auto_disable_after: HumanDuration,
 
+    /// A webhook with no success for this long is Failing (the warning before auto-disable).
+    #[arg(long, env = "KEYHOOK_FAILING_AFTER", default_value = "24h", global = true)]
+    pub failing_after: HumanDuration,
+
+    /// A webhook is Degraded when more than this percentage of its last hour's attempts failed.
+    #[arg(long, env = "KEYHOOK_DEGRADED_PERCENT", default_value_t = 20, value_parser = clap::value_parser!(u8).range(1..=99), global = true)]
+    pub degraded_percent: u8,
+
+    /// How often every webhook's health is judged again (failures recorded make it sooner).
+    #[arg(long, env = "KEYHOOK_HEALTH_CHECK_EVERY", default_value = "10s", global = true)]
+    pub health_check_every: HumanDuration,
+
     /// Webhook requests in flight at once, in all.
     #[arg(long, env = "KEYHOOK_SENDER_CONCURRENCY", default_value_t = 64, global = true)]
     pub sender_concurrency: usize,
@@ -192,6 +204,17 @@ pub struct Settings {
 
 impl Settings {
     /// Settings with every default, as `keyhook` with no flags and no environment would have.
+    /// The health ladder's thresholds.
+    pub fn health_rules(&self) -> crate::domain::HealthRules {
+        let ms = |d: &HumanDuration| i64::try_from(d.0.as_millis()).unwrap_or(i64::MAX);
+        crate::domain::HealthRules {
+            degraded_percent: self.degraded_percent,
+            failing_after_ms: ms(&self.failing_after),
+            disable_after_ms: ms(&self.auto_disable_after),
+            ..Default::default()
+        }
+    }
+
     pub fn defaults() -> Self {
         Self::parse_from(["keyhook"])
     }

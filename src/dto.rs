@@ -158,12 +158,20 @@ pub struct WebhookDto {
     pub disabled_reason: Option<String>,
     /// UTC ISO-8601.
     pub disabled_at: Option<String>,
+    /// `HEALTHY`, `DEGRADED` (failing often, or five failures in a row), `FAILING` (no success
+    /// for a day: auto-disable follows) or `DISABLED`.
+    pub health: &'static str,
+    /// UTC ISO-8601: since when it holds.
+    pub health_since: String,
     /// The `Clockify-Signature` token (create, get and token answers only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token: Option<String>,
     /// `whsec_...` (create, get and token answers only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signing_secret: Option<String>,
+    /// How many missed deliveries enabling it sent again (`PATCH` with `replayMissed` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replayed: Option<usize>,
     /// The circuit breaker on the instance that answers (get only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub circuit: Option<CircuitDto>,

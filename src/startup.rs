@@ -25,6 +25,7 @@ use crate::request_log::{log_request, RequestLog};
 use crate::sender::driven::Driven;
 use crate::sender::step::{Sender, SenderConfig};
 use crate::sender::worker::{self, SenderHandle};
+use crate::services::health::HealthCheck;
 use crate::state::AppState;
 use crate::{api, web as pages};
 
@@ -39,6 +40,7 @@ pub struct Application {
     server: Server,
     sender: Option<SenderHandle>,
     driven: Option<Arc<Driven>>,
+    health: Arc<HealthCheck>,
 }
 
 /// How long in-flight webhook sends may finish after the server is told to stop.
@@ -73,11 +75,14 @@ impl Application {
             bound,
             pulse.clone(),
         )?;
-        let config = sender_config(&settings);
+        let clock = if settings.sender_driven { Clock::adjustable() } else { Clock::real() };
+        let health = Arc::new(HealthCheck::new(db.clone(), settings.health_rules(), clock.clone()));
+        let config = sender_config(&settings, clock, health.nudge.clone());
         let sender = Sender::new(db, secrets, (*network).clone(), config, metrics, state.circuits.clone())?;
         let (sender, driven) = if settings.sender_driven {
             (None, Some(Arc::new(Driven::start(sender, pulse))))
         } else {
+            health.clone().spawn(settings.health_check_every.0);
             (Some(worker::spawn(sender, SHUTDOWN_DEADLINE, pulse)?), None)
         };
         let state = web::Data::new(state);
@@ -120,12 +125,17 @@ impl Application {
         .worker_max_blocking_threads((settings.db_pool_size as usize / workers).max(2))
         .listen(listener)?
         .run();
-        Ok(Self { port, server, sender, driven })
+        Ok(Self { port, server, sender, driven, health })
     }
 
     /// The sender, when `Settings::sender_driven` left it to the caller.
     pub fn driven_sender(&self) -> Option<Arc<DrivenSender>> {
         self.driven.clone()
+    }
+
+    /// The health check (with a driven sender, it runs only when the caller says).
+    pub fn health_check(&self) -> Arc<HealthCheck> {
+        self.health.clone()
     }
 
     pub fn port(&self) -> u16 {
@@ -148,7 +158,7 @@ impl Application {
     }
 }
 
-fn sender_config(settings: &Settings) -> SenderConfig {
+fn sender_config(settings: &Settings, clock: Clock, health_check: Arc<tokio::sync::Notify>) -> SenderConfig {
     SenderConfig {
         schedule: settings.retry_schedule.0.clone(),
         timeout: settings.send_timeout.0,
@@ -157,7 +167,8 @@ fn sender_config(settings: &Settings) -> SenderConfig {
         batch: 100,
         poll: Duration::from_secs(1),
         retention: settings.attempt_retention.0,
-        clock: if settings.sender_driven { Clock::adjustable() } else { Clock::real() },
+        clock,
+        health_check,
     }
 }
 

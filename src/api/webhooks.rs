@@ -13,7 +13,7 @@ use super::error::ApiError;
 use super::support::{self, json_body, write_as, Body};
 use crate::db::attempts::{Attempt, LogQuery, Outcome};
 use crate::db::webhooks::Webhook;
-use crate::domain::{EventType, TriggerSourceType, WebhookName};
+use crate::domain::{EventType, Health, TriggerSourceType, WebhookName};
 use crate::dto::{iso, CircuitDto, ErrorDto, FailureDto, LogDto, WebhookDto, WebhookListDto};
 use crate::services::webhooks::{self as service, Shown, WebhookInput, WebhookSecrets};
 use crate::services::workspaces::WorkspaceAccess;
@@ -28,6 +28,13 @@ trait HasWebhook {
 impl HasWebhook for Webhook {
     fn webhook(&self) -> &Webhook {
         self
+    }
+}
+
+/// A webhook enabled with how many missed deliveries it replayed.
+impl HasWebhook for (Webhook, usize) {
+    fn webhook(&self) -> &Webhook {
+        &self.0
     }
 }
 
@@ -86,9 +93,12 @@ pub(super) fn dto(
         webhook_type: webhook.kind.clone(),
         disabled_reason: webhook.disabled_reason.clone(),
         disabled_at: webhook.disabled_at.map(iso),
+        health: Health::of_stored(&webhook.health).as_str(),
+        health_since: iso(webhook.health_since.unwrap_or(webhook.created_at)),
         auth_token: secrets.map(|(_, token)| token.to_owned()),
         signing_secret: secrets.map(|(secret, _)| secret.to_owned()),
         circuit: None,
+        replayed: None,
     }
 }
 
@@ -254,11 +264,15 @@ pub async fn delete(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct EnabledBody {
     enabled: Option<bool>,
+    /// With `enabled: true`: also send the deliveries it missed while disabled by failures or
+    /// 410 (default: they are cancelled). The answer's `replayed` counts them.
+    replay_missed: Option<bool>,
 }
 
-/// Enables or disables a webhook. Enabling replays nothing by itself.
+/// Enables or disables a webhook.
 #[utoipa::path(patch, operation_id = "setWebhookEnabled", path = "/api/v1/workspaces/{workspaceId}/webhooks/{webhookId}", tag = "webhooks",
     params(("workspaceId" = String, Path), ("webhookId" = String, Path)), request_body = EnabledBody,
     responses((status = 200, body = WebhookDto), (status = 400, body = ErrorDto)),
@@ -269,13 +283,20 @@ pub async fn set_enabled(
     path: web::Path<(String, String)>,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let enabled =
-        json_body::<EnabledBody>(&body.0)?.enabled.ok_or_else(|| ApiError::bad_request("enabled: must not be null"))?;
+    let body = json_body::<EnabledBody>(&body.0)?;
+    let enabled = body.enabled.ok_or_else(|| ApiError::bad_request("enabled: must not be null"))?;
+    let replay = body.replay_missed.unwrap_or(false);
+    if replay && !enabled {
+        return Err(ApiError::bad_request("replayMissed: only with enabled: true"));
+    }
     let (ws, id) = path.into_inner();
-    let (changed, creator) =
-        with_creator(&state, &caller, ws.clone(), move |conn, access| service::set_enabled(conn, access, &id, enabled))
-            .await?;
-    Ok(HttpResponse::Ok().json(dto(&changed, &ws, creator, None)))
+    let ((changed, replayed), creator) = with_creator(&state, &caller, ws.clone(), move |conn, access| {
+        service::enable_replaying(conn, access, &id, enabled, replay)
+    })
+    .await?;
+    let mut answer = dto(&changed, &ws, creator, None);
+    answer.replayed = replay.then_some(replayed);
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

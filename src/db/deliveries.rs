@@ -244,6 +244,34 @@ impl Delivery {
         .get_result(conn)
     }
 
+    /// How many of the webhook's deliveries it missed while disabled by failures.
+    pub fn count_missed(conn: &mut DbConnection, webhook_id: i64) -> QueryResult<i64> {
+        deliveries::table
+            .filter(deliveries::webhook_id.eq(webhook_id))
+            .filter(deliveries::state.eq(DeliveryState::Missed.as_str()))
+            .count()
+            .get_result(conn)
+    }
+
+    /// Settles the webhook's missed deliveries as it is enabled again: due now (`replay`), in
+    /// the order they were made, or cancelled. Answers how many.
+    pub fn settle_missed(conn: &mut DbConnection, webhook_id: i64, replay: bool, now: i64) -> QueryResult<usize> {
+        let missed = deliveries::table
+            .filter(deliveries::webhook_id.eq(webhook_id))
+            .filter(deliveries::state.eq(DeliveryState::Missed.as_str()));
+        if replay {
+            diesel::update(missed)
+                .set((
+                    deliveries::state.eq(PENDING),
+                    deliveries::next_attempt_at.eq(now),
+                    deliveries::lease_until.eq(None::<i64>),
+                ))
+                .execute(conn)
+        } else {
+            diesel::update(missed).set(deliveries::state.eq(DeliveryState::Cancelled.as_str())).execute(conn)
+        }
+    }
+
     /// How many deliveries wait, and when the oldest due one was due.
     pub fn backlog(conn: &mut DbConnection, now: i64) -> QueryResult<(i64, Option<i64>)> {
         let pending = deliveries::table.filter(deliveries::state.eq(PENDING));

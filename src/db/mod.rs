@@ -25,6 +25,7 @@ pub mod tags;
 pub mod tasks;
 pub mod time_entries;
 pub mod users;
+pub mod webhook_stats;
 pub mod webhooks;
 pub mod workspaces;
 

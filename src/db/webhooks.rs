@@ -4,7 +4,10 @@ use diesel::prelude::*;
 
 use super::schema::{attempts, deliveries, webhooks};
 use super::DbConnection;
-use crate::domain::DeliveryState;
+use crate::domain::{DeliveryState, DisabledReason};
+
+/// The reasons a webhook keeps what it misses (see [`Webhook::misses_deliveries`]).
+const MISSING_REASONS: [&str; 2] = [DisabledReason::Failing.as_str(), DisabledReason::Gone.as_str()];
 
 /// The kind of a webhook a user made; an add-on's are [`ADDON`].
 pub const USER_CREATED: &str = "USER_CREATED";
@@ -154,15 +157,24 @@ impl Webhook {
             .load(conn)
     }
 
-    /// The webhooks that receive `event_type` in the workspace now.
+    /// The webhooks that receive `event_type` in the workspace now, and those that miss it
+    /// while disabled by failures (their deliveries wait as MISSED for a replay).
     pub fn receiving(conn: &mut DbConnection, workspace_id: i64, event_type: &str) -> QueryResult<Vec<Webhook>> {
         live()
             .filter(webhooks::workspace_id.eq(workspace_id))
             .filter(webhooks::event_type.eq(event_type))
-            .filter(webhooks::enabled.eq(true))
             .filter(webhooks::plan_enabled.eq(true))
+            .filter(webhooks::enabled.eq(true).or(webhooks::disabled_reason.eq_any(MISSING_REASONS)))
             .select(Webhook::as_select())
             .load(conn)
+    }
+
+    /// Whether it is off because its endpoint failed (by failures or 410): what it misses then
+    /// is kept to be replayed.
+    pub fn misses_deliveries(&self) -> bool {
+        !self.enabled
+            && self.plan_enabled
+            && self.disabled_reason.as_deref().is_some_and(|r| MISSING_REASONS.contains(&r))
     }
 
     /// The webhooks of these add-on installations, by event.

@@ -158,7 +158,7 @@ pub enum DisabledReason {
 }
 
 impl DisabledReason {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Plan => "PLAN",
             Self::Failing => "FAILING",

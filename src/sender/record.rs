@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::db::attempts::{Attempt, NewAttempt};
 use crate::db::deliveries::{AfterAttempt, Delivery};
+use crate::db::webhook_stats::{self, bucket_of, Counts};
 use crate::db::webhooks::{Webhook, WebhookState};
 use crate::db::DbConnection;
 use crate::domain::{attempt_status, new_public_id, DeliveryState, DisabledReason, FailureReason, Trigger};
@@ -25,6 +26,9 @@ pub fn trigger_of(delivery: &Delivery) -> &'static str {
 pub struct Policy {
     pub schedule: Vec<Duration>,
     pub auto_disable_after: Duration,
+    /// Told when a batch may have moved a webhook's health (a failure, a disable, a first
+    /// success after failures): the health check looks at once instead of at its next round.
+    pub health_check: Arc<tokio::sync::Notify>,
 }
 
 /// One attempt, made, to be recorded.
@@ -95,10 +99,12 @@ impl Attempted {
     }
 }
 
-/// What recording a batch found: whether a retry was scheduled (the poll should look again).
+/// What recording a batch found: whether a retry was scheduled (the poll should look again),
+/// and whether a webhook's health may have moved.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Recorded {
     pub retries: bool,
+    pub health_moved: bool,
 }
 
 /// Records the attempts in the order given. Attempts of a webhook that no longer exists
@@ -114,6 +120,7 @@ pub fn record_all(conn: &mut DbConnection, items: &[Attempted], policy: &Policy)
     // Per webhook: its outcomes in order (`S`/`F`), and the latest status and time.
     let mut notes: BTreeMap<i64, (String, String, i64)> = BTreeMap::new();
     let mut recorded = Recorded::default();
+    let mut counts: BTreeMap<(i64, i64), Counts> = BTreeMap::new();
     for item in items {
         let Some((hook, changed)) = hooks.get_mut(&item.webhook_id) else { continue };
         rows.push(item.row());
@@ -131,9 +138,21 @@ pub fn record_all(conn: &mut DbConnection, items: &[Attempted], policy: &Policy)
         // Tests do not move a webhook's health either way.
         if Trigger::of_delivery(&item.delivery.trigger) != Trigger::Test {
             *changed |= judge(hook, item, policy);
+            recorded.health_moved |= !succeeded;
+            let bucket = bucket_of(item.attempted_at);
+            let count = counts.entry((hook.id, bucket)).or_insert(Counts {
+                webhook_id: hook.id,
+                bucket,
+                attempts: 0,
+                failures: 0,
+            });
+            count.attempts += 1;
+            count.failures += i64::from(!succeeded);
         }
     }
+    recorded.health_moved |= hooks.values().any(|(_, changed)| *changed);
     Attempt::insert_all(conn, &rows)?;
+    webhook_stats::add(conn, &counts.into_values().collect::<Vec<_>>())?;
     for (after, ids) in &afters {
         Delivery::record_many(conn, ids, after)?;
     }

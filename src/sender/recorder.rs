@@ -57,18 +57,26 @@ pub async fn run(db: Db, policy: Policy, mut queue: UnboundedReceiver<Recording>
             }
             acks.push(recording.stored);
         }
-        let wake_poll = store_all(&db, &policy, Arc::new(items), Arc::new(given_back)).await;
+        let recorded = store_all(&db, &policy, Arc::new(items), Arc::new(given_back)).await;
         for ack in acks {
             let _ = ack.send(());
         }
-        if wake_poll {
+        if recorded.retries {
             wake.notify_one();
+        }
+        if recorded.health_moved {
+            policy.health_check.notify_one();
         }
     }
 }
 
-/// Stores a batch in one transaction; answers whether it scheduled a retry.
-async fn store_all(db: &Db, policy: &Arc<Policy>, items: Arc<Vec<Attempted>>, given_back: Arc<Vec<i64>>) -> bool {
+/// Stores a batch in one transaction; answers what it found (see [`record::Recorded`]).
+async fn store_all(
+    db: &Db,
+    policy: &Arc<Policy>,
+    items: Arc<Vec<Attempted>>,
+    given_back: Arc<Vec<i64>>,
+) -> record::Recorded {
     let (all, rules, ids) = (items.clone(), policy.clone(), given_back.clone());
     let written = db
         .write(move |conn| -> anyhow::Result<_> {
@@ -80,11 +88,11 @@ async fn store_all(db: &Db, policy: &Arc<Policy>, items: Arc<Vec<Attempted>>, gi
         })
         .await;
     match written {
-        Ok(recorded) => recorded.retries,
+        Ok(recorded) => recorded,
         Err(e) => {
             // One bad attempt must not lose the others: store them one by one.
             tracing::warn!(error = ?e, attempts = items.len(), "a batch of attempts failed; storing them one by one");
-            let mut retries = false;
+            let mut found = record::Recorded::default();
             for i in 0..items.len() {
                 let (all, rules) = (items.clone(), policy.clone());
                 let one = db
@@ -93,7 +101,10 @@ async fn store_all(db: &Db, policy: &Arc<Policy>, items: Arc<Vec<Attempted>>, gi
                     })
                     .await;
                 match one {
-                    Ok(recorded) => retries |= recorded.retries,
+                    Ok(recorded) => {
+                        found.retries |= recorded.retries;
+                        found.health_moved |= recorded.health_moved;
+                    }
                     Err(e) => {
                         tracing::error!(error = ?e, delivery = items[i].delivery.id, "an attempt could not be recorded")
                     }
@@ -106,7 +117,7 @@ async fn store_all(db: &Db, policy: &Arc<Policy>, items: Arc<Vec<Attempted>>, gi
                     tracing::warn!(error = ?e, deliveries = given_back.len(), "could not give deliveries back; their leases will expire");
                 }
             }
-            retries
+            found
         }
     }
 }

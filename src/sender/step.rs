@@ -62,6 +62,8 @@ pub struct SenderConfig {
     pub retention: Duration,
     /// The sender's time (`Clock::real`, except in tests that drive the sender).
     pub clock: Clock,
+    /// Nudged when recorded attempts may have moved a webhook's health.
+    pub health_check: Arc<tokio::sync::Notify>,
 }
 
 pub struct Sender {
@@ -173,8 +175,11 @@ impl Sender {
     /// The recorder's task (once): stores the attempts the sends hand it.
     pub fn recorder(&self) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
         let queue = self.recorder_queue.lock().unwrap_or_else(|p| p.into_inner()).take()?;
-        let policy =
-            Policy { schedule: self.config.schedule.clone(), auto_disable_after: self.config.auto_disable_after };
+        let policy = Policy {
+            schedule: self.config.schedule.clone(),
+            auto_disable_after: self.config.auto_disable_after,
+            health_check: self.config.health_check.clone(),
+        };
         Some(recorder::run(self.db.clone(), policy, queue, self.db.sender_wakeup()))
     }
 
@@ -430,9 +435,11 @@ impl Sender {
     ) -> anyhow::Result<()> {
         let (delivery, webhook) = (&job.delivery, &job.webhook);
         if Trigger::of_delivery(&delivery.trigger) == Trigger::Event && !(webhook.enabled && webhook.plan_enabled) {
-            // A disabled webhook's queued events are dropped; re-enabling replays nothing.
+            // A disabled webhook's queued events are dropped, or kept as missed when its
+            // endpoint's failures disabled it (enabling it again may replay them).
+            let settled = if webhook.misses_deliveries() { DeliveryState::Missed } else { DeliveryState::Cancelled };
             let cancel = AfterAttempt {
-                state: DeliveryState::Cancelled.as_str(),
+                state: settled.as_str(),
                 attempts: delivery.attempts,
                 next_attempt_at: None,
                 lease_until: None,

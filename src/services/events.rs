@@ -21,7 +21,9 @@ use crate::clock::now_ms;
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 
 /// Appends `event` for the workspace and queues it for every enabled, plan-enabled webhook of
-/// that event whose trigger source matches. Call it inside the transaction that made the change.
+/// that event whose trigger source matches (and keeps it as missed for those disabled by
+/// failures, to be replayed if they are enabled again). Call it inside the transaction that
+/// made the change.
 pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payload: &Value) -> ServiceResult<Event> {
     let body = payload.to_string();
     if body.len() > MAX_PAYLOAD_BYTES {
@@ -50,21 +52,27 @@ pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payloa
         return Ok(event_row);
     }
     let ids: Vec<String> = receivers.iter().map(|_| new_message_id()).collect();
-    let leases: Vec<Option<i64>> = receivers.iter().map(|hook| outbox::lease_for(hook.id, body.len(), now)).collect();
+    let leases: Vec<Option<i64>> = receivers
+        .iter()
+        .map(|hook| if hook.misses_deliveries() { None } else { outbox::lease_for(hook.id, body.len(), now) })
+        .collect();
     let rows: Vec<NewDelivery> = receivers
         .iter()
         .zip(&ids)
         .zip(&leases)
-        .map(|((hook, message_id), lease)| NewDelivery {
-            message_id,
-            event_id: event_row.id,
-            webhook_id: hook.id,
-            trigger: Trigger::Event.as_str(),
-            state: DeliveryState::Pending.as_str(),
-            retries: true,
-            next_attempt_at: Some(now),
-            lease_until: *lease,
-            created_at: now,
+        .map(|((hook, message_id), lease)| {
+            let missed = hook.misses_deliveries();
+            NewDelivery {
+                message_id,
+                event_id: event_row.id,
+                webhook_id: hook.id,
+                trigger: Trigger::Event.as_str(),
+                state: if missed { DeliveryState::Missed } else { DeliveryState::Pending }.as_str(),
+                retries: true,
+                next_attempt_at: (!missed).then_some(now),
+                lease_until: *lease,
+                created_at: now,
+            }
         })
         .collect();
     let delivery_ids = Delivery::insert_all(conn, &rows)?;

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod clients;
 pub mod directory;
 pub mod events;
+pub mod health;
 pub mod last_used;
 pub mod login_throttle;
 pub mod members;

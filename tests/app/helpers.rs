@@ -27,6 +27,7 @@ pub struct TestApp {
     handle: actix_web::dev::ServerHandle,
     /// The sender, when the test drives it (`Settings::sender_driven`).
     driven: Option<std::sync::Arc<keyhook::startup::DrivenSender>>,
+    health: std::sync::Arc<keyhook::services::health::HealthCheck>,
     /// The directory of the key file and the SQLite database; a second instance shares it.
     dir: std::sync::Arc<tempfile::TempDir>,
 }
@@ -93,8 +94,9 @@ async fn start(
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     let driven = app.driven_sender();
+    let health = app.health_check();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, database_url, handle, driven, dir }
+    TestApp { address, database_url, handle, driven, health, dir }
 }
 
 /// A new database on the PostgreSQL server for one test, named with its creation time. Once
@@ -142,6 +144,11 @@ impl TestApp {
     /// the test steps it (`step`, `settle`, `advance`).
     pub fn sender(&self) -> &keyhook::startup::DrivenSender {
         self.driven.as_deref().expect("the test's settings set sender_driven")
+    }
+
+    /// The health check, to run a round of it now (`run_once`).
+    pub fn health(&self) -> &keyhook::services::health::HealthCheck {
+        &self.health
     }
 
     /// A new browser-like client with its own cookies.

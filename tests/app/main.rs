@@ -17,6 +17,7 @@ mod fair_share;
 mod first_run;
 mod frame;
 mod handoff;
+mod health_ladder;
 mod hostile_input;
 mod instances_share;
 mod limits;

@@ -3,6 +3,7 @@
 //! API and the pages; Owners and Admins only. Every change writes an audit row.
 
 use crate::crypto::SecretBox;
+use crate::db::deliveries::Delivery;
 use crate::db::memberships::Membership;
 use crate::db::webhooks::{NewWebhook, SecretRotation, Webhook, WebhookEdit, WebhookState};
 use crate::db::DbConnection;
@@ -230,13 +231,26 @@ pub fn rotate(
 }
 
 /// Turns a webhook on or off by hand (Owners and Admins any, an add-on's token its own).
-/// Enabling clears the failure clock and replays nothing.
+/// Enabling clears the failure clock; the deliveries it missed while disabled by failures are
+/// cancelled (see [`enable_replaying`] to send them).
 pub fn set_enabled(
     conn: &mut DbConnection,
     access: &WorkspaceAccess,
     public_id: &str,
     enabled: bool,
 ) -> ServiceResult<Webhook> {
+    Ok(enable_replaying(conn, access, public_id, enabled, false)?.0)
+}
+
+/// [`set_enabled`]; enabling with `replay` sends the missed deliveries too, in the order they
+/// were made. Answers the webhook and how many missed deliveries were replayed.
+pub fn enable_replaying(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    public_id: &str,
+    enabled: bool,
+    replay: bool,
+) -> ServiceResult<(Webhook, usize)> {
     let webhook = find(conn, access, public_id)?;
     let now = now_ms();
     let reason = if !webhook.plan_enabled {
@@ -257,9 +271,32 @@ pub fn set_enabled(
             failing_since: None,
         },
     )?;
+    let replayed = if enabled && webhook.plan_enabled {
+        let settled = Delivery::settle_missed(conn, webhook.id, replay, now)?;
+        if replay && settled > 0 {
+            crate::db::outbox::mark_enqueued();
+        }
+        if replay {
+            settled
+        } else {
+            0
+        }
+    } else {
+        0
+    };
     let webhook = Webhook::find(conn, webhook.id)?.ok_or(ServiceError::NotFound)?;
-    audit(conn, access, &webhook, if enabled { "Enabled webhook" } else { "Disabled webhook" })?;
-    Ok(webhook)
+    let action = match (enabled, replayed) {
+        (false, _) => "Disabled webhook".to_owned(),
+        (true, 0) => "Enabled webhook".to_owned(),
+        (true, n) => format!("Enabled webhook and replayed {n} missed deliveries"),
+    };
+    audit(conn, access, &webhook, &action)?;
+    Ok((webhook, replayed))
+}
+
+/// How many deliveries the webhook missed while disabled by failures (offered on enabling).
+pub fn missed(conn: &mut DbConnection, webhook: &Webhook) -> ServiceResult<i64> {
+    Ok(Delivery::count_missed(conn, webhook.id)?)
 }
 
 /// Re-evaluates every webhook of the workspace for `plan`, in the caller's transaction: events
