@@ -50,12 +50,8 @@ fn bad(field: &str) -> impl Fn(String) -> ApiError + '_ {
 impl DeliveriesQuery {
     fn filter(&self) -> Result<DeliveryFilter, ApiError> {
         let instant = |field, text: &Option<String>| text.as_deref().map(|t| support::instant(field, t)).transpose();
+        // A range that ends before it starts is empty, not an error.
         let (from, to) = (instant("from", &self.from)?, instant("to", &self.to)?);
-        if let (Some(from), Some(to)) = (from, to) {
-            if from > to {
-                return Err(ApiError::bad_request("from: must not be after to"));
-            }
-        }
         Ok(DeliveryFilter {
             state: self.state.as_deref().map(DeliveryStatus::parse).transpose().map_err(bad("state"))?,
             event: self

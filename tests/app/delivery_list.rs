@@ -185,6 +185,7 @@ async fn deliveries_are_filtered_and_searched(app: TestApp) {
         ("?state=WAITING", 0),
         ("?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z", 3),
         ("?to=2000-01-01T00:00:00Z", 0),
+        ("?from=2100-01-01T00:00:00Z&to=2000-01-01T00:00:00Z", 0),
     ] {
         assert_eq!(s.listed(&hook, query).await.len(), expected, "{query}");
     }
@@ -217,7 +218,6 @@ async fn deliveries_are_filtered_and_searched(app: TestApp) {
         ("?status=teapot", "status"),
         ("?status=600", "status"),
         ("?from=yesterday", "from"),
-        ("?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "from"),
         (&format!("?q={long}") as &str, "q"),
         ("?before=not-a-cursor", "before"),
         ("?page-size=0", "page-size"),

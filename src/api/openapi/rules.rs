@@ -119,13 +119,25 @@ fn parameter(operation: &str, name: &str) -> Option<Value> {
         (_, "page") => json!({"minimum": 1, "maximum": MAX_PAGE, "default": 1}),
         ("listUserTimeEntries", "page-size") => sizes(ENTRIES),
         ("listInProgressTimeEntries", "page-size") => sizes(RUNNING_ENTRIES),
-        ("listWebhookLogs" | "searchWebhookLogs", "page-size") => sizes(LOGS),
+        ("listWebhookLogs" | "searchWebhookLogs" | "listWebhookDeliveries", "page-size") => sizes(LOGS),
         (_, "page-size") => sizes(LISTS),
         (_, "start" | "end" | "from" | "to") => date_time(),
         ("listWebhookLogs", "status") => json!({"enum": ["ALL", "SUCCEEDED", "FAILED"]}),
         ("listWebhooks", "type") => json!({"enum": ["USER_CREATED", "ADDON"]}),
         // The keyset cursor keyhook wrote in `Next-Cursor`: milliseconds, a dot, a row number.
-        ("listWebhookLogs", "before") => json!({"pattern": r"^[0-9]{1,15}\.[0-9]{1,15}$"}),
+        ("listWebhookLogs" | "listWebhookDeliveries", "before") => json!({"pattern": r"^[0-9]{1,15}\.[0-9]{1,15}$"}),
+        ("listWebhookDeliveries", "state") => {
+            json!({"enum": crate::domain::DeliveryStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()})
+        }
+        ("listWebhookDeliveries", "event") => {
+            json!({"enum": crate::domain::EventType::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>()})
+        }
+        ("listWebhookDeliveries", "status") => {
+            json!({"pattern": "^([1-5][0-9]{2}|[1-5]xx|timeout|connect|dns|tls|ssrf)$"})
+        }
+        ("listWebhookDeliveries", "q") => {
+            json!({"maxLength": crate::domain::PayloadSearch::MAX_CHARS, "pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"})
+        }
         ("rotateWebhookToken", "grace") => json!({"pattern": GRACE}),
         ("publishEvent", "Idempotency-Key") => {
             json!({"minLength": 1, "maxLength": super::super::events::MAX_KEY_CHARS, "pattern": "^[!-~](?:[ -~]*[!-~])?$"})
