@@ -57,6 +57,11 @@ struct StateLabels {
     state: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HealthLabels {
+    health: &'static str,
+}
+
 /// Latency buckets in seconds: 1 ms to about 16 s.
 fn latency() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
@@ -73,6 +78,7 @@ pub struct Metrics {
     queue_depth: Gauge,
     oldest_due: Gauge<f64, AtomicU64>,
     webhooks: Family<StateLabels, Gauge>,
+    health: Family<HealthLabels, Gauge>,
     open_circuits: Gauge,
     probes: Family<OutcomeLabels, Counter>,
 }
@@ -129,6 +135,12 @@ impl Metrics {
         );
         let webhooks = Family::<StateLabels, Gauge>::default();
         registry.register("keyhook_webhooks", "Webhooks by state (all instances)", webhooks.clone());
+        let health = Family::<HealthLabels, Gauge>::default();
+        registry.register(
+            "keyhook_webhook_health",
+            "Webhooks by health: healthy, degraded, failing, disabled (all instances)",
+            health.clone(),
+        );
         registry.register_with_unit(
             "keyhook_db_pool_wait",
             "Time a request waited for a database connection",
@@ -155,6 +167,7 @@ impl Metrics {
             queue_depth,
             oldest_due,
             webhooks,
+            health,
             open_circuits,
             probes,
         }
@@ -215,6 +228,9 @@ impl Metrics {
     pub fn render(&self, shared: &Shared) -> Result<String, std::fmt::Error> {
         self.queue_depth.set(shared.queue_depth);
         self.oldest_due.set(shared.oldest_due_age);
+        for (health, count) in &shared.health {
+            self.health.get_or_create(&HealthLabels { health }).set(*count);
+        }
         for (state, count) in &shared.webhooks {
             self.webhooks.get_or_create(&StateLabels { state }).set(*count);
         }
@@ -239,6 +255,8 @@ pub struct Shared {
     pub queue_depth: i64,
     pub oldest_due_age: f64,
     pub webhooks: Vec<(&'static str, i64)>,
+    /// Live webhooks by health, every state named (zero included).
+    pub health: Vec<(&'static str, i64)>,
 }
 
 /// Figures read at each scrape without the database: the pool, the hand-off, the process.
@@ -329,7 +347,9 @@ pub async fn endpoint(req: HttpRequest, state: web::Data<AppState>) -> Result<Ht
         .read(move |conn| -> Result<_, ServiceError> {
             let (depth, oldest) = crate::db::deliveries::Delivery::backlog(conn, now)?;
             let webhooks = crate::db::webhooks::Webhook::count_by_state(conn)?;
+            let health = crate::db::webhooks::Webhook::count_by_health(conn)?;
             Ok(Shared {
+                health,
                 queue_depth: depth,
                 oldest_due_age: oldest.map_or(0.0, |due| (now - due).max(0) as f64 / 1000.0),
                 webhooks,

@@ -29,6 +29,8 @@ pub struct AppState {
     pub network: Arc<NetworkPolicy>,
     /// Reaches add-ons (lifecycle requests) through the SSRF guard, as the sender reaches webhooks.
     pub outbound: reqwest::Client,
+    /// The health ladder's thresholds (the Details banner says what comes next and when).
+    pub health_rules: crate::domain::HealthRules,
     /// Attempts an event's delivery gets at most (the first and each retry of the schedule).
     pub max_attempts: usize,
     /// `outbound`'s time limit.
@@ -68,6 +70,7 @@ impl AppState {
             outbound: crate::outbound::http::client(network.clone(), settings.send_timeout.0)?,
             outbound_timeout: settings.send_timeout.0,
             max_attempts: settings.retry_schedule.0.len() + 1,
+            health_rules: settings.health_rules(),
             metrics,
             circuits: Arc::new(crate::circuits::Circuits::new(settings.sender_per_webhook)),
             pulse,

@@ -184,6 +184,18 @@ impl Attempt {
             .collect())
     }
 
+    /// The webhook's latest failed attempt (tests aside), read backwards from its newest.
+    pub fn latest_failure(conn: &mut DbConnection, webhook_id: i64) -> QueryResult<Option<Attempt>> {
+        attempts::table
+            .filter(attempts::webhook_id.eq(webhook_id))
+            .filter(attempts::succeeded.eq(false))
+            .filter(attempts::trigger.ne("TEST"))
+            .order((attempts::attempted_at.desc(), attempts::id.desc()))
+            .select(Attempt::as_select())
+            .first(conn)
+            .optional()
+    }
+
     /// The attempts of these deliveries, oldest first (a page of the deliveries list).
     pub fn of_deliveries(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Attempt>> {
         attempts::table

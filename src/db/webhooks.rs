@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::{attempts, deliveries, webhooks};
 use super::DbConnection;
-use crate::domain::{DeliveryState, DisabledReason};
+use crate::domain::{DeliveryState, DisabledReason, Health};
 
 /// The reasons a webhook keeps what it misses (see [`Webhook::misses_deliveries`]).
 const MISSING_REASONS: [&str; 2] = [DisabledReason::Failing.as_str(), DisabledReason::Gone.as_str()];
@@ -220,6 +220,20 @@ impl Webhook {
             }
         }
         Ok(counts)
+    }
+
+    /// Live webhooks of every workspace by stored health (`/metrics`), lowercase, each health
+    /// named even when none has it.
+    pub fn count_by_health(conn: &mut DbConnection) -> QueryResult<Vec<(&'static str, i64)>> {
+        let rows: Vec<(String, i64)> =
+            live().group_by(webhooks::health).select((webhooks::health, diesel::dsl::count_star())).load(conn)?;
+        Ok(Health::ALL
+            .into_iter()
+            .map(|health| {
+                let n = rows.iter().filter(|(h, _)| Health::of_stored(h) == health).map(|(_, n)| n).sum();
+                (health.label_lowercase(), n)
+            })
+            .collect())
     }
 
     /// Every live webhook of the workspace, users' and add-ons' alike.

@@ -28,6 +28,16 @@ impl Health {
         Self::ALL.into_iter().find(|h| h.as_str() == text).unwrap_or(Self::Healthy)
     }
 
+    /// As a metrics label.
+    pub const fn label_lowercase(self) -> &'static str {
+        match self {
+            Self::Healthy => "healthy",
+            Self::Degraded => "degraded",
+            Self::Failing => "failing",
+            Self::Disabled => "disabled",
+        }
+    }
+
     /// As people read it.
     pub const fn label(self) -> &'static str {
         match self {

@@ -508,7 +508,7 @@ impl Sender {
     /// The retention job, a batch at a time (short transactions): attempts older than the
     /// retention; then settled events with their deliveries, once even their latest possible
     /// retry is older than that; deleted webhooks with their last attempt; idempotency keys
-    /// after their window; and what this sender keeps in memory for webhooks that are gone.
+    /// after their window; attempt counts older than two days; and what this sender keeps in memory for webhooks that are gone.
     /// Answers how many attempts and events went.
     pub async fn prune(&self) -> anyhow::Result<usize> {
         const BATCH: usize = 1000;
@@ -536,11 +536,14 @@ impl Sender {
             }
         }
         let keys_before = self.config.clock.now_ms() - IdempotencyKey::WINDOW_MS;
+        let stats_before = self.config.clock.now_ms() - 2 * 24 * 3_600_000;
         let live = self
             .db
             .write(move |conn| -> anyhow::Result<_> {
                 Webhook::purge(conn)?;
                 IdempotencyKey::prune(conn, keys_before)?;
+                // The health ladder reads a day of counts at most.
+                crate::db::webhook_stats::prune(conn, stats_before)?;
                 Ok(Webhook::live_ids(conn)?)
             })
             .await?;

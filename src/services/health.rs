@@ -10,8 +10,11 @@ use std::time::Duration;
 use diesel::prelude::*;
 
 use crate::clock::Clock;
+use crate::db::attempts::Attempt;
+use crate::db::deliveries::Delivery;
 use crate::db::schema::webhooks;
 use crate::db::webhook_stats;
+use crate::db::webhooks::Webhook;
 use crate::db::{Db, DbConnection};
 use crate::domain::{Health, HealthRules, Vitals};
 use crate::services::ServiceResult;
@@ -64,6 +67,26 @@ pub fn refresh(conn: &mut DbConnection, rules: &HealthRules, now: i64) -> Servic
         }
     }
     Ok(changes)
+}
+
+/// What a webhook's health banner says besides its state.
+pub struct HealthFacts {
+    /// The latest failed attempt.
+    pub last_failure: Option<Attempt>,
+    /// The last day's attempts and failures.
+    pub day: (i64, i64),
+    /// Deliveries it missed while disabled by failures (offered when it is enabled again).
+    pub missed: i64,
+}
+
+/// Reads a webhook's [`HealthFacts`] (only worth reading when it is not Healthy).
+pub fn facts(conn: &mut DbConnection, webhook: &Webhook, now: i64) -> ServiceResult<HealthFacts> {
+    let day = webhook_stats::since(conn, now - 24 * HOUR_MS, Some(&[webhook.id]))?;
+    Ok(HealthFacts {
+        last_failure: Attempt::latest_failure(conn, webhook.id)?,
+        day: day.get(&webhook.id).copied().unwrap_or_default(),
+        missed: Delivery::count_missed(conn, webhook.id)?,
+    })
 }
 
 /// Runs [`refresh`] on a schedule, and sooner when nudged.

@@ -11,7 +11,10 @@ use serde_json::{json, Value};
 use crate::helpers::TestApp;
 use crate::receiver::Receiver;
 
+const METRICS_TOKEN: &str = "a-metrics-token-for-tests";
+
 fn quick_ladder(settings: &mut Settings) {
+    settings.metrics_token = Some(METRICS_TOKEN.parse().expect("token"));
     settings.allow_private_networks = "127.0.0.0/8".into();
     settings.retry_schedule = "1h,1h,1h,1h".parse().expect("schedule");
     settings.failing_after = "1500ms".parse().expect("duration");
@@ -59,6 +62,17 @@ async fn a_failing_webhook_climbs_the_ladder_and_comes_back_with_what_it_missed(
     assert_eq!(shown["health"], "DEGRADED", "{shown}");
     assert!(shown["healthSince"].is_string());
     assert_eq!(changes().await, [], "a change is made once");
+    // The list's badge, and the banner on Details: since when, the last error, the day's rate, what comes next.
+    let list = owner.get(&format!("/workspaces/{ws}/webhooks")).await;
+    assert_eq!(list.text(&format!("#webhook-{id} .health")).as_deref(), Some("Degraded"));
+    let details_url = format!("/workspaces/{ws}/webhooks/{id}");
+    let details = owner.get(&details_url).await;
+    assert_eq!(details.text("#health .health").as_deref(), Some("Degraded"));
+    let last_error = details.text("#health-last-error").unwrap_or_default();
+    assert!(last_error.starts_with("Last error: answered 500 ("), "{last_error}");
+    assert_eq!(details.text("#health-rate").as_deref(), Some("Failure rate over 24 hours: 100 % (5 of 5 attempts)"));
+    let next = details.text("#health-next").unwrap_or_default();
+    assert!(next.contains("becomes Failing at") && next.contains("is disabled at"), "{next}");
 
     // No success for longer than `failing_after`.
     tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
@@ -87,12 +101,22 @@ async fn a_failing_webhook_climbs_the_ladder_and_comes_back_with_what_it_missed(
     let (_, listed) = owner.api("GET", &format!("{hooks}/{id}/deliveries?state=MISSED"), &key, None).await;
     let missed = listed["deliveries"].as_array().map_or(0, Vec::len);
     assert!(missed >= 2, "the two new events at least: {listed}");
+    if let Some(metrics) = crate::scrape::Metrics::scrape(&owner.address, METRICS_TOKEN).await {
+        assert_eq!(metrics.value("keyhook_webhook_health", &[("health", "disabled")]), Some(1.0));
+        assert_eq!(metrics.value("keyhook_webhook_health", &[("health", "healthy")]), Some(0.0));
+    }
+    // The page offers both ways back, as plain forms (no JavaScript needed).
+    let details = owner.get(&details_url).await;
+    assert_eq!(details.text("#health .health").as_deref(), Some("Disabled"));
+    let offer = format!("Enable and send the {missed} missed deliveries");
+    assert_eq!(details.text("#enable-replay").as_deref(), Some(offer.as_str()));
+    assert_eq!(details.text("#enable-only").as_deref(), Some("Enable only"));
 
-    // Enabled again with its missed deliveries: each is sent, and it is Healthy again.
-    let body = json!({"enabled": true, "replayMissed": true});
-    let (status, enabled) = owner.api("PATCH", &format!("{hooks}/{id}"), &key, Some(body)).await;
-    assert_eq!(status, StatusCode::OK, "{enabled}");
-    assert_eq!(enabled["replayed"].as_u64(), Some(missed as u64), "{enabled}");
+    // Enabled again with its missed deliveries (the page's form): each is sent, and it is Healthy again.
+    let enabled = owner.post_form(&details_url, &format!("{details_url}/enable"), &[("replay", "missed")]).await;
+    assert_eq!(enabled.status, StatusCode::SEE_OTHER, "{}", enabled.body);
+    let toast = owner.get(&details_url).await.text("#toast").unwrap_or_default();
+    assert_eq!(toast, format!("Webhook “Ladder” enabled; its {missed} missed deliveries are being sent."));
     // The circuit stays open on this instance until a probe succeeds: the next step is it.
     app.sender().advance().await.expect("the probe");
     app.sender().settle().await.expect("the rest");

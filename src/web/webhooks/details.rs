@@ -7,12 +7,15 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::deliveries::{load_with, DeliveriesQuery, DeliveriesView};
+use super::health_banner::HealthBanner;
 use super::hook_url;
 use super::view::state_label;
 use crate::clock::now_ms;
 use crate::db::webhooks::Webhook;
 use crate::domain::circuit::Circuit;
+use crate::domain::Health;
 use crate::error::AppError;
+use crate::services::health;
 use crate::services::webhooks as service;
 use crate::services::workspaces::WorkspaceAccess;
 use crate::state::AppState;
@@ -38,6 +41,15 @@ struct DetailsPage {
     recover_since: String,
     errors: FieldErrors,
     deliveries: DeliveriesView,
+    /// Unless it is Healthy: its health, since when, why, and what comes next.
+    health: Option<HealthBanner>,
+}
+
+impl DetailsPage {
+    /// Deliveries missed while disabled by failures, offered with Enable.
+    fn missed(&self) -> i64 {
+        self.health.as_ref().and_then(|h| h.missed).unwrap_or(0)
+    }
 }
 
 /// How far back Recover failed looks by default.
@@ -52,10 +64,14 @@ async fn show(
     form: (String, FieldErrors),
 ) -> Result<HttpResponse, AppError> {
     let prefs = page.prefs();
-    let (deliveries, found, creator) = load_with(state, access, &page.frame.csrf, id, query, &prefs, |conn, found| {
-        service::creator_name(conn, &found.webhook)
-    })
-    .await?;
+    let (deliveries, found, (creator, facts)) =
+        load_with(state, access, &page.frame.csrf, id, query, &prefs, |conn, found| {
+            let creator = service::creator_name(conn, &found.webhook)?;
+            let healthy = Health::of_stored(&found.webhook.health) == Health::Healthy;
+            let facts = if healthy { None } else { Some(health::facts(conn, &found.webhook, now_ms())?) };
+            Ok((creator, facts))
+        })
+        .await?;
     let ws = access.workspace.public_id.clone();
     let hook = found.webhook;
     let enabled = hook.enabled && hook.plan_enabled;
@@ -65,7 +81,9 @@ async fn show(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let health = facts.as_ref().and_then(|facts| HealthBanner::of(&hook, facts, &state.health_rules, &prefs));
     let page = DetailsPage {
+        health,
         state: state_label(&hook),
         created: prefs.format_instant(hook.created_at),
         creator,
@@ -109,17 +127,33 @@ pub async fn details(
     show(page, &state, &access, id, &query, (String::new(), FieldErrors::default())).await
 }
 
-/// Enable: turns a webhook disabled by a user, by failures or by 410 back on. Nothing is replayed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EnableForm {
+    /// `missed`: send the deliveries missed while disabled by failures too.
+    replay: String,
+}
+
+/// Enable: turns a webhook disabled by a user, by failures or by 410 back on; with
+/// `replay=missed`, the deliveries it missed while disabled by failures are sent too.
 pub async fn enable(
     page: Page,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    form: web::Form<EnableForm>,
 ) -> Result<HttpResponse, AppError> {
     let (ws, id) = path.into_inner();
     let access = page.hidden_admin_access(&ws)?;
     let (target, hook) = (access.clone(), id.clone());
-    let enabled = state.db.write(move |conn| service::set_enabled(conn, &target, &hook, true)).await?;
-    set_flash(&page.session, format!("Webhook “{}” enabled.", enabled.name), None);
+    let replay = form.replay == "missed";
+    let (enabled, replayed) =
+        state.db.write(move |conn| service::enable_replaying(conn, &target, &hook, true, replay)).await?;
+    let message = match replayed {
+        0 => format!("Webhook “{}” enabled.", enabled.name),
+        1 => format!("Webhook “{}” enabled; its missed delivery is being sent.", enabled.name),
+        n => format!("Webhook “{}” enabled; its {n} missed deliveries are being sent.", enabled.name),
+    };
+    set_flash(&page.session, message, None);
     Ok(see_other(&hook_url(&ws, &id)))
 }
 

@@ -11,6 +11,7 @@ mod deliveries;
 mod details;
 mod edit;
 mod form_page;
+mod health_banner;
 mod list;
 pub(super) mod view;
 

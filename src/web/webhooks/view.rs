@@ -3,7 +3,7 @@
 
 use crate::db::attempts::{Attempt, LogRow};
 use crate::db::webhooks::Webhook;
-use crate::domain::{attempt_status, curl_command, DisplayPrefs, EventType, Plan};
+use crate::domain::{attempt_status, curl_command, DisplayPrefs, EventType, Health, Plan};
 
 /// An event in the Event dropdown; `needs` names the plan when the workspace's lacks it.
 pub struct EventOption {
@@ -58,6 +58,7 @@ pub struct WebhookRow {
     pub url: String,
     pub enabled: bool,
     pub state: String,
+    pub health: Health,
     /// The latest attempt's status and time.
     pub last_status: Option<(String, String)>,
     /// The latest attempts' outcomes, oldest first (`S` or `F`), drawn as an SVG bar.
@@ -76,6 +77,7 @@ impl WebhookRow {
             url: webhook.url.clone(),
             enabled: webhook.enabled && webhook.plan_enabled,
             state: state_label(webhook),
+            health: Health::of_stored(&webhook.health),
             last_status: webhook.last_status.clone().zip(webhook.last_attempt_at.map(|at| prefs.format_instant(at))),
             outcomes: webhook.recent_outcomes.clone(),
         }
@@ -201,6 +203,7 @@ mod tests {
             url: String::new(),
             enabled: true,
             state: String::new(),
+            health: Health::Healthy,
             last_status: None,
             outcomes: "SSF".into(),
         };
