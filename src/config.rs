@@ -164,6 +164,19 @@ pub struct Settings {
     #[arg(long, env = "KEYHOOK_AUTO_DISABLE_AFTER", default_value = "5d", global = true)]
     pub auto_disable_after: HumanDuration,
 
+    /// The SMTP server for alert, invitation and password mails: `smtp://host:25`,
+    /// `smtp://user:pass@host:587?tls=required` or `smtps://user:pass@host:465`. Unset: no mail.
+    #[arg(long, env = "KEYHOOK_SMTP_URL", global = true)]
+    pub smtp_url: Option<crate::outbound::mail::SmtpSetting>,
+
+    /// The sender of keyhook's mails, like `keyhook <alerts@example.com>` (needed with KEYHOOK_SMTP_URL).
+    #[arg(long, env = "KEYHOOK_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+
+    /// A webhook Degraded for this long is mailed about (Failing and disabled ones at once).
+    #[arg(long, env = "KEYHOOK_DEGRADED_ALERT_AFTER", default_value = "15m", global = true)]
+    pub degraded_alert_after: HumanDuration,
+
     /// A webhook with no success for this long is Failing (the warning before auto-disable).
     #[arg(long, env = "KEYHOOK_FAILING_AFTER", default_value = "24h", global = true)]
     pub failing_after: HumanDuration,

@@ -20,12 +20,15 @@ use crate::crypto::SecretBox;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::metrics::Metrics;
+use crate::outbound::mail::Mailer;
 use crate::outbound::network_policy::NetworkPolicy;
 use crate::request_log::{log_request, RequestLog};
 use crate::sender::driven::Driven;
 use crate::sender::step::{Sender, SenderConfig};
 use crate::sender::worker::{self, SenderHandle};
+use crate::services::alerts::AlertSettings;
 use crate::services::health::HealthCheck;
+use crate::services::mail::MailSender;
 use crate::state::AppState;
 use crate::{api, web as pages};
 
@@ -76,7 +79,21 @@ impl Application {
             pulse.clone(),
         )?;
         let clock = if settings.sender_driven { Clock::adjustable() } else { Clock::real() };
-        let health = Arc::new(HealthCheck::new(db.clone(), settings.health_rules(), clock.clone()));
+        let mail = Mailer::configured(settings.smtp_url.as_ref(), settings.mail_from.as_deref())?
+            .map(|mailer| Arc::new(MailSender::new(db.clone(), mailer)));
+        let alerts = AlertSettings {
+            base_url: state.public_url.as_str().to_owned(),
+            mail: mail.is_some(),
+            degraded_after_ms: i64::try_from(settings.degraded_alert_after.0.as_millis()).unwrap_or(i64::MAX),
+        };
+        let mail_nudge = mail.as_ref().map(|m| m.nudge.clone());
+        let health =
+            Arc::new(HealthCheck::new(db.clone(), settings.health_rules(), clock.clone(), alerts, mail_nudge.clone()));
+        if let Some(mail) = mail {
+            mail.spawn();
+        }
+        let mut state = state;
+        state.mail = mail_nudge;
         let config = sender_config(&settings, clock, health.nudge.clone());
         let sender = Sender::new(db, secrets, (*network).clone(), config, metrics, state.circuits.clone())?;
         let (sender, driven) = if settings.sender_driven {

@@ -29,6 +29,9 @@ pub struct AppState {
     pub network: Arc<NetworkPolicy>,
     /// Reaches add-ons (lifecycle requests) through the SSRF guard, as the sender reaches webhooks.
     pub outbound: reqwest::Client,
+    /// Mail is configured: this wakes the mail sender after a service queued a mail (`None`:
+    /// no mail; pages say so).
+    pub mail: Option<Arc<tokio::sync::Notify>>,
     /// The health ladder's thresholds (the Details banner says what comes next and when).
     pub health_rules: crate::domain::HealthRules,
     /// Attempts an event's delivery gets at most (the first and each retry of the schedule).
@@ -71,6 +74,7 @@ impl AppState {
             outbound_timeout: settings.send_timeout.0,
             max_attempts: settings.retry_schedule.0.len() + 1,
             health_rules: settings.health_rules(),
+            mail: None,
             metrics,
             circuits: Arc::new(crate::circuits::Circuits::new(settings.sender_per_webhook)),
             pulse,

@@ -16,6 +16,7 @@ pub mod failed_query;
 pub mod idempotency_keys;
 pub mod invitations;
 pub mod listing;
+pub mod mail_outbox;
 pub mod memberships;
 pub mod outbox;
 pub mod projects;

@@ -303,6 +303,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_outbox (id) {
+        id -> BigInt,
+        dedup_key -> Text,
+        to_address -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> BigInt,
+        next_attempt_at -> Nullable<BigInt>,
+        attempts -> Integer,
+        lease_until -> Nullable<BigInt>,
+        sent_at -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(projects -> clients (client_id));
 diesel::joinable!(tasks -> projects (project_id));
 diesel::joinable!(api_keys -> users (user_id));
@@ -335,5 +362,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     addons,
     sessions,
     api_key_revocations,
-    webhook_stats
+    webhook_stats,
+    mail_outbox,
+    password_resets
 );

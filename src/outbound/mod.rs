@@ -4,4 +4,5 @@
 //! (add-on installs), and by the domain rules that judge a webhook's URL.
 
 pub mod http;
+pub mod mail;
 pub mod network_policy;

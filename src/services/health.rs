@@ -17,6 +17,7 @@ use crate::db::webhook_stats;
 use crate::db::webhooks::Webhook;
 use crate::db::{Db, DbConnection};
 use crate::domain::{Health, HealthRules, Vitals};
+use crate::services::alerts::AlertSettings;
 use crate::services::ServiceResult;
 
 /// A webhook's health changed.
@@ -94,19 +95,40 @@ pub struct HealthCheck {
     db: Db,
     rules: HealthRules,
     clock: Clock,
+    alerts: AlertSettings,
+    /// Woken when alerts were queued (the mail sender, when mail is configured).
+    mail: Option<Arc<tokio::sync::Notify>>,
     /// The sender nudges this after recording what may move a webhook's health.
     pub nudge: Arc<tokio::sync::Notify>,
 }
 
 impl HealthCheck {
-    pub fn new(db: Db, rules: HealthRules, clock: Clock) -> Self {
-        Self { db, rules, clock, nudge: Arc::new(tokio::sync::Notify::new()) }
+    pub fn new(
+        db: Db,
+        rules: HealthRules,
+        clock: Clock,
+        alerts: AlertSettings,
+        mail: Option<Arc<tokio::sync::Notify>>,
+    ) -> Self {
+        Self { db, rules, clock, alerts, mail, nudge: Arc::new(tokio::sync::Notify::new()) }
     }
 
-    /// One check of every webhook (what the loop does each round; tests call it).
+    /// One check of every webhook with the alerts it calls for, in one transaction (what the
+    /// loop does each round; tests call it).
     pub async fn run_once(&self) -> ServiceResult<Vec<Transition>> {
-        let (rules, now) = (self.rules, self.clock.now_ms());
-        self.db.write(move |conn| refresh(conn, &rules, now)).await
+        let (rules, alerts, now) = (self.rules, self.alerts.clone(), self.clock.now_ms());
+        let (changes, mailed) = self
+            .db
+            .write(move |conn| -> ServiceResult<_> {
+                let changes = refresh(conn, &rules, now)?;
+                let mailed = crate::services::alerts::after_check(conn, &changes, &alerts, now)?;
+                Ok((changes, mailed))
+            })
+            .await?;
+        if let (Some(mail), true) = (&self.mail, mailed > 0) {
+            mail.notify_one();
+        }
+        Ok(changes)
     }
 
     /// Checks every `every`, and after each nudge (at most every 100 ms, so a storm of

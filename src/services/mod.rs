@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod addons;
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod clients;
@@ -18,6 +19,7 @@ pub mod events;
 pub mod health;
 pub mod last_used;
 pub mod login_throttle;
+pub mod mail;
 pub mod members;
 pub mod passwords;
 pub mod preferences;

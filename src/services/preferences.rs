@@ -19,6 +19,14 @@ pub fn save(conn: &mut DbConnection, user_id: i64, prefs: &DisplayPrefs) -> Serv
     Ok(())
 }
 
+/// Whether health alerts are mailed to the user.
+pub fn set_alert_mails(conn: &mut DbConnection, user_id: i64, on: bool) -> ServiceResult<()> {
+    use crate::db::schema::users;
+    use diesel::prelude::*;
+    diesel::update(users::table.find(user_id)).set(users::alert_mails.eq(on)).execute(conn)?;
+    Ok(())
+}
+
 pub fn of(user: &User) -> DisplayPrefs {
     DisplayPrefs::from_stored(&user.time_zone, &user.date_format, &user.time_format)
 }

@@ -47,6 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/profile/sessions/{id}/end", web::post().to(profile::end_session))
         .route("/preferences", web::get().to(preferences::show))
         .route("/preferences", web::post().to(preferences::save))
+        .route("/preferences/alerts", web::post().to(preferences::save_alerts))
         .route("/preferences/preview", web::get().to(preferences::preview))
         .route("/preferences/advanced", web::get().to(preferences::advanced))
         .route("/api-keys", web::get().to(api_keys::list))

@@ -44,6 +44,10 @@ struct GeneralTab<'a> {
     form: &'a PreferencesForm,
     preview: String,
     errors: FieldErrors,
+    /// Whether health alerts are mailed to this user.
+    alert_mails: bool,
+    /// Whether this server sends mail at all.
+    mail_on: bool,
 }
 
 impl GeneralTab<'_> {
@@ -67,7 +71,7 @@ struct Preview {
     error: Option<String>,
 }
 
-pub async fn show(page: Page) -> Result<HttpResponse, AppError> {
+pub async fn show(page: Page, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let prefs = page.prefs();
     let form = PreferencesForm {
         time_zone: prefs.time_zone.as_str().to_owned(),
@@ -75,7 +79,29 @@ pub async fn show(page: Page) -> Result<HttpResponse, AppError> {
         time_format: prefs.time_format.as_str().to_owned(),
     };
     let preview = prefs.format_instant(now_ms());
-    render(StatusCode::OK, &GeneralTab { frame: page.frame, form: &form, preview, errors: FieldErrors::default() })
+    let (alert_mails, mail_on) = (page.user.alert_mails, state.mail.is_some());
+    let errors = FieldErrors::default();
+    render(StatusCode::OK, &GeneralTab { frame: page.frame, form: &form, preview, errors, alert_mails, mail_on })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AlertsForm {
+    alert_mails: Option<String>,
+}
+
+/// The health alerts switch: whether mails about failing webhooks come to this user.
+pub async fn save_alerts(
+    page: Page,
+    state: web::Data<AppState>,
+    form: web::Form<AlertsForm>,
+) -> Result<HttpResponse, AppError> {
+    let (user_id, on) = (page.user.id, form.alert_mails.is_some());
+    state.db.write(move |conn| preferences::set_alert_mails(conn, user_id, on)).await?;
+    let message =
+        if on { "Health alerts will be mailed to you." } else { "Health alerts will no longer be mailed to you." };
+    set_flash(&page.session, message, None);
+    Ok(see_other("/preferences"))
 }
 
 pub async fn save(
@@ -87,9 +113,10 @@ pub async fn save(
         Ok(prefs) => prefs,
         Err(errors) => {
             let preview = page.prefs().format_instant(now_ms());
+            let (alert_mails, mail_on) = (page.user.alert_mails, state.mail.is_some());
             return render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &GeneralTab { frame: page.frame, form: &form, preview, errors },
+                &GeneralTab { frame: page.frame, form: &form, preview, errors, alert_mails, mail_on },
             );
         }
     };

@@ -4,6 +4,7 @@ mod helpers;
 
 mod account_attacks;
 mod addons;
+mod alert_mails;
 mod api_auth;
 mod api_fuzz;
 mod api_keys;
@@ -35,6 +36,7 @@ mod receiver;
 mod retry_spread;
 mod roles_and_isolation;
 mod scrape;
+mod smtp;
 mod time_entries;
 mod token_reach;
 mod webhook_pages;
