@@ -32,6 +32,8 @@ pub struct AppState {
     /// Mail is configured: this wakes the mail sender after a service queued a mail (`None`:
     /// no mail; pages say so).
     pub mail: Option<Arc<tokio::sync::Notify>>,
+    /// Asks for password links per client address.
+    pub reset_throttle: crate::services::password_resets::AddressThrottle,
     /// The health ladder's thresholds (the Details banner says what comes next and when).
     pub health_rules: crate::domain::HealthRules,
     /// Attempts an event's delivery gets at most (the first and each retry of the schedule).
@@ -75,6 +77,7 @@ impl AppState {
             max_attempts: settings.retry_schedule.0.len() + 1,
             health_rules: settings.health_rules(),
             mail: None,
+            reset_throttle: Default::default(),
             metrics,
             circuits: Arc::new(crate::circuits::Circuits::new(settings.sender_per_webhook)),
             pulse,

@@ -42,7 +42,16 @@ pub fn list(conn: &mut DbConnection, access: &WorkspaceAccess) -> ServiceResult<
 
 /// Invites an address with a role; answers the link's secret token, which is stored only as
 /// its SHA-256 and so can be shown once. Inviting the same address again replaces the link.
-pub fn invite(conn: &mut DbConnection, access: &WorkspaceAccess, email: &Email, role: Role) -> ServiceResult<String> {
+/// Invites `email` with `role`; answers the invitation's token (the link is shown once). With
+/// `mail_base` (mail is configured; the public URL), the link is also mailed to the invitee,
+/// from the outbox like every mail.
+pub fn invite(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    email: &Email,
+    role: Role,
+    mail_base: Option<&str>,
+) -> ServiceResult<String> {
     access.require_admin()?;
     if role == Role::Owner {
         return Err(ServiceError::invalid("role", "Ownership moves only by transferring it."));
@@ -73,6 +82,26 @@ pub fn invite(conn: &mut DbConnection, access: &WorkspaceAccess, email: &Email, 
         "status": "PENDING",
     }]);
     events::emit(conn, access.workspace.id, EventType::UsersInvitedToWorkspace, &payload)?;
+    if let Some(base) = mail_base {
+        let inviter = User::find(conn, access.user_id)?.map(|u| u.name).unwrap_or_else(|| "An admin".into());
+        let days = INVITATION_TTL_MS / 86_400_000;
+        let body = format!(
+            "{inviter} invites you to join the workspace “{ws}” on keyhook as {role}.\n\n\
+             Accept the invitation: {base}/invitations/{token}\n\n\
+             The link works once and for {days} days. If you did not expect it, ignore this mail.\n",
+            ws = access.workspace.name,
+            role = role.label(),
+        );
+        super::mail::queue(
+            conn,
+            vec![super::mail::Outgoing {
+                key: format!("invite:{}", token_hash(&token)),
+                to: email.as_str().to_owned(),
+                subject: format!("Join “{}” on keyhook", access.workspace.name),
+                body,
+            }],
+        )?;
+    }
     Ok(token)
 }
 

@@ -21,6 +21,7 @@ pub mod last_used;
 pub mod login_throttle;
 pub mod mail;
 pub mod members;
+pub mod password_resets;
 pub mod passwords;
 pub mod preferences;
 pub mod projects;

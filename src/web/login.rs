@@ -30,6 +30,8 @@ pub struct LoginForm {
 #[serde(default)]
 pub struct LoginQuery {
     next: String,
+    /// `done` after a new password was set through a mailed link.
+    reset: String,
 }
 
 #[derive(Template)]
@@ -39,6 +41,10 @@ struct LoginPage<'a> {
     email: &'a str,
     next: &'a str,
     error: Option<String>,
+    /// Mail is on: the page offers "Forgot your password?".
+    can_reset: bool,
+    /// A new password was just set.
+    reset_done: bool,
 }
 
 pub async fn show(
@@ -50,7 +56,9 @@ pub async fn show(
         return Ok(see_other("/setup"));
     }
     let next = local_path(&query.next).unwrap_or("");
-    render(StatusCode::OK, &LoginPage { csrf: csrf_token(&session), email: "", next, error: None })
+    let (can_reset, reset_done) = (state.mail.is_some(), query.reset == "done");
+    let page = LoginPage { csrf: csrf_token(&session), email: "", next, error: None, can_reset, reset_done };
+    render(StatusCode::OK, &page)
 }
 
 pub async fn submit(
@@ -64,7 +72,16 @@ pub async fn submit(
     }
     let next = local_path(&form.next).unwrap_or("");
     let refuse = |status, error: String| {
-        render(status, &LoginPage { csrf: csrf_token(&session), email: &form.email, next, error: Some(error) })
+        let can_reset = state.mail.is_some();
+        let page = LoginPage {
+            csrf: csrf_token(&session),
+            email: &form.email,
+            next,
+            error: Some(error),
+            can_reset,
+            reset_done: false,
+        };
+        render(status, &page)
     };
     let user = match check_password(&req, &state, &form.email, &form.password).await? {
         Ok(user) => user,

@@ -104,13 +104,19 @@ pub async fn invite(
     };
     let target = access.clone();
     let invited = email.clone();
-    match state.db.write(move |conn| members::invite(conn, &target, &invited, role)).await {
+    let mail_base = state.mail.as_ref().map(|_| state.public_url.as_str().to_owned());
+    match state.db.write(move |conn| members::invite(conn, &target, &invited, role, mail_base.as_deref())).await {
         Ok(token) => {
-            set_flash(
-                &page.session,
-                format!("Invitation created for {email}. Copy the link now: it is shown only once."),
-                Some(invitation_link(&state, &token)),
-            );
+            let message = match &state.mail {
+                Some(mail) => {
+                    mail.notify_one();
+                    format!(
+                        "Invitation created for {email} and mailed to them. The link is also here, shown only once."
+                    )
+                }
+                None => format!("Invitation created for {email}. Copy the link now: it is shown only once."),
+            };
+            set_flash(&page.session, message, Some(invitation_link(&state, &token)));
             Ok(back(&access))
         }
         Err(e) => show(page, &state, access, &form, FieldErrors::absorb(e)?).await,

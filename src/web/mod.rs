@@ -12,6 +12,7 @@ mod forms;
 mod invitations;
 mod login;
 mod members;
+mod password_reset;
 mod preferences;
 mod profile;
 mod redirects;
@@ -38,6 +39,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/setup", web::post().to(setup::submit))
         .route("/login", web::get().to(login::show))
         .route("/login", web::post().to(login::submit))
+        .route("/password/forgot", web::get().to(password_reset::forgot_form))
+        .route("/password/forgot", web::post().to(password_reset::forgot))
+        .route("/password/reset/{token}", web::get().to(password_reset::reset_form))
+        .route("/password/reset/{token}", web::post().to(password_reset::reset))
         .route("/logout", web::post().to(login::logout))
         .route("/event-types", web::get().to(event_types::show))
         .route("/profile", web::get().to(profile::view))

@@ -23,6 +23,7 @@ mod hostile_input;
 mod instances_share;
 mod limits;
 mod login;
+mod mail_links;
 mod member_events;
 mod members;
 mod memory_bound;
