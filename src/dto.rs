@@ -333,12 +333,7 @@ pub struct FailureDto {
 
 impl FailureDto {
     pub fn new(reason: &crate::domain::FailureReason) -> Self {
-        let code = reason.code();
-        Self {
-            code: code.split(' ').next().unwrap_or_default().to_owned(),
-            message: reason.to_string(),
-            hint: reason.hint().to_owned(),
-        }
+        Self { code: reason.kind(), message: reason.to_string(), hint: reason.hint().to_owned() }
     }
 }
 

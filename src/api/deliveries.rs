@@ -9,7 +9,7 @@ use super::auth::ApiCaller;
 use super::error::ApiError;
 use super::support::{self, read_as};
 use crate::db::attempts::Attempt;
-use crate::domain::{DeliveryStatus, EventType, PayloadSearch, StatusMatch};
+use crate::domain::{DeliveryStatus, EventType, PayloadSearch, StatusMatch, SystemEvent};
 use crate::dto::{iso, DeliveryAttemptDto, DeliveryDto, DeliveryListDto, ErrorDto, FailureDto};
 use crate::services::webhooks::{self as service, DeliveryFilter};
 use crate::state::AppState;
@@ -19,7 +19,7 @@ use crate::state::AppState;
 pub struct DeliveriesQuery {
     /// `QUEUED`, `RETRYING`, `WAITING`, `DELIVERED`, `FAILED`, `CANCELLED` or `MISSED`.
     state: Option<String>,
-    /// An event type, like `NEW_TIME_ENTRY`.
+    /// An event type, like `NEW_TIME_ENTRY` (or, for a system endpoint, `webhook.failing`).
     event: Option<String>,
     /// The latest attempt's HTTP code (`500`), class (`5xx`) or error class (`timeout`,
     /// `connect`, `dns`, `tls`, `ssrf`).
@@ -54,12 +54,7 @@ impl DeliveriesQuery {
         let (from, to) = (instant("from", &self.from)?, instant("to", &self.to)?);
         Ok(DeliveryFilter {
             state: self.state.as_deref().map(DeliveryStatus::parse).transpose().map_err(bad("state"))?,
-            event: self
-                .event
-                .as_deref()
-                .map(|e| EventType::parse(e).map(|e| e.as_str().to_owned()))
-                .transpose()
-                .map_err(bad("event"))?,
+            event: self.event.as_deref().map(event_name).transpose().map_err(bad("event"))?,
             status: self.status.as_deref().map(StatusMatch::parse).transpose().map_err(bad("status"))?,
             from,
             to,
@@ -73,6 +68,14 @@ impl DeliveriesQuery {
             },
             limit: support::paging(None, self.page_size, support::LOGS)?.1,
         })
+    }
+}
+
+/// A workspace event's or a system event's name.
+fn event_name(text: &str) -> Result<String, String> {
+    match SystemEvent::parse(text.trim()) {
+        Some(system) => Ok(system.as_str().to_owned()),
+        None => EventType::parse(text).map(|e| e.as_str().to_owned()),
     }
 }
 

@@ -140,6 +140,31 @@ pub fn webhooks_section() -> Value {
             (event.name.to_owned(), operation)
         })
         .collect();
+    let mut entries = entries;
+    for event in crate::domain::SystemEvent::ALL {
+        let name = event.as_str();
+        let operation = json!({
+            "post": {
+                "operationId": format!("onSystem{}", name.split('.').map(|w| {
+                    let mut chars = w.chars();
+                    chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+                }).collect::<String>()),
+                "summary": event.description(),
+                "description": "Sent to the workspace's system endpoint (Workspace settings > System endpoint), signed and retried like every delivery; never about the system endpoint itself.",
+                "tags": ["system events"],
+                "parameters": headers,
+                "requestBody": {
+                    "required": true,
+                    "content": {"application/json": {"schema": event.schema(), "example": event.sample("5f1e6a2b3c4d5e6f7a8b9c0d")}},
+                },
+                "responses": {
+                    "200": {"description": "Any 2xx answer accepts the delivery."},
+                    "default": {"description": "Anything else (or no answer within the timeout) is retried on the schedule."},
+                },
+            },
+        });
+        entries.insert(name.to_owned(), operation);
+    }
     Value::Object(entries)
 }
 

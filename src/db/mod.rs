@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod projects;
 pub mod schema;
 pub mod sessions;
+pub mod system_events;
 pub mod tags;
 pub mod tasks;
 pub mod time_entries;

@@ -12,6 +12,8 @@ const MISSING_REASONS: [&str; 2] = [DisabledReason::Failing.as_str(), DisabledRe
 /// The kind of a webhook a user made; an add-on's are [`ADDON`].
 pub const USER_CREATED: &str = "USER_CREATED";
 pub const ADDON: &str = "ADDON";
+/// A workspace's system endpoint: receives events about keyhook itself (`db::system_events`).
+pub const SYSTEM: &str = "SYSTEM";
 
 type Live = diesel::dsl::Filter<webhooks::table, diesel::dsl::IsNull<webhooks::deleted_at>>;
 
@@ -63,6 +65,10 @@ pub struct Webhook {
 impl Webhook {
     pub fn is_addon(&self) -> bool {
         self.kind == ADDON
+    }
+
+    pub fn is_system(&self) -> bool {
+        self.kind == SYSTEM
     }
 }
 
@@ -148,10 +154,12 @@ impl Webhook {
             .optional()
     }
 
-    /// The workspace's webhooks, by event then name (as the Webhooks page lists them).
+    /// The workspace's webhooks, by event then name (as the Webhooks page lists them); its
+    /// system endpoint is not one of them (Workspace settings has it).
     pub fn of_workspace(conn: &mut DbConnection, workspace_id: i64) -> QueryResult<Vec<Webhook>> {
         live()
             .filter(webhooks::workspace_id.eq(workspace_id))
+            .filter(webhooks::kind.ne(SYSTEM))
             .order((webhooks::event_type.asc(), webhooks::name.asc(), webhooks::id.asc()))
             .select(Webhook::as_select())
             .load(conn)
@@ -238,7 +246,11 @@ impl Webhook {
 
     /// Every live webhook of the workspace, users' and add-ons' alike.
     pub fn count_all_in(conn: &mut DbConnection, workspace_id: i64) -> QueryResult<i64> {
-        live().filter(webhooks::workspace_id.eq(workspace_id)).count().get_result(conn)
+        live()
+            .filter(webhooks::workspace_id.eq(workspace_id))
+            .filter(webhooks::kind.ne(SYSTEM))
+            .count()
+            .get_result(conn)
     }
 
     pub fn count_by_user(conn: &mut DbConnection, workspace_id: i64, user_id: i64) -> QueryResult<i64> {

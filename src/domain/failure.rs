@@ -89,6 +89,16 @@ impl FailureReason {
         })
     }
 
+    /// The kind alone (`refused`, `status`...): the code's first word.
+    pub fn kind(&self) -> String {
+        self.code().split(' ').next().unwrap_or_default().to_owned()
+    }
+
+    /// `{"code", "message", "hint"}`, as the API and system events carry it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"code": self.kind(), "message": self.to_string(), "hint": self.hint()})
+    }
+
     /// What to do about it.
     pub fn hint(&self) -> &'static str {
         match self {

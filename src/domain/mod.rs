@@ -22,6 +22,7 @@ mod preferences;
 mod role;
 mod samples;
 mod signing;
+mod system_event;
 mod webhook;
 
 pub use addon::{
@@ -45,4 +46,5 @@ pub use preferences::{DateFormat, DisplayPrefs, TimeFormat, TimeZoneName};
 pub use role::Role;
 pub use samples::sample_payload;
 pub use signing::{new_auth_token, signature_header, SigningSecret};
+pub use system_event::SystemEvent;
 pub use webhook::{attempt_status, DisabledReason, EndpointUrl, TriggerSourceType, WebhookName};

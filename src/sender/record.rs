@@ -9,10 +9,13 @@ use std::time::Duration;
 
 use crate::db::attempts::{Attempt, NewAttempt};
 use crate::db::deliveries::{AfterAttempt, Delivery};
+use crate::db::system_events;
 use crate::db::webhook_stats::{self, bucket_of, Counts};
 use crate::db::webhooks::{Webhook, WebhookState};
 use crate::db::DbConnection;
-use crate::domain::{attempt_status, new_public_id, DeliveryState, DisabledReason, FailureReason, Trigger};
+use crate::domain::{
+    attempt_status, new_public_id, DeliveryState, DisabledReason, FailureReason, SystemEvent, Trigger,
+};
 
 use super::schedule::retry_delay;
 use crate::outbound::http::Outcome;
@@ -38,6 +41,7 @@ pub struct Attempted {
     pub webhook_id: i64,
     /// The URL it went to.
     pub url: String,
+    pub event_type: Arc<str>,
     pub body: Arc<str>,
     pub outcome: Outcome,
     pub attempted_at: i64,
@@ -151,6 +155,12 @@ pub fn record_all(conn: &mut DbConnection, items: &[Attempted], policy: &Policy)
         }
     }
     recorded.health_moved |= hooks.values().any(|(_, changed)| *changed);
+    for item in items {
+        let exhausted = item.delivery.retries && item.after(policy).state == DeliveryState::Failed.as_str();
+        if let Some((hook, _)) = hooks.get(&item.webhook_id).filter(|_| exhausted) {
+            announce_failed(conn, hook, item)?;
+        }
+    }
     Attempt::insert_all(conn, &rows)?;
     webhook_stats::add(conn, &counts.into_values().collect::<Vec<_>>())?;
     for (after, ids) in &afters {
@@ -173,6 +183,29 @@ pub fn record_all(conn: &mut DbConnection, items: &[Attempted], policy: &Policy)
         )?;
     }
     Ok(recorded)
+}
+
+/// Tells the workspace's system endpoint that a delivery failed for good (`delivery.failed`).
+fn announce_failed(conn: &mut DbConnection, hook: &Webhook, item: &Attempted) -> anyhow::Result<()> {
+    use diesel::prelude::*;
+    let workspace: String = crate::db::schema::workspaces::table
+        .find(hook.workspace_id)
+        .select(crate::db::schema::workspaces::public_id)
+        .first(conn)?;
+    let at =
+        jiff::Timestamp::from_millisecond(item.attempted_at).map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())?;
+    let data = serde_json::json!({
+        "workspaceId": workspace,
+        "webhookId": hook.public_id,
+        "webhookName": hook.name,
+        "messageId": item.delivery.message_id,
+        "event": &*item.event_type,
+        "attempts": item.delivery.attempts + 1,
+        "lastError": item.outcome.reason.as_ref().map(FailureReason::to_json),
+    });
+    let payload = SystemEvent::DeliveryFailed.payload(&at, data);
+    system_events::queue(conn, hook.workspace_id, hook.id, SystemEvent::DeliveryFailed, &payload, item.attempted_at)?;
+    Ok(())
 }
 
 /// Moves the webhook's health by one attempt; answers whether it changed.

@@ -480,6 +480,7 @@ impl Sender {
             delivery: delivery.clone(),
             webhook_id: webhook.id,
             url: webhook.url.clone(),
+            event_type: job.event_type.clone(),
             body: job.payload.clone(),
             outcome,
             attempted_at: now,

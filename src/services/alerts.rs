@@ -9,10 +9,11 @@ use diesel::prelude::*;
 use crate::db::attempts::Attempt;
 use crate::db::memberships::Membership;
 use crate::db::schema::webhooks as hooks;
+use crate::db::system_events;
 use crate::db::webhooks::Webhook;
 use crate::db::workspaces::Workspace;
 use crate::db::DbConnection;
-use crate::domain::{Health, Role};
+use crate::domain::{Health, Role, SystemEvent};
 use crate::services::health::Transition;
 use crate::services::mail::{self, Outgoing};
 use crate::services::ServiceResult;
@@ -120,6 +121,35 @@ pub fn after_check(
         if won == 1 {
             queued += mail_about(conn, &hook, Alert::Degraded, hook.health_since.unwrap_or(now), settings)?;
         }
+    }
+    Ok(queued)
+}
+
+/// Tells each changed webhook's workspace system endpoint (`webhook.degraded`, `.failing`,
+/// `.disabled`, `.recovered`); nothing about the system endpoint itself. Answers how many.
+pub fn announce(conn: &mut DbConnection, changes: &[Transition]) -> ServiceResult<usize> {
+    let mut queued = 0;
+    for change in changes {
+        let Some(hook) = Webhook::find(conn, change.webhook_id)? else { continue };
+        let Some(workspace) = Workspace::find(conn, hook.workspace_id)? else { continue };
+        let last_error = match change.to {
+            Health::Healthy => None,
+            _ => Attempt::latest_failure(conn, hook.id)?.and_then(|a| a.failure()).map(|r| r.to_json()),
+        };
+        let event = SystemEvent::of_health(change.to);
+        let data = serde_json::json!({
+            "workspaceId": workspace.public_id,
+            "webhookId": hook.public_id,
+            "webhookName": hook.name,
+            "url": hook.url,
+            "health": change.to.as_str(),
+            "previousHealth": change.from.as_str(),
+            "since": crate::dto::iso(change.at),
+            "disabledReason": if change.to == Health::Disabled { hook.disabled_reason.clone() } else { None },
+            "lastError": last_error,
+        });
+        let payload = event.payload(&crate::dto::iso(change.at), data);
+        queued += usize::from(system_events::queue(conn, hook.workspace_id, hook.id, event, &payload, change.at)?);
     }
     Ok(queued)
 }

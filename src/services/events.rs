@@ -146,7 +146,7 @@ pub fn enqueue_once(
 pub fn test_event(
     conn: &mut DbConnection,
     workspace_id: i64,
-    event: EventType,
+    event_type: &str,
     payload: &Value,
 ) -> ServiceResult<Event> {
     Ok(Event::insert(
@@ -154,7 +154,7 @@ pub fn test_event(
         &NewEvent {
             public_id: &new_public_id(),
             workspace_id,
-            event_type: event.as_str(),
+            event_type,
             payload: &payload.to_string(),
             created_at: now_ms(),
             test: true,

@@ -122,6 +122,7 @@ impl HealthCheck {
             .write(move |conn| -> ServiceResult<_> {
                 let changes = refresh(conn, &rules, now)?;
                 let mailed = crate::services::alerts::after_check(conn, &changes, &alerts, now)?;
+                crate::services::alerts::announce(conn, &changes)?;
                 Ok((changes, mailed))
             })
             .await?;

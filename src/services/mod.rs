@@ -27,6 +27,7 @@ pub mod preferences;
 pub mod projects;
 pub mod publish;
 pub mod sessions;
+pub mod system_endpoint;
 pub mod tags;
 pub mod tasks;
 pub mod time_entries;

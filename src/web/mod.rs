@@ -20,6 +20,7 @@ mod security_headers;
 pub mod session;
 mod settings;
 mod setup;
+mod system_endpoint;
 mod webhooks;
 mod workspaces;
 
@@ -74,6 +75,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/workspaces/{ws}/settings/accounts", web::get().to(accounts::list))
         .route("/workspaces/{ws}/api-keys/{key}/revoke", web::post().to(accounts::revoke))
         .route("/workspaces/{ws}/settings/addons", web::get().to(addons::list))
+        .route("/workspaces/{ws}/settings/system-endpoint", web::get().to(system_endpoint::tab))
+        .route("/workspaces/{ws}/settings/system-endpoint", web::post().to(system_endpoint::save))
+        .route("/workspaces/{ws}/settings/system-endpoint/reveal", web::post().to(system_endpoint::reveal))
+        .route("/workspaces/{ws}/settings/system-endpoint/remove", web::post().to(system_endpoint::remove))
         .route("/workspaces/{ws}/addons", web::post().to(addons::install))
         .route("/workspaces/{ws}/addons/{id}/uninstall", web::post().to(addons::uninstall))
         .route("/workspaces/{ws}/members/invite", web::post().to(members::invite))

@@ -38,6 +38,7 @@ mod retry_spread;
 mod roles_and_isolation;
 mod scrape;
 mod smtp;
+mod system_endpoint;
 mod time_entries;
 mod token_reach;
 mod webhook_pages;

@@ -130,7 +130,9 @@ fn parameter(operation: &str, name: &str) -> Option<Value> {
             json!({"enum": crate::domain::DeliveryStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()})
         }
         ("listWebhookDeliveries", "event") => {
-            json!({"enum": crate::domain::EventType::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>()})
+            let workspace = crate::domain::EventType::ALL.iter().map(|e| e.as_str());
+            let system = crate::domain::SystemEvent::ALL.iter().map(|e| e.as_str());
+            json!({"enum": workspace.chain(system).collect::<Vec<_>>()})
         }
         ("listWebhookDeliveries", "status") => {
             json!({"pattern": "^([1-5][0-9]{2}|[1-5]xx|timeout|connect|dns|tls|ssrf)$"})

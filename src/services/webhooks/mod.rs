@@ -352,6 +352,11 @@ fn editable(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str) 
     if webhook.is_addon() {
         return Err(ServiceError::forbidden("Add-on webhooks are managed by their add-on."));
     }
+    if webhook.is_system() {
+        return Err(ServiceError::forbidden(
+            "The system endpoint is set and removed in Workspace settings > System endpoint.",
+        ));
+    }
     Ok(webhook)
 }
 

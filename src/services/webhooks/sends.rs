@@ -5,7 +5,7 @@ use crate::db::attempts::Attempt;
 use crate::db::deliveries::Delivery;
 use crate::db::schema::deliveries;
 use crate::db::DbConnection;
-use crate::domain::{sample_payload, DeliveryState, EventType, Trigger};
+use crate::domain::{sample_payload, DeliveryState, EventType, SystemEvent, Trigger};
 use crate::services::workspaces::WorkspaceAccess;
 use crate::services::{events, ServiceError, ServiceResult};
 
@@ -15,9 +15,16 @@ use super::{audit, find};
 pub fn test(conn: &mut DbConnection, access: &WorkspaceAccess, public_id: &str) -> ServiceResult<String> {
     access.require_person()?;
     let webhook = find(conn, access, public_id)?;
-    let event = EventType::parse(&webhook.event_type).map_err(anyhow::Error::msg)?;
-    let sample = sample_payload(event, &access.workspace.public_id);
-    let event_row = events::test_event(conn, access.workspace.id, event, &sample)?;
+    let ws = &access.workspace.public_id;
+    let (event_type, sample) = if webhook.is_system() {
+        // A system endpoint's test is a sample of its first kind of event.
+        let event = SystemEvent::WebhookDegraded;
+        (event.as_str(), event.sample(ws))
+    } else {
+        let event = EventType::parse(&webhook.event_type).map_err(anyhow::Error::msg)?;
+        (event.as_str(), sample_payload(event, ws))
+    };
+    let event_row = events::test_event(conn, access.workspace.id, event_type, &sample)?;
     let message_id = events::new_message_id();
     events::enqueue_once(conn, event_row.id, webhook.id, &message_id, Trigger::Test)?;
     Ok(message_id)
