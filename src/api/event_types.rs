@@ -193,7 +193,9 @@ mod tests {
     #[test]
     fn every_event_has_an_entry_with_a_schema_and_a_sample() {
         let section = webhooks_section();
-        assert_eq!(section.as_object().map(|m| m.len()), Some(EventType::ALL.len()));
+        let system = crate::domain::SystemEvent::ALL.len();
+        assert_eq!(section.as_object().map(|m| m.len()), Some(EventType::ALL.len() + system));
+        assert_eq!(section["delivery.failed"]["post"]["operationId"], "onSystemDeliveryFailed");
         assert_eq!(EventType::ALL.len(), 51);
         let entry = &section["NEW_TIME_ENTRY"]["post"];
         assert_eq!(entry["operationId"], "onNewTimeEntry");

@@ -268,7 +268,8 @@ pub async fn delete(
 pub struct EnabledBody {
     enabled: Option<bool>,
     /// With `enabled: true`: also send the deliveries it missed while disabled by failures or
-    /// 410 (default: they are cancelled). The answer's `replayed` counts them.
+    /// 410 (default: they are cancelled). The answer's `replayed` counts them. Ignored when
+    /// disabling.
     replay_missed: Option<bool>,
 }
 
@@ -285,10 +286,8 @@ pub async fn set_enabled(
 ) -> Result<HttpResponse, ApiError> {
     let body = json_body::<EnabledBody>(&body.0)?;
     let enabled = body.enabled.ok_or_else(|| ApiError::bad_request("enabled: must not be null"))?;
-    let replay = body.replay_missed.unwrap_or(false);
-    if replay && !enabled {
-        return Err(ApiError::bad_request("replayMissed: only with enabled: true"));
-    }
+    // Disabling replays nothing, whatever `replayMissed` says.
+    let replay = enabled && body.replay_missed.unwrap_or(false);
     let (ws, id) = path.into_inner();
     let ((changed, replayed), creator) = with_creator(&state, &caller, ws.clone(), move |conn, access| {
         service::enable_replaying(conn, access, &id, enabled, replay)

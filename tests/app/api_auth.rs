@@ -167,9 +167,10 @@ async fn unknown_routes_and_methods_answer_json(app: TestApp) {
         .expect("page-size");
     assert_eq!(paging["schema"]["maximum"], 5000);
 
-    // What keyhook sends: one webhook entry per event type, its payload a schema of the document.
+    // What keyhook sends: one webhook entry per event type and per system event, each payload a
+    // schema.
     let webhooks = doc["webhooks"].as_object().expect("a webhooks section");
-    assert_eq!(webhooks.len(), 51);
+    assert_eq!(webhooks.len(), 51 + 5);
     let entry = &doc["webhooks"]["NEW_TIME_ENTRY"]["post"];
     let payload = &entry["requestBody"]["content"]["application/json"];
     let component = payload["schema"]["$ref"].as_str().expect("a $ref").trim_start_matches("#/components/schemas/");
