@@ -94,6 +94,7 @@ impl Application {
         }
         let mut state = state;
         state.mail = mail_nudge;
+        state.health_check = health.nudge.clone();
         let config = sender_config(&settings, clock, health.nudge.clone());
         let sender = Sender::new(db, secrets, (*network).clone(), config, metrics, state.circuits.clone())?;
         let (sender, driven) = if settings.sender_driven {

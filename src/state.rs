@@ -34,6 +34,8 @@ pub struct AppState {
     pub mail: Option<Arc<tokio::sync::Notify>>,
     /// Asks for password links per client address.
     pub reset_throttle: crate::services::password_resets::AddressThrottle,
+    /// Wakes the health check (a webhook was enabled or disabled by hand: its health follows at once).
+    pub health_check: Arc<tokio::sync::Notify>,
     /// The health ladder's thresholds (the Details banner says what comes next and when).
     pub health_rules: crate::domain::HealthRules,
     /// Attempts an event's delivery gets at most (the first and each retry of the schedule).
@@ -77,6 +79,7 @@ impl AppState {
             max_attempts: settings.retry_schedule.0.len() + 1,
             health_rules: settings.health_rules(),
             mail: None,
+            health_check: Arc::default(),
             reset_throttle: Default::default(),
             metrics,
             circuits: Arc::new(crate::circuits::Circuits::new(settings.sender_per_webhook)),

@@ -293,6 +293,7 @@ pub async fn set_enabled(
         service::enable_replaying(conn, access, &id, enabled, replay)
     })
     .await?;
+    state.health_check.notify_one();
     let mut answer = dto(&changed, &ws, creator, None);
     answer.replayed = replay.then_some(replayed);
     Ok(HttpResponse::Ok().json(answer))

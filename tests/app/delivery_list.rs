@@ -236,47 +236,54 @@ async fn a_search_past_its_budget_continues_on_the_next_page(app: TestApp) {
     let receiver = Receiver::start().await;
     let hook = s.hook("Busy", &receiver.url).await;
     let rows = keyhook::db::delivery_log::SCAN_BUDGET + 100;
-    let target = hook.clone();
-    app.db()
-        .write(move |conn| -> anyhow::Result<()> {
-            use keyhook::db::schema::{deliveries, events, webhooks};
-            let (hook_id, ws): (i64, i64) = webhooks::table
-                .filter(webhooks::public_id.eq(&target))
-                .select((webhooks::id, webhooks::workspace_id))
-                .first(conn)?;
-            for i in 0..rows {
-                // The oldest carries the needle; the rest are alike.
-                let payload =
-                    if i == 0 { json!({"email": "needle@example.com"}) } else { json!({"email": "hay@example.com"}) };
-                let event: i64 = diesel::insert_into(events::table)
-                    .values((
-                        events::public_id.eq(format!("{i:024x}")),
-                        events::workspace_id.eq(ws),
-                        events::event_type.eq("NEW_TAG"),
-                        events::payload.eq(payload.to_string()),
-                        events::created_at.eq(1_000_000 + i),
-                        events::test.eq(false),
-                    ))
-                    .returning(events::id)
-                    .get_result(conn)?;
-                diesel::insert_into(deliveries::table)
-                    .values((
-                        deliveries::message_id.eq(format!("msg_{i}")),
-                        deliveries::event_id.eq(event),
-                        deliveries::webhook_id.eq(hook_id),
-                        deliveries::trigger.eq("EVENT"),
-                        deliveries::state.eq("SUCCEEDED"),
-                        deliveries::attempts.eq(1),
-                        deliveries::retries.eq(true),
-                        deliveries::created_at.eq(1_000_000 + i),
-                        deliveries::last_status.eq("200"),
-                    ))
-                    .execute(conn)?;
-            }
-            Ok(())
-        })
-        .await
-        .expect("a long history");
+    // In transactions of 300 rows: one long write could outlast SQLite's busy wait of a
+    // writer beside it on a loaded machine.
+    for start in (0..rows).step_by(300) {
+        let target = hook.clone();
+        app.db()
+            .write(move |conn| -> anyhow::Result<()> {
+                use keyhook::db::schema::{deliveries, events, webhooks};
+                let (hook_id, ws): (i64, i64) = webhooks::table
+                    .filter(webhooks::public_id.eq(&target))
+                    .select((webhooks::id, webhooks::workspace_id))
+                    .first(conn)?;
+                for i in start..(start + 300).min(rows) {
+                    // The oldest carries the needle; the rest are alike.
+                    let payload = if i == 0 {
+                        json!({"email": "needle@example.com"})
+                    } else {
+                        json!({"email": "hay@example.com"})
+                    };
+                    let event: i64 = diesel::insert_into(events::table)
+                        .values((
+                            events::public_id.eq(format!("{i:024x}")),
+                            events::workspace_id.eq(ws),
+                            events::event_type.eq("NEW_TAG"),
+                            events::payload.eq(payload.to_string()),
+                            events::created_at.eq(1_000_000 + i),
+                            events::test.eq(false),
+                        ))
+                        .returning(events::id)
+                        .get_result(conn)?;
+                    diesel::insert_into(deliveries::table)
+                        .values((
+                            deliveries::message_id.eq(format!("msg_{i}")),
+                            deliveries::event_id.eq(event),
+                            deliveries::webhook_id.eq(hook_id),
+                            deliveries::trigger.eq("EVENT"),
+                            deliveries::state.eq("SUCCEEDED"),
+                            deliveries::attempts.eq(1),
+                            deliveries::retries.eq(true),
+                            deliveries::created_at.eq(1_000_000 + i),
+                            deliveries::last_status.eq("200"),
+                        ))
+                        .execute(conn)?;
+                }
+                Ok(())
+            })
+            .await
+            .expect("a long history");
+    }
     let (status, first) = s.deliveries(&hook, "?q=needle@example.com").await;
     assert_eq!(status, StatusCode::OK, "{first}");
     assert_eq!(first["deliveries"].as_array().map(Vec::len), Some(0), "not within the newest {}", rows - 100);

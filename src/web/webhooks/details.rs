@@ -148,6 +148,7 @@ pub async fn enable(
     let replay = form.replay == "missed";
     let (enabled, replayed) =
         state.db.write(move |conn| service::enable_replaying(conn, &target, &hook, true, replay)).await?;
+    state.health_check.notify_one();
     let message = match replayed {
         0 => format!("Webhook “{}” enabled.", enabled.name),
         1 => format!("Webhook “{}” enabled; its missed delivery is being sent.", enabled.name),

@@ -108,6 +108,8 @@ pub async fn save(
     let (target, hook, enabled) = (access.clone(), id.clone(), form.enabled.is_some());
     match state.db.write(move |conn| service::save(conn, &target, &hook, &input, enabled)).await {
         Ok(saved) => {
+            // The Enabled switch may have moved: its health follows at once.
+            state.health_check.notify_one();
             set_flash(&page.session, format!("Webhook “{}” saved.", saved.name), None);
             Ok(see_other(&hook_url(&ws, &id)))
         }
