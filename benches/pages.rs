@@ -1,8 +1,10 @@
 //! `cargo bench --bench pages`: the Webhooks screens under 16 concurrent signed-in clients on
 //! loopback, on SQLite and (with `KEYHOOK_BENCH_DATABASE_URL`, a PostgreSQL role with CREATEDB)
 //! PostgreSQL: the list of 100 webhooks (each with its bar of 20 latest attempts), and the
-//! Details and Edit pages of a webhook with 1,000,000 attempts (newest page, a page deep in
-//! the middle, the Failed filter). Each page's time in the server comes from its
+//! Details and Edit pages of a webhook with 1,000,000 deliveries of an attempt each (Details:
+//! the newest deliveries, a page deep in the middle, the Failed state, the 5xx status, a payload
+//! search for one delivery; Edit: its newest attempts and the Failed ones), and the deliveries
+//! API, plain and searched. Each page's time in the server comes from its
 //! `Server-Timing` header; the time at the client adds loopback and waiting for a core (the
 //! client shares the 2 cores with the server and the database).
 //! Prints figures; asserts nothing about speed. Load is bounded in count and time.
@@ -35,22 +37,34 @@ async fn run(label: &str, url: String) -> anyhow::Result<()> {
     }
     let seeding = std::time::Instant::now();
     let big = &hooks[0];
-    bench.attempts(big, BIG, now - i64::try_from(BIG)? * 1000 - 60_000).await?;
-    println!("{label}: stored 1,000,000 attempts in {:.1} s", seeding.elapsed().as_secs_f64());
+    let first_at = now - i64::try_from(BIG)? * 1000 - 60_000;
+    bench.deliveries(big, BIG, first_at).await?;
+    println!(
+        "{label}: stored 1,000,000 deliveries (an event and an attempt each) in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
 
     let server = bench.serve_with(&[("KEYHOOK_SERVER_TIMING", "true")]);
     let owner = log_in(&server).await;
     let ws = &bench.workspace;
     let list = format!("/workspaces/{ws}/webhooks");
     let details = format!("{list}/{}", big.public_id);
-    let middle = now - i64::try_from(BIG / 2)? * 1000;
+    let middle = first_at + i64::try_from(BIG / 2)? * 1000;
+    let api = format!("/api/v1/workspaces/{ws}/webhooks/{}/deliveries", big.public_id);
     let pages = [
         ("baseline: workspace settings", format!("/workspaces/{ws}/settings")),
         ("list, 100 webhooks", list.clone()),
-        ("details, newest 50 of 1,000,000", details.clone()),
-        ("details, 50 from the middle", format!("{details}?before={middle}.{}", i64::MAX)),
-        ("details, Failed filter", format!("{details}?status=failed")),
-        ("edit, with its newest 50", format!("{details}/edit")),
+        ("details, newest 25 of 1,000,000 deliveries", details.clone()),
+        ("details, 25 from the middle", format!("{details}?before={middle}.{}", i64::MAX)),
+        ("details, state Failed (an index range)", format!("{details}?state=FAILED")),
+        ("details, status 5xx (a tested filter)", format!("{details}?status=5xx")),
+        ("details, a payload search for one delivery (its budget)", format!("{details}?q=user500000%40example.com")),
+        ("edit, with its newest 50 attempts", format!("{details}/edit")),
+        ("edit, Failed attempts", format!("{details}/edit?status=failed")),
+    ];
+    let calls = [
+        ("API deliveries, newest 50", api.clone()),
+        ("API deliveries, q=one address", format!("{api}?q=user999990%40example.com")),
     ];
     // Warm-up: connections, caches, the database's pages.
     load_with(&server, &list, CLIENTS, Some(&owner), None).await;
@@ -61,6 +75,10 @@ async fn run(label: &str, url: String) -> anyhow::Result<()> {
         let size = owner.get(format!("{}{path}", server.address)).send().await?.bytes().await?.len();
         let measured = load_with(&server, &path, CLIENTS, Some(&owner), None).await;
         report(&format!("{label}: {name} ({} KiB)", size / 1024), &measured);
+    }
+    for (name, path) in calls.into_iter().filter(|(name, _)| name.contains(only.as_str())) {
+        let measured = load_with(&server, &path, CLIENTS, None, Some(&bench.key)).await;
+        report(&format!("{label}: {name}"), &measured);
     }
     Ok(())
 }

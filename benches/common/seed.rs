@@ -219,4 +219,60 @@ impl Bench {
         }
         Ok(())
     }
+
+    /// `n` deliveries of one event each to `webhook`, one attempt each, a second apart from
+    /// `first_at`: every tenth failed for good (500), the rest delivered (200). Each event's
+    /// payload carries an id and an e-mail address of its own (`user{i}@example.com`) to search.
+    pub async fn deliveries(&self, webhook: &Webhook, n: u64, first_at: i64) -> anyhow::Result<()> {
+        let (ws, hook, event) = (self.workspace_id, webhook.id, webhook.event_type.clone());
+        let headers = r#"{"content-type":"application/json","user-agent":"keyhook/0.1.0","webhook-id":"msg_bench","webhook-timestamp":"1700000000","webhook-signature":"v1,Zm9vYmFyYmF6","clockify-signature":"[redacted]"}"#;
+        self.db
+            .write(move |conn| -> Result<(), ServiceError> {
+                use diesel::sql_types::BigInt;
+                #[derive(QueryableByName)]
+                struct First {
+                    #[diesel(sql_type = BigInt)]
+                    id: i64,
+                }
+                let series = format!("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})");
+                let payload = r#"'{"id":"' || i || '","email":"user' || i || '@example.com","name":"Entry ' || i || '"}'"#;
+                diesel::sql_query(format!(
+                    "{series} INSERT INTO events (public_id, workspace_id, event_type, payload, created_at, test) \
+                     SELECT 'e{hook}x' || i, {ws}, '{event}', {payload}, {first_at} + i * 1000, FALSE FROM n"
+                ))
+                .execute(conn)?;
+                let events: First =
+                    diesel::sql_query(format!("SELECT id FROM events WHERE public_id = 'e{hook}x1'")).get_result(conn)?;
+                diesel::sql_query(format!(
+                    "{series} INSERT INTO deliveries (message_id, event_id, webhook_id, trigger, state, attempts, retries, \
+                       created_at, last_status) \
+                     SELECT 'msg_b{hook}x' || i, {base} + i - 1, {hook}, 'EVENT', \
+                       CASE WHEN i % 10 = 0 THEN 'FAILED' ELSE 'SUCCEEDED' END, 1, TRUE, {first_at} + i * 1000, \
+                       CASE WHEN i % 10 = 0 THEN '500' ELSE '200' END FROM n",
+                    base = events.id
+                ))
+                .execute(conn)?;
+                let deliveries: First =
+                    diesel::sql_query(format!("SELECT id FROM deliveries WHERE message_id = 'msg_b{hook}x1'")).get_result(conn)?;
+                diesel::sql_query(format!(
+                    "{series} INSERT INTO attempts (public_id, delivery_id, webhook_id, trigger, attempted_at, duration_ms, \
+                       succeeded, status_code, request_headers, request_body, response_body, response_body_base64, reason, url) \
+                     SELECT 'a{hook}x' || i, {base} + i - 1, {hook}, 'EVENT', {first_at} + i * 1000, 12, i % 10 <> 0, \
+                       CASE WHEN i % 10 = 0 THEN 500 ELSE 200 END, '{headers}', {payload}, '{{\"received\":true}}', FALSE, \
+                       CASE WHEN i % 10 = 0 THEN 'status 500' ELSE NULL END, 'http://127.0.0.1:9/hook' FROM n",
+                    base = deliveries.id
+                ))
+                .execute(conn)?;
+                Ok(())
+            })
+            .await?;
+        if self.url.starts_with("postgres") {
+            use diesel::connection::SimpleConnection;
+            let mut conn = diesel::PgConnection::establish(&self.url)?;
+            for table in ["events", "attempts", "deliveries", "webhooks"] {
+                conn.batch_execute(&format!("VACUUM (ANALYZE) {table}"))?;
+            }
+        }
+        Ok(())
+    }
 }
