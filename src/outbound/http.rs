@@ -202,6 +202,15 @@ fn classify(error: &reqwest::Error, out: &Outgoing) -> (&'static str, String, Fa
             tls = Some(tls_reason(e));
         }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            // An io::Error's `source()` skips the error it wraps, and rustls' certificate
+            // verdict arrives wrapped in two of them: unwrapped here.
+            let mut inner = io.get_ref();
+            while let Some(wrapped) = inner {
+                if let Some(e) = wrapped.downcast_ref::<rustls::Error>() {
+                    tls = Some(tls_reason(e));
+                }
+                inner = wrapped.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref);
+            }
             io_kind = Some(io.kind());
             timed_out |= io.kind() == std::io::ErrorKind::TimedOut;
         }

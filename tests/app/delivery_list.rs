@@ -81,6 +81,55 @@ async fn hanging_up() -> u16 {
     port
 }
 
+/// A TLS server on loopback with a self-signed certificate (openssl's `s_server`, killed on drop).
+struct SelfSignedTls {
+    port: u16,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for SelfSignedTls {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn self_signed_tls() -> SelfSignedTls {
+    let dir = tempfile::tempdir().expect("a directory");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(made.success(), "a self-signed certificate");
+    let port = closed_port();
+    let child = std::process::Command::new("openssl")
+        .args(["s_server", "-quiet", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl s_server starts");
+    let started = std::time::Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "s_server did not listen");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    SelfSignedTls { port, child, _dir: dir }
+}
+
 async fn every_failure_is_named_with_a_hint(app: TestApp) {
     let s = setup(&app).await;
     let ok = Receiver::start().await;
@@ -91,6 +140,7 @@ async fn every_failure_is_named_with_a_hint(app: TestApp) {
     gone.answer(&[410]);
     broken.answer(&[500]);
     let refused_port = closed_port();
+    let tls = self_signed_tls().await;
     let cases = [
         (
             "Refused",
@@ -109,6 +159,12 @@ async fn every_failure_is_named_with_a_hint(app: TestApp) {
         ("Gone", gone.url.clone(), "gone", "answered 410: the webhook was disabled".into()),
         ("Broken", broken.url.clone(), "status", "answered 500".into()),
         ("Internal", ok.url.clone(), "blocked", "refused: resolves to 10.0.0.4, a private address".into()),
+        (
+            "Self-signed",
+            format!("https://127.0.0.1:{}/hook", tls.port),
+            "cert-untrusted",
+            "TLS: the certificate is not signed by a trusted authority".into(),
+        ),
     ];
     let mut hooks = Vec::new();
     for (name, url, _, _) in &cases {
