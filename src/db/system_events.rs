@@ -10,7 +10,7 @@ use super::events::{Event, NewEvent};
 use super::schema::webhooks;
 use super::webhooks::{Webhook, SYSTEM};
 use super::DbConnection;
-use crate::domain::{new_public_id, random_token, DeliveryState, SystemEvent, Trigger};
+use crate::domain::{new_message_id, new_public_id, DeliveryState, SystemEvent, Trigger};
 
 /// The workspace's system endpoint, if it has one.
 pub fn endpoint_of(conn: &mut DbConnection, workspace_id: i64) -> QueryResult<Option<Webhook>> {
@@ -48,7 +48,7 @@ pub fn queue(
             test: false,
         },
     )?;
-    let message_id = format!("msg_{}", &random_token()[..32]);
+    let message_id = new_message_id();
     Delivery::insert_all(
         conn,
         &[NewDelivery {

@@ -23,6 +23,11 @@ pub fn random_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A Standard Webhooks message id: `msg_` and 32 URL-safe random characters.
+pub fn new_message_id() -> String {
+    format!("msg_{}", &random_token()[..32])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

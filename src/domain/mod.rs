@@ -37,7 +37,7 @@ pub use entity::{long_text, Color, EntityName, IsoDuration, TaskStatus, PROJECT_
 pub use event_type::EventType;
 pub use failure::FailureReason;
 pub use health::{Health, HealthRules, Vitals, FAILURES_IN_A_ROW};
-pub use ids::{is_public_id, new_public_id, random_token};
+pub use ids::{is_public_id, new_message_id, new_public_id, random_token};
 pub use key_lifetimes::{GracePeriod, KeyExpiry};
 pub use name::Name;
 pub use password::Password;

@@ -125,10 +125,15 @@ pub fn record_all(conn: &mut DbConnection, items: &[Attempted], policy: &Policy)
     let mut notes: BTreeMap<i64, (String, String, i64)> = BTreeMap::new();
     let mut recorded = Recorded::default();
     let mut counts: BTreeMap<(i64, i64), Counts> = BTreeMap::new();
+    let mut exhausted: Vec<&Attempted> = Vec::new();
     for item in items {
         let Some((hook, changed)) = hooks.get_mut(&item.webhook_id) else { continue };
         rows.push(item.row());
         let after = item.after(policy);
+        // Failed for good after its retries: the system endpoint hears of it below.
+        if item.delivery.retries && after.state == DeliveryState::Failed.as_str() {
+            exhausted.push(item);
+        }
         recorded.retries |= after.next_attempt_at.is_some();
         match afters.iter_mut().find(|(a, _)| *a == after) {
             Some((_, ids)) => ids.push(item.delivery.id),
@@ -155,9 +160,8 @@ pub fn record_all(conn: &mut DbConnection, items: &[Attempted], policy: &Policy)
         }
     }
     recorded.health_moved |= hooks.values().any(|(_, changed)| *changed);
-    for item in items {
-        let exhausted = item.delivery.retries && item.after(policy).state == DeliveryState::Failed.as_str();
-        if let Some((hook, _)) = hooks.get(&item.webhook_id).filter(|_| exhausted) {
+    for item in exhausted {
+        if let Some((hook, _)) = hooks.get(&item.webhook_id) {
             announce_failed(conn, hook, item)?;
         }
     }

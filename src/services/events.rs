@@ -12,7 +12,7 @@ use crate::db::events::{Event, NewEvent};
 use crate::db::outbox::{self, Job};
 use crate::db::webhooks::Webhook;
 use crate::db::DbConnection;
-use crate::domain::{new_public_id, random_token, DeliveryState, EventType, Trigger, TriggerSourceType};
+use crate::domain::{new_public_id, DeliveryState, EventType, Trigger, TriggerSourceType};
 
 use super::{ServiceError, ServiceResult};
 use crate::clock::now_ms;
@@ -162,10 +162,7 @@ pub fn test_event(
     )?)
 }
 
-/// A Standard Webhooks message id: `msg_` and 32 URL-safe random characters.
-pub fn new_message_id() -> String {
-    format!("msg_{}", &random_token()[..32])
-}
+pub use crate::domain::new_message_id;
 
 /// Whether the webhook's trigger source lets this payload through.
 fn triggers(hook: &Webhook, payload: &Value) -> bool {
