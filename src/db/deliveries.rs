@@ -10,6 +10,32 @@ use crate::domain::DeliveryState;
 /// The only state the sender sends from.
 const PENDING: &str = DeliveryState::Pending.as_str();
 
+/// `deliveries.state = 'PENDING'` said as a literal, not a bound parameter: with SQLite's
+/// planner stability guarantee on (`.cargo/config.toml`), a partial index on pending
+/// deliveries serves only a query that states its condition itself. A fixed text, so the
+/// statements using it stay prepared.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+pub struct IsPending;
+
+impl Expression for IsPending {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<QS> AppearsOnTable<QS> for IsPending {}
+
+impl<QS> SelectableExpression<QS> for IsPending {}
+
+impl<G> diesel::expression::ValidGrouping<G> for IsPending {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for IsPending {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("deliveries.state = 'PENDING'");
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = deliveries)]
 pub struct Delivery {
@@ -114,7 +140,7 @@ impl Delivery {
         }
         let due = deliveries::table
             .filter(deliveries::webhook_id.eq(webhooks::id))
-            .filter(deliveries::state.eq(PENDING))
+            .filter(IsPending)
             .filter(deliveries::next_attempt_at.le(now))
             .filter(deliveries::lease_until.is_null().or(deliveries::lease_until.lt(now)))
             .select(deliveries::id);
@@ -225,7 +251,7 @@ impl Delivery {
     /// of their webhook to end, or for their circuit's probe; none is a time to wake at.
     pub fn next_due_after(conn: &mut DbConnection, now: i64, except: &[i64]) -> QueryResult<Option<i64>> {
         deliveries::table
-            .filter(deliveries::state.eq(PENDING))
+            .filter(IsPending)
             .filter(deliveries::next_attempt_at.gt(now))
             .filter(deliveries::webhook_id.ne_all(except))
             .select(diesel::dsl::min(deliveries::next_attempt_at))
@@ -238,7 +264,7 @@ impl Delivery {
         diesel::select(diesel::dsl::exists(
             deliveries::table
                 .filter(deliveries::webhook_id.eq(webhook_id))
-                .filter(deliveries::state.eq(PENDING))
+                .filter(IsPending)
                 .filter(deliveries::next_attempt_at.le(until)),
         ))
         .get_result(conn)
@@ -274,10 +300,9 @@ impl Delivery {
 
     /// How many deliveries wait, and when the oldest due one was due.
     pub fn backlog(conn: &mut DbConnection, now: i64) -> QueryResult<(i64, Option<i64>)> {
-        let pending = deliveries::table.filter(deliveries::state.eq(PENDING));
-        let depth = pending.count().get_result(conn)?;
+        let depth = deliveries::table.filter(IsPending).count().get_result(conn)?;
         let oldest = deliveries::table
-            .filter(deliveries::state.eq(PENDING))
+            .filter(IsPending)
             .filter(deliveries::next_attempt_at.le(now))
             .select(diesel::dsl::min(deliveries::next_attempt_at))
             .first::<Option<i64>>(conn)?;
