@@ -152,6 +152,11 @@ pub struct Settings {
     #[arg(long, env = "KEYHOOK_ONLY_ALLOWED_NETWORKS", global = true)]
     pub only_allowed_networks: bool,
 
+    /// A PEM file of certificate authorities webhook endpoints' certificates may be signed by,
+    /// besides the system's (a company's internal CA). Read at start.
+    #[arg(long, env = "KEYHOOK_EXTRA_CA_FILE", value_parser = crate::outbound::trust::ExtraRoots::load, global = true)]
+    pub extra_ca_file: Option<crate::outbound::trust::ExtraRoots>,
+
     /// Time limit of one webhook request.
     #[arg(long, env = "KEYHOOK_SEND_TIMEOUT", default_value = "15s", global = true)]
     pub send_timeout: HumanDuration,
@@ -216,7 +221,6 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Settings with every default, as `keyhook` with no flags and no environment would have.
     /// The health ladder's thresholds.
     pub fn health_rules(&self) -> crate::domain::HealthRules {
         let ms = |d: &HumanDuration| i64::try_from(d.0.as_millis()).unwrap_or(i64::MAX);
@@ -228,6 +232,7 @@ impl Settings {
         }
     }
 
+    /// Settings with every default, as `keyhook` with no flags and no environment would have.
     pub fn defaults() -> Self {
         Self::parse_from(["keyhook"])
     }

@@ -187,6 +187,7 @@ fn sender_config(settings: &Settings, clock: Clock, health_check: Arc<tokio::syn
         retention: settings.attempt_retention.0,
         clock,
         health_check,
+        extra_roots: settings.extra_ca_file.clone(),
     }
 }
 

@@ -74,7 +74,11 @@ impl AppState {
             anyhow::bail!("KEYHOOK_SIGNING_GRACE: use at most 30d");
         }
         Ok(Self {
-            outbound: crate::outbound::http::client(network.clone(), settings.send_timeout.0)?,
+            outbound: crate::outbound::http::client(
+                network.clone(),
+                settings.send_timeout.0,
+                settings.extra_ca_file.as_ref(),
+            )?,
             outbound_timeout: settings.send_timeout.0,
             max_attempts: settings.retry_schedule.0.len() + 1,
             health_rules: settings.health_rules(),

@@ -12,15 +12,22 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, USER_AGE
 use reqwest::Url;
 
 use super::network_policy::{GuardedResolver, NetworkPolicy, Refused, Unresolved};
+use super::trust::ExtraRoots;
 use crate::domain::{signature_header, FailureReason, SigningSecret};
 
 /// Response bodies are kept up to this size.
 pub const MAX_RESPONSE_BODY: usize = 64 * 1024;
 
-/// The client every attempt uses: no redirects, no proxy, guarded DNS, a time limit.
-pub fn client(policy: Arc<NetworkPolicy>, timeout: Duration) -> anyhow::Result<reqwest::Client> {
+/// The client every attempt uses: no redirects, no proxy, guarded DNS, a time limit, the
+/// system's certificate authorities and any extra ones.
+pub fn client(
+    policy: Arc<NetworkPolicy>,
+    timeout: Duration,
+    extra_roots: Option<&ExtraRoots>,
+) -> anyhow::Result<reqwest::Client> {
     crate::tls::install_crypto_provider();
     Ok(reqwest::Client::builder()
+        .tls_certs_merge(extra_roots.into_iter().flat_map(ExtraRoots::certificates))
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .timeout(timeout)
@@ -251,10 +258,18 @@ fn tls_reason(error: &rustls::Error) -> FailureReason {
         },
         Cert::NotValidForName => FailureReason::CertificateName { presented: Vec::new() },
         Cert::NotValidForNameContext { presented, .. } => {
-            FailureReason::CertificateName { presented: presented.clone() }
+            FailureReason::CertificateName { presented: presented.iter().map(|name| bare_name(name)).collect() }
         }
         Cert::UnknownIssuer | Cert::BadSignature => FailureReason::CertificateUntrusted,
         other => FailureReason::Tls { detail: other.to_string() },
+    }
+}
+
+/// A name the certificate presents as a person reads it: rustls writes `DnsName("a.example")`.
+fn bare_name(presented: &str) -> String {
+    match presented.split_once("(\"") {
+        Some((_, rest)) if rest.ends_with("\")") => rest.trim_end_matches("\")").to_owned(),
+        _ => presented.to_owned(),
     }
 }
 

@@ -38,6 +38,7 @@ use crate::domain::{DeliveryState, SigningSecret, Trigger};
 use crate::metrics::Metrics;
 use crate::outbound::http::{self, Outgoing};
 use crate::outbound::network_policy::NetworkPolicy;
+use crate::outbound::trust::ExtraRoots;
 
 /// How long a request may wait for its answer while holding a sending slot.
 pub const SLOW_AFTER: Duration = Duration::from_millis(200);
@@ -64,6 +65,8 @@ pub struct SenderConfig {
     pub clock: Clock,
     /// Nudged when recorded attempts may have moved a webhook's health.
     pub health_check: Arc<tokio::sync::Notify>,
+    /// Certificate authorities trusted besides the system's.
+    pub extra_roots: Option<ExtraRoots>,
 }
 
 pub struct Sender {
@@ -129,7 +132,7 @@ impl Sender {
         let policy = Arc::new(policy);
         let (recordings, queue) = unbounded_channel();
         Ok(Self {
-            client: http::client(policy.clone(), config.timeout)?,
+            client: http::client(policy.clone(), config.timeout, config.extra_roots.as_ref())?,
             global: Arc::new(Semaphore::new(config.concurrency.max(1))),
             waiting: Arc::new(Semaphore::new(config.concurrency.max(1) * WAITING_PER_SENDING)),
             per_webhook: Mutex::new(HashMap::new()),

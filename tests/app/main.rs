@@ -40,6 +40,7 @@ mod scrape;
 mod smtp;
 mod system_endpoint;
 mod time_entries;
+mod tls;
 mod token_reach;
 mod webhook_pages;
 mod webhooks;
