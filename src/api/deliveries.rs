@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use super::auth::ApiCaller;
 use super::error::ApiError;
 use super::support::{self, read_as};
-use crate::db::attempts::Attempt;
+use crate::db::attempts::AttemptSummary;
 use crate::domain::{DeliveryStatus, EventType, PayloadSearch, StatusMatch, SystemEvent};
 use crate::dto::{iso, DeliveryAttemptDto, DeliveryDto, DeliveryListDto, ErrorDto, FailureDto};
 use crate::services::webhooks::{self as service, DeliveryFilter};
@@ -79,7 +79,7 @@ fn event_name(text: &str) -> Result<String, String> {
     }
 }
 
-fn attempt_dto(attempt: &Attempt) -> DeliveryAttemptDto {
+fn attempt_dto(attempt: &AttemptSummary) -> DeliveryAttemptDto {
     DeliveryAttemptDto {
         id: attempt.public_id.clone(),
         trigger: attempt.trigger.clone(),
@@ -127,7 +127,7 @@ pub async fn list(
                 attempt_count: d.attempts,
                 next_attempt_at: d.next_attempt_at.filter(|_| d.state == "PENDING").map(iso),
                 last_status: d.last_status.clone(),
-                last_error: attempts.last().and_then(Attempt::failure).as_ref().map(FailureDto::new),
+                last_error: attempts.last().and_then(AttemptSummary::failure).as_ref().map(FailureDto::new),
                 created_at: iso(d.created_at),
                 attempts: attempts.iter().map(attempt_dto).collect(),
             }

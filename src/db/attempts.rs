@@ -31,6 +31,46 @@ pub struct Attempt {
     pub url: Option<String>,
 }
 
+/// An attempt without what was sent and answered: what a list of deliveries shows of each
+/// (their bodies are read when one delivery is opened).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = attempts)]
+pub struct AttemptSummary {
+    pub public_id: String,
+    pub delivery_id: i64,
+    pub trigger: String,
+    pub attempted_at: i64,
+    pub duration_ms: i64,
+    pub succeeded: bool,
+    pub status_code: Option<i32>,
+    pub error_class: Option<String>,
+    pub error_detail: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl AttemptSummary {
+    pub fn failure(&self) -> Option<FailureReason> {
+        failure_of(self.succeeded, self.reason.as_deref(), self.status_code, self.error_detail.as_deref())
+    }
+}
+
+/// Why an attempt failed, named; `None` when it succeeded. Attempts recorded before reasons
+/// were stored are named from their status or error.
+fn failure_of(
+    succeeded: bool,
+    reason: Option<&str>,
+    status_code: Option<i32>,
+    error_detail: Option<&str>,
+) -> Option<FailureReason> {
+    if succeeded {
+        return None;
+    }
+    reason.and_then(FailureReason::parse).or_else(|| match status_code.and_then(|c| u16::try_from(c).ok()) {
+        Some(status) => Some(FailureReason::of_status(status)),
+        None => Some(FailureReason::Other { detail: error_detail.unwrap_or_default().to_owned() }),
+    })
+}
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = attempts)]
 pub struct NewAttempt {
@@ -87,17 +127,9 @@ pub struct LogRow {
 }
 
 impl Attempt {
-    /// Why it failed, named; `None` when it succeeded. Attempts recorded before reasons were
-    /// stored are named from their status or error.
+    /// Why it failed, named; `None` when it succeeded.
     pub fn failure(&self) -> Option<FailureReason> {
-        if self.succeeded {
-            return None;
-        }
-        let stored = self.reason.as_deref().and_then(FailureReason::parse);
-        stored.or_else(|| match (self.status_code.and_then(|c| u16::try_from(c).ok()), &self.error_detail) {
-            (Some(status), _) => Some(FailureReason::of_status(status)),
-            (None, detail) => Some(FailureReason::Other { detail: detail.clone().unwrap_or_default() }),
-        })
+        failure_of(self.succeeded, self.reason.as_deref(), self.status_code, self.error_detail.as_deref())
     }
 
     /// Inserts the attempts: in statements of up to 500 rows on PostgreSQL; on SQLite
@@ -196,10 +228,20 @@ impl Attempt {
             .optional()
     }
 
-    /// The attempts of these deliveries, oldest first (a page of the deliveries list).
-    pub fn of_deliveries(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Attempt>> {
+    /// The attempts of these deliveries, oldest first, without their bodies (a page of the
+    /// deliveries list).
+    pub fn summaries_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<AttemptSummary>> {
         attempts::table
             .filter(attempts::delivery_id.eq_any(ids))
+            .order((attempts::attempted_at.asc(), attempts::id.asc()))
+            .select(AttemptSummary::as_select())
+            .load(conn)
+    }
+
+    /// A delivery's attempts, oldest first, in full (one delivery opened).
+    pub fn of_delivery(conn: &mut DbConnection, delivery_id: i64) -> QueryResult<Vec<Attempt>> {
+        attempts::table
+            .filter(attempts::delivery_id.eq(delivery_id))
             .order((attempts::attempted_at.asc(), attempts::id.asc()))
             .select(Attempt::as_select())
             .load(conn)

@@ -55,6 +55,10 @@ impl Event {
     }
 
     /// The events with these ids (those of a batch of claimed deliveries, read at once).
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Event>> {
+        events::table.find(id).select(Event::as_select()).first(conn).optional()
+    }
+
     pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Event>> {
         events::table.filter(events::id.eq_any(ids)).select(Event::as_select()).load(conn)
     }

@@ -119,9 +119,15 @@ impl StatusMatch {
         &self.0
     }
 
-    /// The SQL `LIKE` pattern over `deliveries.last_status` (`5xx` is `5__`).
-    pub fn like_pattern(&self) -> String {
-        self.0.replace('x', "_")
+    /// Whether a delivery's latest status (`500`, `timeout`) is one this matches (`5xx`
+    /// stands for any three digits starting with 5).
+    pub fn matches(&self, status: &str) -> bool {
+        self.0.len() == status.len()
+            && self
+                .0
+                .bytes()
+                .zip(status.bytes())
+                .all(|(want, got)| (want == b'x' && got.is_ascii_digit()) || want == got.to_ascii_lowercase())
     }
 }
 
@@ -229,9 +235,12 @@ mod tests {
 
     #[test]
     fn statuses_are_codes_classes_or_error_classes() {
-        assert_eq!(StatusMatch::parse("5XX").map(|s| s.like_pattern()), Ok("5__".into()));
-        assert_eq!(StatusMatch::parse(" 404 ").map(|s| s.like_pattern()), Ok("404".into()));
-        assert_eq!(StatusMatch::parse("Timeout").map(|s| s.like_pattern()), Ok("timeout".into()));
+        let class = StatusMatch::parse("5XX").expect("a class");
+        assert!(class.matches("500") && class.matches("503") && !class.matches("404") && !class.matches("5000"));
+        let code = StatusMatch::parse(" 404 ").expect("a code");
+        assert!(code.matches("404") && !code.matches("405"));
+        let error = StatusMatch::parse("Timeout").expect("an error class");
+        assert!(error.matches("timeout") && !error.matches("connect"));
         for bad in ["", "50", "5000", "600", "9xx", "x5x", "teapot", "%"] {
             assert!(StatusMatch::parse(bad).is_err(), "{bad:?} was accepted");
         }

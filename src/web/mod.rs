@@ -93,6 +93,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/workspaces/{ws}/webhooks/{id}", web::get().to(webhooks::details))
         .route("/workspaces/{ws}/webhooks/{id}/attempts", web::get().to(webhooks::fragment))
         .route("/workspaces/{ws}/webhooks/{id}/deliveries", web::get().to(webhooks::deliveries_fragment))
+        .route("/workspaces/{ws}/webhooks/{id}/deliveries/{delivery}", web::get().to(webhooks::delivery))
         .route("/workspaces/{ws}/webhooks/{id}/attempts/{attempt}/resend", web::post().to(webhooks::resend))
         .route("/workspaces/{ws}/webhooks/{id}/test", web::post().to(webhooks::test))
         .route("/workspaces/{ws}/webhooks/{id}/enable", web::post().to(webhooks::enable))

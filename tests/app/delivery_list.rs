@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 
 use crate::helpers::{Client, TestApp};
 use crate::receiver::Receiver;
+use crate::tls::{not_after, test_ca, TlsServer, EXPIRED, VALID};
+use keyhook::outbound::trust::ExtraRoots;
 
 fn driven(settings: &mut Settings) {
     settings.allow_private_networks = "127.0.0.0/8".into();
@@ -19,6 +21,12 @@ fn driven(settings: &mut Settings) {
     // One send at a time per webhook: the first event's delivery is the one that meets the 500.
     settings.sender_per_webhook = 1;
     settings.sender_driven = true;
+}
+
+/// [`driven`], trusting the tests' certificate authority besides the system's.
+fn trusting_the_test_ca(settings: &mut Settings) {
+    driven(settings);
+    settings.extra_ca_file = Some(ExtraRoots::load(&test_ca().file()).expect("the test CA"));
 }
 
 struct Setup {
@@ -81,55 +89,6 @@ async fn hanging_up() -> u16 {
     port
 }
 
-/// A TLS server on loopback with a self-signed certificate (openssl's `s_server`, killed on drop).
-struct SelfSignedTls {
-    port: u16,
-    child: std::process::Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for SelfSignedTls {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn self_signed_tls() -> SelfSignedTls {
-    let dir = tempfile::tempdir().expect("a directory");
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let made = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("openssl runs");
-    assert!(made.success(), "a self-signed certificate");
-    let port = closed_port();
-    let child = std::process::Command::new("openssl")
-        .args(["s_server", "-quiet", "-accept"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("-cert")
-        .arg(&cert)
-        .arg("-key")
-        .arg(&key)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("openssl s_server starts");
-    let started = std::time::Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(10), "s_server did not listen");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    SelfSignedTls { port, child, _dir: dir }
-}
-
 async fn every_failure_is_named_with_a_hint(app: TestApp) {
     let s = setup(&app).await;
     let ok = Receiver::start().await;
@@ -140,7 +99,11 @@ async fn every_failure_is_named_with_a_hint(app: TestApp) {
     gone.answer(&[410]);
     broken.answer(&[500]);
     let refused_port = closed_port();
-    let tls = self_signed_tls().await;
+    let ca = test_ca();
+    let self_signed = TlsServer::start(&ca.self_signed("self-signed")).await;
+    let expired_cert = ca.issue("expired", "IP:127.0.0.1", EXPIRED);
+    let expired = TlsServer::start(&expired_cert).await;
+    let misnamed = TlsServer::start(&ca.issue("misnamed", "DNS:other.example", VALID)).await;
     let cases = [
         (
             "Refused",
@@ -161,9 +124,21 @@ async fn every_failure_is_named_with_a_hint(app: TestApp) {
         ("Internal", ok.url.clone(), "blocked", "refused: resolves to 10.0.0.4, a private address".into()),
         (
             "Self-signed",
-            format!("https://127.0.0.1:{}/hook", tls.port),
+            format!("https://127.0.0.1:{}/hook", self_signed.port),
             "cert-untrusted",
             "TLS: the certificate is not signed by a trusted authority".into(),
+        ),
+        (
+            "Expired",
+            format!("https://127.0.0.1:{}/hook", expired.port),
+            "cert-expired",
+            format!("TLS: the certificate expired on {}", not_after(&expired_cert.cert)),
+        ),
+        (
+            "Misnamed",
+            format!("https://127.0.0.1:{}/hook", misnamed.port),
+            "cert-name",
+            "TLS: the certificate is for other.example".into(),
         ),
     ];
     let mut hooks = Vec::new();
@@ -342,14 +317,21 @@ async fn a_search_past_its_budget_continues_on_the_next_page(app: TestApp) {
     }
     let (status, first) = s.deliveries(&hook, "?q=needle@example.com").await;
     assert_eq!(status, StatusCode::OK, "{first}");
-    assert_eq!(first["deliveries"].as_array().map(Vec::len), Some(0), "not within the newest {}", rows - 100);
+    assert_eq!(first["deliveries"].as_array().map(Vec::len), Some(0), "not within the first page's budget");
     assert!(first["searchedTo"].is_string(), "the page says how far it looked: {first}");
-    let cursor = first["nextCursor"].as_str().expect("the search goes on");
-    let (_, second) = s.deliveries(&hook, &format!("?q=needle@example.com&before={cursor}")).await;
-    let found = second["deliveries"].as_array().expect("deliveries");
-    assert_eq!(found.len(), 1, "{second}");
+    // Each next page goes on from where the last stopped, until the match and then the end.
+    let mut cursor = first["nextCursor"].as_str().expect("the search goes on").to_owned();
+    let mut found = Vec::new();
+    for _ in 0..rows {
+        let (_, page) = s.deliveries(&hook, &format!("?q=needle@example.com&before={cursor}")).await;
+        found.extend(page["deliveries"].as_array().cloned().unwrap_or_default());
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0]["messageId"], "msg_0");
-    assert!(second["nextCursor"].is_null(), "and that was the end: {second}");
     // Unfiltered, the newest come at once.
     assert_eq!(s.listed(&hook, "?page-size=10").await.len(), 10);
 }
@@ -368,8 +350,35 @@ async fn the_page_names_reasons_and_copies_the_request_as_curl(app: TestApp) {
     assert_eq!(page.text("tbody.delivery .state").as_deref(), Some("Retrying"));
     let detail = page.text("tbody.delivery .state-detail").unwrap_or_default();
     assert!(detail.starts_with("attempt 2 of 3 in 1 h "), "{detail}");
-    assert_eq!(page.text("li.attempt .reason-text").as_deref(), Some("answered 503"));
-    let curl = page.text("li.attempt pre.curl").expect("a curl command");
+    // The list reads no bodies: a delivery opens to its payload and attempts, through a link
+    // without JavaScript and as a fragment for htmx.
+    assert!(page
+        .html()
+        .select(&scraper::Selector::parse("pre.payload, li.attempt").expect("selector"))
+        .next()
+        .is_none());
+    let link = page.attr("tbody.delivery .delivery-body a", "href").expect("a link to the delivery");
+    assert_eq!(page.attr("tbody.delivery details", "hx-get").as_deref(), Some(link.as_str()));
+    let fragment = s.owner.get_htmx(&link).await;
+    assert_eq!(fragment.status, StatusCode::OK);
+    assert!(
+        !fragment.body.contains("<html") && fragment.body.contains("hx-post"),
+        "a fragment whose Resend refreshes the list"
+    );
+    let opened = s.owner.get(&link).await;
+    assert_eq!(opened.status, StatusCode::OK);
+    assert!(opened.text("h1").is_some_and(|h| h.contains("NEW_TAG")), "{}", opened.body);
+    assert!(opened.text("pre.payload").is_some_and(|p| p.contains("O'Brien $HOME")), "the payload");
+    assert_eq!(opened.text("li.attempt .reason-text").as_deref(), Some("answered 503"));
+    assert!(opened.attr("li.attempt form", "action").is_some_and(|a| a.ends_with("/resend")));
+    assert!(opened.attr("li.attempt form", "hx-post").is_none(), "on its own page Resend is a plain form");
+    // Another webhook's page does not open it, nor does a number that is no delivery.
+    let other = s.hook("Other", &receiver.url).await;
+    let delivery = link.rsplit('/').next().expect("an id");
+    let elsewhere = format!("/workspaces/{}/webhooks/{other}/deliveries/{delivery}", s.ws);
+    assert_eq!(s.owner.get(&elsewhere).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.owner.get(&format!("{details}/deliveries/x1")).await.status, StatusCode::NOT_FOUND);
+    let curl = opened.text("li.attempt pre.curl").expect("a curl command");
     assert!(
         curl.contains("$CLOCKIFY_SIGNATURE") && !curl.contains("[redacted]"),
         "a placeholder for the token: {curl}"
@@ -410,9 +419,12 @@ async fn the_page_names_reasons_and_copies_the_request_as_curl(app: TestApp) {
     assert!(none.text(".empty").is_some_and(|t| t.starts_with("No deliveries match")), "{}", none.body);
 }
 
+crate::on_both_backends!(with trusting_the_test_ca:
+    every_failure_is_named_with_a_hint,
+);
+
 crate::on_both_backends!(with driven:
     the_page_names_reasons_and_copies_the_request_as_curl,
-    every_failure_is_named_with_a_hint,
     deliveries_are_filtered_and_searched,
     a_search_past_its_budget_continues_on_the_next_page,
 );

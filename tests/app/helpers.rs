@@ -254,6 +254,13 @@ impl Client {
         read(response).await
     }
 
+    /// A GET as htmx sends it (`HX-Request`): the fragment a page swaps in.
+    pub async fn get_htmx(&self, path: &str) -> Answer {
+        let response =
+            self.http.get(format!("{}{path}", self.address)).header("HX-Request", "true").send().await.expect("GET");
+        read(response).await
+    }
+
     /// The CSRF token the page at `page` carries.
     pub async fn csrf(&self, page: &str) -> String {
         let answer = self.get(page).await;

@@ -27,6 +27,14 @@ fn list_url(ws: &str) -> String {
 }
 
 /// Posts the list's Create dialog with its one-time token.
+/// The newest delivery of a Details page, opened (its payload and attempts).
+async fn open_first(owner: &Client, page: &Answer) -> Answer {
+    let link = page.attr("tbody.delivery .delivery-body a", "href").expect("a delivery to open");
+    let opened = owner.get(&link).await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.body);
+    opened
+}
+
 async fn create(client: &Client, ws: &str, name: &str, url: &str, event: &str) -> Answer {
     let list = client.get(&list_url(ws)).await;
     let token = list.attr("input[name=form_token]", "value").expect("the create form's token");
@@ -116,11 +124,12 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
     assert_eq!(page.text("tbody.delivery .status").as_deref(), Some("200"));
     assert_eq!(page.text("tbody.delivery .trigger").as_deref(), Some("test"));
     assert_eq!(page.text("tbody.delivery td[data-label=Event]").as_deref(), Some("NEW_PROJECT"));
-    let payload = page.text("tbody.delivery pre.payload").expect("the payload");
+    let opened = open_first(&owner, &page).await;
+    let payload = opened.text("pre.payload").expect("the payload");
     let sent: serde_json::Value = serde_json::from_str(&hits[0].body).expect("json");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&payload).expect("pretty JSON"), sent);
     assert!(payload.contains("\n  "), "pretty-printed");
-    let headers = page.text("tbody.delivery li.attempt pre.headers").expect("headers");
+    let headers = opened.text("li.attempt pre.headers").expect("headers");
     assert!(headers.contains("webhook-signature: v1,"), "{headers}");
     assert!(headers.contains("clockify-signature: [redacted]"), "the static token is redacted: {headers}");
     let list = owner.get(&list_url(&ws)).await;
@@ -160,15 +169,16 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
     let failed = owner.get(&format!("{details_url}?state=FAILED")).await;
     assert_eq!(count(&failed, "tbody.delivery"), 1);
     assert_eq!(failed.text("#filter-state option[selected]").as_deref(), Some("Failed"));
-    assert_eq!(failed.text("tbody.delivery .reason-text").as_deref(), Some("answered 500"), "the reason, named");
-    assert!(failed.text("tbody.delivery .hint").is_some_and(|h| h.contains("its own logs")), "with a hint");
+    let failed_delivery = open_first(&owner, &failed).await;
+    assert_eq!(failed_delivery.text("li.attempt .reason-text").as_deref(), Some("answered 500"), "the reason, named");
+    assert!(failed_delivery.text("li.attempt .hint").is_some_and(|h| h.contains("its own logs")), "with a hint");
     let succeeded = owner.get(&format!("{details_url}?state=DELIVERED&status=2xx")).await;
     assert_eq!(count(&succeeded, "tbody.delivery"), 1);
     assert_eq!(succeeded.text("tbody.delivery .status").as_deref(), Some("200"));
 
     // Resend the failed attempt: it succeeds now, with the same webhook-id.
     let failed_attempt =
-        failed.attr("tbody.delivery li.attempt", "id").expect("an attempt").trim_start_matches("attempt-").to_owned();
+        failed_delivery.attr("li.attempt", "id").expect("an attempt").trim_start_matches("attempt-").to_owned();
     let resent = owner.post_form(&details_url, &format!("{details_url}/attempts/{failed_attempt}/resend"), &[]).await;
     assert_eq!(resent.status, StatusCode::SEE_OTHER, "{}", resent.body);
     let hits = receiver.wait_for(3, WAIT).await;
@@ -351,7 +361,8 @@ async fn other_roles_and_workspaces_see_nothing(app: TestApp) {
     let advanced = regular.get("/preferences/advanced").await;
     assert!(advanced.text("#webhooks-heading").is_none(), "no Webhooks section for a Regular member");
     assert!(!advanced.body.contains("Manage webhooks"));
-    for path in [list_url(&ws), format!("{}/{id}", list_url(&ws)), format!("{}/{id}/edit", list_url(&ws))] {
+    let pages = ["", "/edit", "/deliveries", "/deliveries/1"].map(|page| format!("{}/{id}{page}", list_url(&ws)));
+    for path in std::iter::once(list_url(&ws)).chain(pages) {
         assert_eq!(regular.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
     }
     let csrf = regular.csrf("/preferences").await;
@@ -475,11 +486,13 @@ async fn addon_webhooks_are_read_only(app: TestApp) {
     assert_eq!(count(&list, "table.webhooks tr[id^=webhook-] details.dots"), 0, "no Edit or Delete menu");
     assert_eq!(list.text(&format!("#webhook-{id} .actions a")).as_deref(), Some("Details"));
     let details = owner.get(&details_url).await;
-    assert_eq!(count(&details, "tbody.delivery li.attempt"), 1, "its attempts are visible");
-    assert_eq!(count(&details, "form[action$='/resend']"), 0, "no Resend button");
+    assert_eq!(count(&details, "tbody.delivery"), 1);
+    let opened = open_first(&owner, &details).await;
+    assert_eq!(count(&opened, "li.attempt"), 1, "its attempts are visible");
+    assert_eq!(count(&opened, "form[action$='/resend']"), 0, "no Resend button");
     assert_eq!(count(&details, &format!("a[href='{details_url}/edit']")), 0, "no Edit button");
     assert_eq!(owner.get(&format!("{details_url}/edit")).await.status, StatusCode::FORBIDDEN);
-    let attempt = details.attr("li.attempt", "id").expect("attempt").trim_start_matches("attempt-").to_owned();
+    let attempt = opened.attr("li.attempt", "id").expect("attempt").trim_start_matches("attempt-").to_owned();
     let resend = owner.post_form(&details_url, &format!("{details_url}/attempts/{attempt}/resend"), &[]).await;
     assert_eq!(resend.status, StatusCode::FORBIDDEN);
     let delete = owner.post_form(&details_url, &format!("{details_url}/delete"), &[]).await;

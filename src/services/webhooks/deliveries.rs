@@ -4,14 +4,15 @@
 use std::collections::HashMap;
 
 use crate::clock::now_ms;
-use crate::db::attempts::Attempt;
+use crate::db::attempts::{Attempt, AttemptSummary};
 use crate::db::deliveries::Delivery;
 use crate::db::delivery_log::{self, DeliveryPage, DeliveryQuery};
+use crate::db::events::Event;
 use crate::db::webhooks::Webhook;
 use crate::db::DbConnection;
 use crate::domain::{DeliveryState, DeliveryStatus, PayloadSearch, StatusMatch};
 use crate::services::workspaces::WorkspaceAccess;
-use crate::services::ServiceResult;
+use crate::services::{ServiceError, ServiceResult};
 
 use super::find;
 
@@ -30,11 +31,11 @@ pub struct DeliveryFilter {
     pub limit: i64,
 }
 
-/// A page of deliveries with the attempts of each (oldest first).
+/// A page of deliveries with the attempts of each (oldest first, without their bodies).
 pub struct Deliveries {
     pub webhook: Webhook,
     pub page: DeliveryPage,
-    pub attempts: HashMap<i64, Vec<Attempt>>,
+    pub attempts: HashMap<i64, Vec<AttemptSummary>>,
     /// Whether the webhook's circuit is open on this instance (its pending deliveries wait).
     pub circuit_open: bool,
     /// A delivery of this webhook is due within seconds (a test or resend just queued).
@@ -78,7 +79,7 @@ pub fn deliveries(
         states,
         attempted,
         event: filter.event.clone(),
-        status: filter.status.as_ref().map(StatusMatch::like_pattern),
+        status: filter.status.clone(),
         search: filter.search.as_ref().map(PayloadSearch::like_pattern),
         from: filter.from,
         to: filter.to,
@@ -87,9 +88,49 @@ pub fn deliveries(
     };
     let page = delivery_log::page(conn, &query)?;
     let ids: Vec<i64> = page.rows.iter().map(|r| r.delivery.id).collect();
-    let mut attempts: HashMap<i64, Vec<Attempt>> = HashMap::new();
-    for attempt in Attempt::of_deliveries(conn, &ids)? {
+    let mut attempts: HashMap<i64, Vec<AttemptSummary>> = HashMap::new();
+    for attempt in Attempt::summaries_of(conn, &ids)? {
         attempts.entry(attempt.delivery_id).or_default().push(attempt);
     }
     Ok(Deliveries { webhook, page, attempts, circuit_open, sending_soon })
+}
+
+/// One delivery opened: what was sent, and each attempt in full.
+pub struct OpenedDelivery {
+    pub webhook: Webhook,
+    pub delivery: Delivery,
+    pub event_type: String,
+    pub payload: String,
+    pub attempts: Vec<Attempt>,
+    pub circuit_open: bool,
+}
+
+impl OpenedDelivery {
+    pub fn status(&self) -> DeliveryStatus {
+        DeliveryStatus::of(&self.delivery.state, self.delivery.attempts, self.circuit_open)
+    }
+}
+
+/// A delivery of the webhook, by its id; another webhook's is not found.
+pub fn delivery(
+    conn: &mut DbConnection,
+    access: &WorkspaceAccess,
+    public_id: &str,
+    delivery_id: i64,
+    open_circuits: &[i64],
+) -> ServiceResult<OpenedDelivery> {
+    let webhook = find(conn, access, public_id)?;
+    let delivery =
+        Delivery::find(conn, delivery_id)?.filter(|d| d.webhook_id == webhook.id).ok_or(ServiceError::NotFound)?;
+    let event = Event::find(conn, delivery.event_id)?.ok_or(ServiceError::NotFound)?;
+    let attempts = Attempt::of_delivery(conn, delivery.id)?;
+    let circuit_open = open_circuits.contains(&webhook.id);
+    Ok(OpenedDelivery {
+        webhook,
+        delivery,
+        event_type: event.event_type,
+        payload: event.payload,
+        attempts,
+        circuit_open,
+    })
 }

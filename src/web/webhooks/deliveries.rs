@@ -1,16 +1,17 @@
 //! The deliveries list of Details: one row per event sent (or to be sent) to the webhook, with
 //! its state in words ("Retrying: attempt 2 of 8 in 4 min 32 s"), filters and a payload
 //! search in a plain GET form, keyset pages, and each delivery's attempts when expanded. Its
-//! htmx fragment refreshes itself while a test or resend is about to go.
+//! htmx fragment refreshes itself while a test or resend is about to go. Opening a delivery
+//! reads its payload and attempts (`delivery.rs`): a page of the list reads no bodies.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
-use super::view::{pretty, AttemptRow};
 use super::{from_htmx, hook_url};
 use crate::clock::now_ms;
+use crate::db::deliveries::Delivery;
 use crate::domain::{DeliveryStatus, DisplayPrefs, PayloadSearch, StatusMatch};
 use crate::error::AppError;
 use crate::services::webhooks::{self as service, Deliveries, DeliveryFilter};
@@ -80,8 +81,49 @@ pub struct DeliveryRow {
     pub status: String,
     pub trigger: String,
     pub event: String,
-    pub payload: String,
-    pub attempts: Vec<AttemptRow>,
+    /// Attempts kept (their bodies are read when the delivery is opened).
+    pub attempts: usize,
+    /// The delivery's own page, and its payload and attempts for htmx.
+    pub url: String,
+}
+
+/// A delivery's state in words: its name, its colour, and what it means now.
+pub struct StateWords {
+    pub state: &'static str,
+    pub tone: &'static str,
+    pub detail: String,
+}
+
+impl StateWords {
+    /// `last_attempt_at`: when the latest kept attempt was made.
+    pub fn of(
+        status: DeliveryStatus,
+        d: &Delivery,
+        last_attempt_at: Option<i64>,
+        max_attempts: usize,
+        prefs: &DisplayPrefs,
+    ) -> Self {
+        let (state, tone) = state_words(status);
+        let tries = |n: i32| if n == 1 { "1 attempt".to_owned() } else { format!("{n} attempts") };
+        let detail = match status {
+            DeliveryStatus::Delivered => match last_attempt_at {
+                Some(at) => format!("at {} after {}", prefs.format_instant(at), tries(d.attempts)),
+                None => format!("after {}", tries(d.attempts)),
+            },
+            DeliveryStatus::Retrying => {
+                let now = now_ms();
+                let next = d.next_attempt_at.unwrap_or(now);
+                let of = if d.retries { format!(" of {max_attempts}") } else { String::new() };
+                format!("attempt {}{of} in {}", d.attempts + 1, duration_words(next - now))
+            }
+            DeliveryStatus::Queued => "to be sent now".into(),
+            DeliveryStatus::Waiting => "the endpoint's circuit is open: it goes after the next probe".into(),
+            DeliveryStatus::Failed => format!("for good, after {}", tries(d.attempts)),
+            DeliveryStatus::Cancelled => "dropped unsent: the webhook was disabled or deleted".into(),
+            DeliveryStatus::Missed => "while the webhook was disabled by failures".into(),
+        };
+        Self { state, tone, detail }
+    }
 }
 
 /// "4 min 32 s", "3 h 5 min", "12 s".
@@ -110,13 +152,10 @@ fn state_words(status: DeliveryStatus) -> (&'static str, &'static str) {
 pub struct DeliveriesView {
     pub ws: String,
     pub hook: String,
-    pub csrf: String,
     pub rows: Vec<DeliveryRow>,
     pub form: DeliveriesQuery,
     pub errors: FieldErrors,
     pub filtered: bool,
-    /// Add-on webhooks have no Resend.
-    pub resendable: bool,
     /// Refresh until the queued delivery's attempt shows (first page only).
     pub polling: bool,
     pub first: bool,
@@ -128,7 +167,6 @@ pub struct DeliveriesView {
 impl DeliveriesView {
     pub fn new(
         ws: &str,
-        csrf: &str,
         form: &DeliveriesQuery,
         errors: FieldErrors,
         found: &Deliveries,
@@ -136,47 +174,27 @@ impl DeliveriesView {
         prefs: &DisplayPrefs,
     ) -> Self {
         let hook = &found.webhook;
-        let now = now_ms();
+        let hook_url = hook_url(ws, &hook.public_id);
         let rows = found
             .page
             .rows
             .iter()
             .map(|row| {
                 let d = &row.delivery;
-                let status = found.status_of(d);
-                let (state, tone) = state_words(status);
                 let attempts = found.attempts.get(&d.id).map(Vec::as_slice).unwrap_or_default();
-                let tries = |n: i32| if n == 1 { "1 attempt".to_owned() } else { format!("{n} attempts") };
-                let detail = match status {
-                    DeliveryStatus::Delivered => match attempts.last() {
-                        Some(last) => {
-                            format!("at {} after {}", prefs.format_instant(last.attempted_at), tries(d.attempts))
-                        }
-                        None => format!("after {}", tries(d.attempts)),
-                    },
-                    DeliveryStatus::Retrying => {
-                        let next = d.next_attempt_at.unwrap_or(now);
-                        let of = if d.retries { format!(" of {max_attempts}") } else { String::new() };
-                        format!("attempt {}{of} in {}", d.attempts + 1, duration_words(next - now))
-                    }
-                    DeliveryStatus::Queued => "to be sent now".into(),
-                    DeliveryStatus::Waiting => "the endpoint's circuit is open: it goes after the next probe".into(),
-                    DeliveryStatus::Failed => format!("for good, after {}", tries(d.attempts)),
-                    DeliveryStatus::Cancelled => "dropped unsent: the webhook was disabled or deleted".into(),
-                    DeliveryStatus::Missed => "while the webhook was disabled by failures".into(),
-                };
-                let payload = attempts.first().map(|a| pretty(&a.request_body)).unwrap_or_default();
+                let last_at = attempts.last().map(|a| a.attempted_at);
+                let words = StateWords::of(found.status_of(d), d, last_at, max_attempts, prefs);
                 DeliveryRow {
                     id: d.id,
                     time: prefs.format_instant(d.created_at),
-                    state,
-                    tone,
-                    detail,
+                    state: words.state,
+                    tone: words.tone,
+                    detail: words.detail,
                     status: d.last_status.clone().unwrap_or_else(|| "—".into()),
                     trigger: d.trigger.to_lowercase(),
                     event: row.event_type.clone(),
-                    payload,
-                    attempts: attempts.iter().map(|a| AttemptRow::new(a, &row.event_type, &hook.url, prefs)).collect(),
+                    attempts: attempts.len(),
+                    url: format!("{hook_url}/deliveries/{}", d.id),
                 }
             })
             .collect();
@@ -184,12 +202,10 @@ impl DeliveriesView {
         Self {
             ws: ws.to_owned(),
             hook: hook.public_id.clone(),
-            csrf: csrf.to_owned(),
             rows,
             form: form.clone(),
             filtered: form.asks_for_a_filter(),
             errors,
-            resendable: !hook.is_addon(),
             polling: first && found.sending_soon,
             first,
             searched_to: found.page.searched_to.map(|at| prefs.format_instant(at)),
@@ -234,19 +250,17 @@ struct Fragment {
 pub(super) async fn load(
     state: &AppState,
     access: &WorkspaceAccess,
-    csrf: &str,
     id: String,
     query: &DeliveriesQuery,
     prefs: &DisplayPrefs,
 ) -> Result<DeliveriesView, AppError> {
-    Ok(load_with(state, access, csrf, id, query, prefs, |_, _| Ok(())).await?.0)
+    Ok(load_with(state, access, id, query, prefs, |_, _| Ok(())).await?.0)
 }
 
 /// [`load`], with `also` read in the same transaction (what else the page shows of the webhook).
 pub(super) async fn load_with<T: Send + 'static>(
     state: &AppState,
     access: &WorkspaceAccess,
-    csrf: &str,
     id: String,
     query: &DeliveriesQuery,
     prefs: &DisplayPrefs,
@@ -264,7 +278,7 @@ pub(super) async fn load_with<T: Send + 'static>(
         })
         .await?;
     let ws = access.workspace.public_id.clone();
-    let view = DeliveriesView::new(&ws, csrf, query, errors, &found, state.max_attempts, prefs);
+    let view = DeliveriesView::new(&ws, query, errors, &found, state.max_attempts, prefs);
     Ok((view, found, extra))
 }
 
@@ -276,7 +290,7 @@ pub(super) async fn fragment_answer(
     query: &DeliveriesQuery,
     toast: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let deliveries = load(state, access, &page.frame.csrf, id, query, &page.prefs()).await?;
+    let deliveries = load(state, access, id, query, &page.prefs()).await?;
     let status = if deliveries.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render(status, &Fragment { deliveries, toast })
 }

@@ -64,14 +64,13 @@ async fn show(
     form: (String, FieldErrors),
 ) -> Result<HttpResponse, AppError> {
     let prefs = page.prefs();
-    let (deliveries, found, (creator, facts)) =
-        load_with(state, access, &page.frame.csrf, id, query, &prefs, |conn, found| {
-            let creator = service::creator_name(conn, &found.webhook)?;
-            let healthy = Health::of_stored(&found.webhook.health) == Health::Healthy;
-            let facts = if healthy { None } else { Some(health::facts(conn, &found.webhook, now_ms())?) };
-            Ok((creator, facts))
-        })
-        .await?;
+    let (deliveries, found, (creator, facts)) = load_with(state, access, id, query, &prefs, |conn, found| {
+        let creator = service::creator_name(conn, &found.webhook)?;
+        let healthy = Health::of_stored(&found.webhook.health) == Health::Healthy;
+        let facts = if healthy { None } else { Some(health::facts(conn, &found.webhook, now_ms())?) };
+        Ok((creator, facts))
+    })
+    .await?;
     let ws = access.workspace.public_id.clone();
     let hook = found.webhook;
     let enabled = hook.enabled && hook.plan_enabled;

@@ -8,6 +8,7 @@
 
 mod attempts;
 mod deliveries;
+mod delivery;
 mod details;
 mod edit;
 mod form_page;
@@ -25,6 +26,7 @@ use crate::state::AppState;
 
 pub use attempts::{fragment, resend, test};
 pub use deliveries::fragment as deliveries_fragment;
+pub use delivery::delivery;
 pub use details::{details, enable, recover};
 pub use edit::{edit_form, reset_form, reset_secret, reveal, save};
 pub use list::{create, delete, delete_form, list, new_form};
