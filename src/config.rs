@@ -494,6 +494,16 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
+    fn an_extra_ca_file_without_certificates_stops_the_start_naming_the_setting() {
+        let error = Cli::try_parse_from(["keyhook", "--extra-ca-file", "/nonexistent/ca.pem"]).expect_err("refused");
+        let message = error.to_string();
+        assert!(
+            message.contains("--extra-ca-file") && message.contains("cannot read /nonexistent/ca.pem"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn key_file_is_created_once_private_and_reused() {
         let dir = std::env::temp_dir().join(format!("keyhook-keys-{}", crate::domain::new_public_id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
