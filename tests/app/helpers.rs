@@ -42,7 +42,8 @@ impl Drop for TestApp {
 }
 
 /// Held by the tests that measure the real sender thread's timing (lateness, fair share), so
-/// they do not measure each other's load on these two cores; other tests still run beside them.
+/// they do not measure each other's load on these two cores. They live in `tests/timing`, a
+/// binary of their own, so the rest of the suite does not run beside them either.
 pub async fn timing_sensitive() -> tokio::sync::MutexGuard<'static, ()> {
     static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     ALONE.lock().await
