@@ -11,8 +11,9 @@ use crate::domain::DeliveryState;
 const PENDING: &str = DeliveryState::Pending.as_str();
 
 /// `deliveries.state = 'PENDING'` said as a literal, not a bound parameter: with SQLite's
-/// planner stability guarantee on (`.cargo/config.toml`), a partial index on pending
-/// deliveries serves only a query that states its condition itself. A fixed text, so the
+/// planner stability guarantee on (`.cargo/config.toml`) and PostgreSQL's generic plans
+/// (`db::SessionSettings`), a partial index on pending deliveries serves only a query that
+/// states its condition itself. A fixed text, so the
 /// statements using it stay prepared.
 #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
 pub struct IsPending;

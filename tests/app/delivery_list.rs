@@ -267,17 +267,26 @@ async fn a_search_past_its_budget_continues_on_the_next_page(app: TestApp) {
     let receiver = Receiver::start().await;
     let hook = s.hook("Busy", &receiver.url).await;
     let rows = keyhook::db::delivery_log::SCAN_BUDGET + 100;
+    let target = hook.clone();
+    let (hook_id, ws): (i64, i64) = app
+        .db()
+        .read(move |conn| -> anyhow::Result<_> {
+            use keyhook::db::schema::webhooks;
+            Ok(webhooks::table
+                .filter(webhooks::public_id.eq(&target))
+                .select((webhooks::id, webhooks::workspace_id))
+                .first(conn)?)
+        })
+        .await
+        .expect("the webhook");
     // In transactions of 300 rows: one long write could outlast SQLite's busy wait of a
-    // writer beside it on a loaded machine.
+    // writer beside it on a loaded machine. Each begins with its first write: one that read
+    // first could not become a writer once the server had written ("database is locked",
+    // which SQLite does not wait out).
     for start in (0..rows).step_by(300) {
-        let target = hook.clone();
         app.db()
             .write(move |conn| -> anyhow::Result<()> {
-                use keyhook::db::schema::{deliveries, events, webhooks};
-                let (hook_id, ws): (i64, i64) = webhooks::table
-                    .filter(webhooks::public_id.eq(&target))
-                    .select((webhooks::id, webhooks::workspace_id))
-                    .first(conn)?;
+                use keyhook::db::schema::{deliveries, events};
                 for i in start..(start + 300).min(rows) {
                     // The oldest carries the needle; the rest are alike.
                     let payload = if i == 0 {

@@ -41,14 +41,6 @@ impl Drop for TestApp {
     }
 }
 
-/// Held by the tests that measure the real sender thread's timing (lateness, fair share), so
-/// they do not measure each other's load on these two cores. They live in `tests/timing`, a
-/// binary of their own, so the rest of the suite does not run beside them either.
-pub async fn timing_sensitive() -> tokio::sync::MutexGuard<'static, ()> {
-    static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    ALONE.lock().await
-}
-
 /// Runs the rest of a test on PostgreSQL, or says loudly why not.
 pub async fn spawn_postgres_app(customise: impl FnOnce(&mut Settings)) -> Option<TestApp> {
     match std::env::var("KEYHOOK_TEST_DATABASE_URL") {

@@ -22,7 +22,7 @@ fn hanging_endpoints(settings: &mut Settings) {
 }
 
 async fn healthy_deliveries_do_not_wait_for_hanging_ones(app: TestApp) {
-    let _alone = crate::helpers::timing_sensitive().await;
+    let _alone = crate::timing_sensitive().await;
     let owner = app.setup_owner().await;
     let ws = owner.active_workspace().await;
     owner.post_form("/preferences", &format!("/workspaces/{ws}/settings/plan"), &[("plan", "PRO")]).await;

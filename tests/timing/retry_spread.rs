@@ -55,7 +55,7 @@ fn busiest_window(times: &[i64]) -> usize {
 }
 
 async fn a_thousand_failed_deliveries_are_retried_at_their_due_times(app: TestApp) {
-    let _alone = crate::helpers::timing_sensitive().await;
+    let _alone = crate::timing_sensitive().await;
     let owner = app.setup_owner().await;
     let key = owner.generate_key("retries", "never").await.secret;
     let receiver = Receiver::start().await;
