@@ -69,6 +69,12 @@ async fn details_until(client: &Client, url: &str, check: impl Fn(&Answer) -> bo
     }
 }
 
+/// The page lists `n` deliveries and none is being sent: the list refreshes itself while a
+/// delivery is due within seconds, so one listed but not yet recorded keeps it refreshing.
+fn settled(page: &Answer, n: usize) -> bool {
+    count(page, "tbody.delivery") == n && page.attr("#deliveries", "hx-trigger").is_none()
+}
+
 fn count(page: &Answer, selector: &str) -> usize {
     page.html().select(&scraper::Selector::parse(selector).expect("selector")).count()
 }
@@ -120,7 +126,7 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
     assert_eq!((tested.status, tested.location()), (StatusCode::SEE_OTHER, details_url.as_str()));
     let hits = receiver.wait_for(1, WAIT).await;
     assert_eq!(hits.len(), 1);
-    let page = details_until(&owner, &details_url, |p| count(p, "tbody.delivery") == 1).await;
+    let page = details_until(&owner, &details_url, |p| settled(p, 1)).await;
     assert_eq!(page.text("tbody.delivery .status").as_deref(), Some("200"));
     assert_eq!(page.text("tbody.delivery .trigger").as_deref(), Some("test"));
     assert_eq!(page.text("tbody.delivery td[data-label=Event]").as_deref(), Some("NEW_PROJECT"));
@@ -158,10 +164,7 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
     receiver.wait_for(2, WAIT).await;
     // A page read while the attempt was being recorded shows it and refreshes once more (by
     // design: see `webhooks::reads::details`); the next one stops.
-    let page = details_until(&owner, &details_url, |p| {
-        count(p, "tbody.delivery") == 2 && p.attr("#deliveries", "hx-trigger").is_none()
-    })
-    .await;
+    let page = details_until(&owner, &details_url, |p| settled(p, 2)).await;
     assert_eq!(page.text("tbody.delivery .status").as_deref(), Some("500"), "newest first");
     assert!(page.attr("#deliveries", "hx-trigger").is_none(), "the list stops refreshing once sent");
 
@@ -183,7 +186,7 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
     assert_eq!(resent.status, StatusCode::SEE_OTHER, "{}", resent.body);
     let hits = receiver.wait_for(3, WAIT).await;
     assert_eq!(hits[2].headers.get("webhook-id"), hits[1].headers.get("webhook-id"));
-    let page = details_until(&owner, &details_url, |p| count(p, "tbody.delivery") == 3).await;
+    let page = details_until(&owner, &details_url, |p| settled(p, 3)).await;
     assert_eq!(page.text("tbody.delivery .trigger").as_deref(), Some("resend"));
     assert_eq!(page.text("tbody.delivery .status").as_deref(), Some("200"));
 
@@ -194,7 +197,7 @@ async fn the_whole_walk_from_create_to_delete(app: TestApp) {
     assert_eq!(owner.get(&details_url).await.text("#toast").as_deref(), Some("1 failed delivery is being sent again."));
     let hits = receiver.wait_for(4, WAIT).await;
     assert_eq!(hits[3].headers.get("webhook-id"), hits[1].headers.get("webhook-id"));
-    let page = details_until(&owner, &details_url, |p| count(p, "tbody.delivery") == 4).await;
+    let page = details_until(&owner, &details_url, |p| settled(p, 4)).await;
     assert_eq!(page.text("tbody.delivery .trigger").as_deref(), Some("resend"));
 
     // Edit: change the event; the details show it.
@@ -448,7 +451,7 @@ async fn attempt_times_follow_the_users_preferences(app: TestApp) {
     let id = id_of(&owner, &ws, "Timed").await;
     let details_url = format!("{}/{id}", list_url(&ws));
     owner.post_form(&details_url, &format!("{details_url}/test"), &[]).await;
-    let page = details_until(&owner, &details_url, |p| count(p, "tbody.delivery") == 1).await;
+    let page = details_until(&owner, &details_url, |p| settled(p, 1)).await;
     let default = page.text(".delivery-time").expect("a time");
     assert!(default.ends_with(" AM") || default.ends_with(" PM"), "12-hour MM/DD/YYYY by default: {default}");
     let prefs = [("time_zone", "Asia/Kolkata"), ("date_format", "YYYY-MM-DD"), ("time_format", "HOUR24")];
@@ -470,7 +473,7 @@ async fn addon_webhooks_are_read_only(app: TestApp) {
     let id = id_of(&owner, &ws, "Marketplace").await;
     let details_url = format!("{}/{id}", list_url(&ws));
     owner.post_form(&details_url, &format!("{details_url}/test"), &[]).await;
-    details_until(&owner, &details_url, |p| count(p, "tbody.delivery") == 1).await;
+    details_until(&owner, &details_url, |p| settled(p, 1)).await;
     let hook = id.clone();
     app.db()
         .write(move |conn| {
@@ -511,7 +514,7 @@ async fn deleting_drops_queued_deliveries(app: TestApp) {
     owner.invite(&ws, "new@example.com", "REGULAR").await;
     receiver.wait_for(1, WAIT).await;
     let details_url = format!("{}/{id}", list_url(&ws));
-    details_until(&owner, &details_url, |p| count(p, "tbody.delivery") == 1).await;
+    details_until(&owner, &details_url, |p| settled(p, 1)).await;
     let db = app.db();
     let states = || {
         db.read(|conn| deliveries::table.select(deliveries::state).load::<String>(conn).map_err(anyhow::Error::from))
