@@ -147,6 +147,17 @@ impl Metrics {
             Unit::Seconds,
             db.pool_wait(),
         );
+        let (group_sizes, group_splits) = db.group_commits();
+        registry.register(
+            "keyhook_db_group_commit_writes",
+            "Grouped writes (API event publications) per committed transaction",
+            group_sizes,
+        );
+        registry.register(
+            "keyhook_db_group_commit_splits",
+            "Grouped transactions rolled back because one write failed, each write then run alone",
+            group_splits,
+        );
         let open_circuits = Gauge::default();
         registry.register(
             "keyhook_open_circuits",

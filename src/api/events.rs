@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::auth::ApiCaller;
 use super::error::ApiError;
-use super::support::{json_body, write_as, Body};
+use super::support::{json_body, write_grouped_as, Body};
 use crate::domain::EventType;
 use crate::dto::ErrorDto;
 use crate::services::publish;
@@ -57,7 +57,7 @@ pub async fn publish(
     let event = body.event.ok_or_else(|| ApiError::bad_request("event: must not be null"))?;
     let event = EventType::parse(&event).map_err(|e| ApiError::bad_request(format!("event: {e}")))?;
     let payload = body.payload.ok_or_else(|| ApiError::bad_request("payload: must not be null"))?;
-    let published = write_as(&state, &caller, workspace.into_inner(), move |conn, access| {
+    let published = write_grouped_as(&state, &caller, workspace.into_inner(), move |conn, access| {
         publish::publish(conn, access, event, &payload, key.as_deref())
     })
     .await?;

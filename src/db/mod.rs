@@ -13,6 +13,7 @@ pub mod deliveries;
 pub mod delivery_log;
 pub mod events;
 pub mod failed_query;
+mod group_commit;
 pub mod idempotency_keys;
 pub mod invitations;
 pub mod listing;
@@ -112,6 +113,9 @@ impl Pooled {
     }
 }
 
+/// Group-commit writer threads on PostgreSQL.
+const GROUP_WRITERS: usize = 2;
+
 /// How long a connection that answered is trusted without a check.
 const TRUSTED_FOR: Duration = Duration::from_secs(1);
 
@@ -194,6 +198,10 @@ pub struct Db {
     inbox: Arc<Inbox>,
     /// How long each request waited for a pooled connection (seconds), for `/metrics`.
     pool_wait: prometheus_client::metrics::histogram::Histogram,
+    /// Writes that share a transaction and its commit ([`Db::write_grouped`]).
+    grouped: group_commit::Queue,
+    /// Their committed batches' sizes and the batches split by a failure, for `/metrics`.
+    group_commits: (prometheus_client::metrics::histogram::Histogram, prometheus_client::metrics::counter::Counter),
 }
 
 impl Db {
@@ -211,11 +219,26 @@ impl Db {
             .connection_customizer(Box::new(SessionSettings))
             .build(Manager { url: url.clone() })
             .with_context(|| format!("cannot open the database ({})", redacted(url)))?;
+        let sqlite_writer = is_sqlite.then(|| Arc::new(parking_lot::FairMutex::new(())));
+        let (sender, inbox) = (Arc::new(tokio::sync::Notify::new()), Arc::<Inbox>::default());
+        let writer = group_commit::Writer {
+            pool: pool.clone(),
+            sqlite_writer: sqlite_writer.clone(),
+            sender: sender.clone(),
+            inbox: inbox.clone(),
+            batch_sizes: group_commit::batch_size_histogram(),
+            splits: prometheus_client::metrics::counter::Counter::default(),
+        };
+        let group_commits = (writer.batch_sizes.clone(), writer.splits.clone());
+        // SQLite has one writer; on PostgreSQL two let one batch run while the next gathers.
+        let grouped = group_commit::Queue::start(writer, if is_sqlite { 1 } else { GROUP_WRITERS });
         Ok(Self {
             pool,
-            sqlite_writer: is_sqlite.then(|| Arc::new(parking_lot::FairMutex::new(()))),
-            sender: Arc::new(tokio::sync::Notify::new()),
-            inbox: Arc::default(),
+            sqlite_writer,
+            sender,
+            inbox,
+            grouped,
+            group_commits,
             pool_wait: prometheus_client::metrics::histogram::Histogram::new(
                 prometheus_client::metrics::histogram::exponential_buckets(0.0001, 4.0, 10),
             ),
@@ -267,6 +290,19 @@ impl Db {
         actix_web::web::block(move || db.write_blocking(f))
             .await
             .map_err(|e| E::from(anyhow!("database task failed: {e}")))?
+    }
+
+    /// [`Db::write`] shared: `f` runs in one transaction with the other grouped writes waiting
+    /// now, and answers after their common commit (see `group_commit`). `f` may run twice (the
+    /// second time alone, when another write of its batch failed), so it must not have
+    /// effects outside the database. For the hot API writes, whose cost was mostly the commit.
+    pub async fn write_grouped<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnMut(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<anyhow::Error> + Send + 'static,
+    {
+        self.grouped.write(f).await
     }
 
     /// [`Db::write`] for callers already on a blocking thread (the CLI, the sender).
@@ -337,6 +373,13 @@ impl Db {
             Ok(())
         })
         .await
+    }
+
+    /// The grouped writes' committed batch sizes, and how many batches a failure split.
+    pub fn group_commits(
+        &self,
+    ) -> (prometheus_client::metrics::histogram::Histogram, prometheus_client::metrics::counter::Counter) {
+        self.group_commits.clone()
     }
 
     /// The histogram of waits for a pooled connection.

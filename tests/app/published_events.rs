@@ -137,7 +137,73 @@ async fn bad_publications_are_refused(app: TestApp) {
     assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
 }
 
+const METRICS_TOKEN: &str = "a-metrics-token-for-group-commit";
+
+fn grouped(settings: &mut keyhook::config::Settings) {
+    local(settings);
+    // Eighty publications at once are more than a key may make in a second.
+    settings.api_rate_limit = 0;
+    settings.metrics_token = Some(METRICS_TOKEN.parse().expect("token"));
+}
+
+/// Publications that arrive together share a transaction (`db::group_commit`), and one that
+/// fails inside it fails alone: sixty good ones and twenty refused by the service (a payload
+/// that is not an object, an event the plan lacks) sent at once; each good one is answered 202
+/// and delivered once, each bad one gets its own error, and some transaction held several.
+async fn a_bad_publication_sharing_a_commit_fails_alone(app: TestApp) {
+    let s = Script::new(&app).await;
+    let receiver = Receiver::start().await;
+    s.subscribe(&receiver, "NEW_TAG", None).await;
+    let url = format!("{}{}", s.owner.address, s.url("events"));
+    let sends: Vec<_> = (0..80)
+        .map(|i| {
+            let body = match i % 4 {
+                3 if i % 8 == 3 => json!({"event": "NEW_TAG", "payload": [i]}),
+                3 => json!({"event": "EXPENSE_CREATED", "payload": {"n": i}}),
+                _ => json!({"event": "NEW_TAG", "payload": {"n": i}}),
+            };
+            let request = s.owner.http.post(&url).header("X-Api-Key", &s.key).json(&body);
+            tokio::spawn(async move {
+                let answer = request.send().await.expect("POST");
+                (i, answer.status(), answer.json::<Value>().await.unwrap_or_default())
+            })
+        })
+        .collect();
+    for send in sends {
+        let (i, status, answer) = send.await.expect("request");
+        match i % 4 {
+            3 if i % 8 == 3 => {
+                assert_eq!(status, StatusCode::BAD_REQUEST, "{i}: {answer}");
+                assert!(answer["message"].as_str().unwrap_or("").starts_with("payload"), "{i}: {answer}");
+            }
+            3 => {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{i}: {answer}");
+                assert!(answer["message"].as_str().unwrap_or("").contains("needs PRO"), "{i}: {answer}");
+            }
+            _ => assert_eq!(status, StatusCode::ACCEPTED, "{i}: {answer}"),
+        }
+    }
+    let hits = receiver.wait_for(60, WAIT).await;
+    let mut delivered: Vec<i64> = hits.iter().filter_map(|h| body_of(h)["n"].as_i64()).collect();
+    delivered.sort_unstable();
+    let expected: Vec<i64> = (0..80).filter(|i| i % 4 != 3).collect();
+    assert_eq!(delivered, expected, "each good publication delivered once");
+    assert_eq!(receiver.wait_for(61, Duration::from_millis(300)).await.len(), 60, "nothing more");
+    if let Some(metrics) = crate::scrape::Metrics::scrape(&s.owner.address, METRICS_TOKEN).await {
+        let (writes, commits, splits) = (
+            metrics.sum("keyhook_db_group_commit_writes_sum"),
+            metrics.sum("keyhook_db_group_commit_writes_count"),
+            metrics.sum("keyhook_db_group_commit_splits_total"),
+        );
+        eprintln!("{writes} publications in {commits} commits; {splits} batches split");
+        assert_eq!(writes, 60.0, "the sixty good publications were committed: {:?}", metrics.labels());
+        assert!(splits > 0.0, "a refused publication shared a transaction with others: {:?}", metrics.labels());
+    }
+}
+
 crate::on_both_backends!(with local:
     published_events_are_delivered_once_per_key,
     bad_publications_are_refused,
 );
+
+crate::on_both_backends!(with grouped: a_bad_publication_sharing_a_commit_fails_alone);
