@@ -136,7 +136,12 @@ impl Writer {
                 }
                 batch
             };
-            self.commit(batch);
+            // A piece that panics must not take the writer with it (on SQLite the only one):
+            // its batch's callers are answered "stopped" as their replies drop, and the thread
+            // goes on with the next batch.
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.commit(batch))).is_err() {
+                tracing::error!("a grouped write panicked; its batch was not committed");
+            }
         }
     }
 
@@ -212,5 +217,21 @@ impl Failure {
 impl From<diesel::result::Error> for Failure {
     fn from(e: diesel::result::Error) -> Self {
         Self::Database(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::db::{DatabaseUrl, Db};
+
+    #[tokio::test]
+    async fn a_write_that_panics_leaves_the_writer_running() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("g.db").display())).expect("url");
+        let db = Db::connect(&url, 2).expect("db");
+        let panicked = db.write_grouped(|_| -> anyhow::Result<()> { panic!("a bug in a write") }).await;
+        assert!(panicked.is_err(), "its caller gets an error, not a hang");
+        let after = db.write_grouped(|_| -> anyhow::Result<i32> { Ok(7) }).await;
+        assert_eq!(after.ok(), Some(7), "the next grouped write still runs");
     }
 }
