@@ -2,7 +2,7 @@
 //! and (with `KEYHOOK_BENCH_DATABASE_URL`, a PostgreSQL role with CREATEDB) PostgreSQL:
 //! the receiver's own ceiling, sustained deliveries/s to 1 and to 50 webhooks from a backlog,
 //! memory while draining a 100,000-delivery backlog, event-to-arrival latency at 100 events/s,
-//! live traffic to one webhook through the API against an outage's drain (100,000 queued while
+//! live traffic through the API to one webhook and fanned out to 50, an outage's drain (100,000 queued while
 //! its endpoint answered 503), and listing the newest 50 attempts of a webhook with 1,000,000
 //! attempts stored.
 //! Prints figures; asserts nothing about speed. Every loop is bounded in count and time.
@@ -39,7 +39,7 @@ async fn receive(req: HttpRequest, sink: web::Data<Sink>) -> HttpResponse {
     match req.path() {
         "/outage" if sink.down.load(Ordering::Relaxed) => return HttpResponse::ServiceUnavailable().finish(),
         "/outage" => sink.outage.fetch_add(1, Ordering::Relaxed),
-        "/live" => sink.live.fetch_add(1, Ordering::Relaxed),
+        live if live.starts_with("/live") => sink.live.fetch_add(1, Ordering::Relaxed),
         _ => 0,
     };
     sink.count.fetch_add(1, Ordering::Relaxed);
@@ -144,23 +144,34 @@ async fn reached(counter: &AtomicU64, target: u64) -> Option<Instant> {
 }
 
 const LIVE: u64 = 20_000;
+/// The fan-out's deliveries: 800 events to 50 webhooks.
+const FAN_OUT: u64 = 40_000;
 
-/// Live traffic to one webhook: 32 clients publish [`LIVE`] events through the API, each
-/// request a transaction of its own; answers deliveries/s from the first request to the last
-/// arrival.
-async fn live_rate(bench: &Bench, server: &Server, sink: &Sink, sink_url: &str) -> anyhow::Result<f64> {
-    bench.webhook("live", &format!("{sink_url}/live"), EventType::BillableRateUpdated)?;
+/// Live traffic: `hooks` webhooks of `event`, and 32 clients publishing `deliveries / hooks`
+/// events through the API (each request answered after its commit, which group commit shares);
+/// answers deliveries/s from the first request to the last arrival.
+async fn live_rate(
+    bench: &Bench,
+    server: &Server,
+    sink: &Sink,
+    sink_url: &str,
+    (event, hooks, deliveries): (EventType, u64, u64),
+) -> anyhow::Result<f64> {
+    for i in 0..hooks {
+        bench.webhook("live", &format!("{sink_url}/live/{}/{i}", event.as_str()), event)?;
+    }
     // The sink outlives a database's run: count this run's deliveries only.
     sink.live.store(0, Ordering::Relaxed);
     let url = Arc::new(format!("{}/api/v1/workspaces/{}/events", server.address, bench.workspace));
     let client = reqwest::Client::new();
+    let per_client = deliveries / hooks / 32;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..32 {
         let (client, url, key) = (client.clone(), url.clone(), bench.key.clone());
         tasks.push(tokio::spawn(async move {
-            for n in 0..LIVE / 32 {
-                let body = serde_json::json!({"event": "BILLABLE_RATE_UPDATED", "payload": {"n": n}});
+            for n in 0..per_client {
+                let body = serde_json::json!({"event": event.as_str(), "payload": {"n": n}});
                 let answer = client.post(url.as_str()).header("X-Api-Key", &key).json(&body).send().await?;
                 anyhow::ensure!(answer.status().is_success(), "publishing answered {}", answer.status());
             }
@@ -170,9 +181,11 @@ async fn live_rate(bench: &Bench, server: &Server, sink: &Sink, sink_url: &str) 
     for task in tasks {
         task.await??;
     }
-    let done =
-        reached(&sink.live, LIVE / 32 * 32).await.ok_or_else(|| anyhow::anyhow!("live deliveries stopped short"))?;
-    Ok((LIVE / 32 * 32) as f64 / done.duration_since(started).as_secs_f64())
+    let expected = per_client * 32 * hooks;
+    let done = reached(&sink.live, expected).await.ok_or_else(|| {
+        anyhow::anyhow!("live deliveries stopped short: {} of {expected}", sink.live.load(Ordering::Relaxed))
+    })?;
+    Ok(expected as f64 / done.duration_since(started).as_secs_f64())
 }
 
 const OUTAGE: u64 = 100_000;
@@ -263,9 +276,13 @@ async fn run(label: &str, url: String, sink: &Sink, sink_url: &str) -> anyhow::R
     }
 
     // Live traffic against an outage's drain, one webhook each.
-    match live_rate(&bench, &server, sink, sink_url).await {
+    match live_rate(&bench, &server, sink, sink_url, (EventType::BillableRateUpdated, 1, LIVE)).await {
         Ok(rate) => println!("{label}: live, 32 clients publishing to 1 webhook: {rate:.0} deliveries/s"),
         Err(e) => println!("{label}: live: failed: {e:#}"),
+    }
+    match live_rate(&bench, &server, sink, sink_url, (EventType::NewTask, 50, FAN_OUT)).await {
+        Ok(rate) => println!("{label}: live fan-out, 32 clients publishing to 50 webhooks: {rate:.0} deliveries/s"),
+        Err(e) => println!("{label}: live fan-out: failed: {e:#}"),
     }
     match outage(&bench, sink, sink_url).await {
         Ok(r) => println!(

@@ -96,13 +96,13 @@ impl AppState {
                 .clone()
                 .unwrap_or_else(|| PublicUrl::of_bind(bound, settings.secure_cookies)),
             metrics_token: settings.metrics_token.clone(),
+            api: ApiState::new(settings.api_rate_limit, &db),
             db,
             throttle: LoginThrottle::new(
                 settings.login_max_failures,
                 settings.login_max_failures_per_address,
                 Duration::from_secs(settings.login_lockout_secs),
             ),
-            api: ApiState::new(settings.api_rate_limit),
             sessions: Sessions::new(),
             set_up: AtomicBool::new(false),
         })

@@ -29,7 +29,7 @@ pub const ADDON_TOKEN_HEADER: &str = "X-Addon-Token";
 const KEY_PARAMS: [&str; 5] = ["api-key", "api_key", "apikey", "x-api-key", "key"];
 
 /// Who is calling: the credential and the user it acts as. Handlers take it as `web::ReqData`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ApiCaller {
     pub user_id: i64,
     pub credential: Credential,

@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 
 use super::auth::ApiCaller;
 use super::error::ApiError;
-use super::support::{json_body, write_grouped_as, Body};
+use super::publications::Publish;
+use super::support::{json_body, Body};
 use crate::domain::EventType;
 use crate::dto::ErrorDto;
 use crate::services::publish;
@@ -57,10 +58,12 @@ pub async fn publish(
     let event = body.event.ok_or_else(|| ApiError::bad_request("event: must not be null"))?;
     let event = EventType::parse(&event).map_err(|e| ApiError::bad_request(format!("event: {e}")))?;
     let payload = body.payload.ok_or_else(|| ApiError::bad_request("payload: must not be null"))?;
-    let published = write_grouped_as(&state, &caller, workspace.into_inner(), move |conn, access| {
-        publish::publish(conn, access, event, &payload, key.as_deref())
-    })
-    .await?;
+    let request = publish::Request { event, payload, idempotency_key: key };
+    let published = state
+        .api
+        .publications
+        .write(Publish { caller: caller.into_inner(), workspace: workspace.into_inner(), request })
+        .await?;
     let mut answer = HttpResponse::Accepted();
     if published.replayed {
         answer.insert_header(("Idempotent-Replayed", "true"));

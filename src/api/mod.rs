@@ -12,6 +12,7 @@ pub mod event_types;
 mod events;
 pub mod openapi;
 mod projects;
+pub mod publications;
 mod rate_limit;
 mod support;
 mod tags;
@@ -29,20 +30,23 @@ use actix_web::{web, HttpRequest, HttpResponse};
 pub use auth::{ApiCaller, Credential};
 pub use error::ApiError;
 
-/// In-memory state of the API: the key cache, rate limits, and last-use batching.
+/// In-memory state of the API: the key cache, rate limits, last-use batching, and the
+/// group commit of publications.
 #[derive(Debug)]
 pub struct ApiState {
     pub keys: crate::verified_cache::KeyCache,
     pub limiter: rate_limit::RateLimiter,
     pub last_used: crate::services::last_used::LastUsed,
+    pub publications: crate::db::group_commit::Queue<publications::Publications>,
 }
 
 impl ApiState {
     /// How long a cached key row is trusted: the delay before another instance sees a revocation.
     pub const KEY_CACHE_TTL: Duration = Duration::from_secs(1);
 
-    pub fn new(rate_per_second: u32) -> Self {
+    pub fn new(rate_per_second: u32, db: &crate::db::Db) -> Self {
         Self {
+            publications: db.group_queue(publications::Publications),
             keys: crate::verified_cache::KeyCache::new(Self::KEY_CACHE_TTL),
             limiter: rate_limit::RateLimiter::new(rate_per_second),
             last_used: crate::services::last_used::LastUsed::default(),

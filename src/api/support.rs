@@ -86,28 +86,6 @@ where
         .await?)
 }
 
-/// [`write_as`] in a group commit (`Db::write_grouped`): for the hot writes, whose cost was
-/// mostly their own commit. `f` may run twice, the second time alone.
-pub async fn write_grouped_as<T, F>(
-    state: &AppState,
-    caller: &ApiCaller,
-    workspace: String,
-    mut f: F,
-) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnMut(&mut DbConnection, &WorkspaceAccess) -> ServiceResult<T> + Send + 'static,
-{
-    let caller = caller.clone();
-    Ok(state
-        .db
-        .write_grouped(move |conn| {
-            let access = caller.access(conn, &workspace)?;
-            f(conn, &access)
-        })
-        .await?)
-}
-
 /// Runs a service that only reads as the caller, in the workspace `workspace`.
 pub async fn read_as<T, F>(state: &AppState, caller: &ApiCaller, workspace: String, f: F) -> Result<T, ApiError>
 where

@@ -54,6 +54,27 @@ impl Event {
         diesel::insert_into(events::table).values(new).returning(events::all_columns).get_result(conn)
     }
 
+    /// Inserts the rows and answers them, in order: one statement on PostgreSQL (a batch of
+    /// publications, see `services::events::emit_all`); on SQLite (in-process, no round trips)
+    /// one per row.
+    pub fn insert_all(conn: &mut DbConnection, new: &[NewEvent]) -> QueryResult<Vec<Event>> {
+        match conn {
+            DbConnection::Postgresql(pg) => {
+                let mut rows = Vec::with_capacity(new.len());
+                for chunk in new.chunks(5_000) {
+                    rows.extend(
+                        diesel::insert_into(events::table)
+                            .values(chunk)
+                            .returning(events::all_columns)
+                            .get_results::<Event>(pg)?,
+                    );
+                }
+                Ok(rows)
+            }
+            DbConnection::Sqlite(_) => new.iter().map(|row| Self::insert(conn, row)).collect(),
+        }
+    }
+
     /// The events with these ids (those of a batch of claimed deliveries, read at once).
     pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Event>> {
         events::table.find(id).select(Event::as_select()).first(conn).optional()

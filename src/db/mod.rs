@@ -13,7 +13,7 @@ pub mod deliveries;
 pub mod delivery_log;
 pub mod events;
 pub mod failed_query;
-mod group_commit;
+pub mod group_commit;
 pub mod idempotency_keys;
 pub mod invitations;
 pub mod listing;
@@ -198,10 +198,9 @@ pub struct Db {
     inbox: Arc<Inbox>,
     /// How long each request waited for a pooled connection (seconds), for `/metrics`.
     pool_wait: prometheus_client::metrics::histogram::Histogram,
-    /// Writes that share a transaction and its commit ([`Db::write_grouped`]).
-    grouped: group_commit::Queue,
-    /// Their committed batches' sizes and the batches split by a failure, for `/metrics`.
-    group_commits: (prometheus_client::metrics::histogram::Histogram, prometheus_client::metrics::counter::Counter),
+    /// What the writer threads of a group-commit queue share ([`Db::group_queue`]); its
+    /// metrics are the committed batches' sizes and the batches split by a failure.
+    group_writer: group_commit::Writer,
 }
 
 impl Db {
@@ -221,7 +220,7 @@ impl Db {
             .with_context(|| format!("cannot open the database ({})", redacted(url)))?;
         let sqlite_writer = is_sqlite.then(|| Arc::new(parking_lot::FairMutex::new(())));
         let (sender, inbox) = (Arc::new(tokio::sync::Notify::new()), Arc::<Inbox>::default());
-        let writer = group_commit::Writer {
+        let group_writer = group_commit::Writer {
             pool: pool.clone(),
             sqlite_writer: sqlite_writer.clone(),
             sender: sender.clone(),
@@ -229,16 +228,12 @@ impl Db {
             batch_sizes: group_commit::batch_size_histogram(),
             splits: prometheus_client::metrics::counter::Counter::default(),
         };
-        let group_commits = (writer.batch_sizes.clone(), writer.splits.clone());
-        // SQLite has one writer; on PostgreSQL two let one batch run while the next gathers.
-        let grouped = group_commit::Queue::start(writer, if is_sqlite { 1 } else { GROUP_WRITERS });
         Ok(Self {
             pool,
             sqlite_writer,
             sender,
             inbox,
-            grouped,
-            group_commits,
+            group_writer,
             pool_wait: prometheus_client::metrics::histogram::Histogram::new(
                 prometheus_client::metrics::histogram::exponential_buckets(0.0001, 4.0, 10),
             ),
@@ -292,17 +287,13 @@ impl Db {
             .map_err(|e| E::from(anyhow!("database task failed: {e}")))?
     }
 
-    /// [`Db::write`] shared: `f` runs in one transaction with the other grouped writes waiting
-    /// now, and answers after their common commit (see `group_commit`). `f` may run twice (the
-    /// second time alone, when another write of its batch failed), so it must not have
-    /// effects outside the database. For the hot API writes, whose cost was mostly the commit.
-    pub async fn write_grouped<T, E, F>(&self, f: F) -> Result<T, E>
-    where
-        F: FnMut(&mut DbConnection) -> Result<T, E> + Send + 'static,
-        T: Send + 'static,
-        E: From<anyhow::Error> + Send + 'static,
-    {
-        self.grouped.write(f).await
+    /// A queue of writes of one kind that share transactions and their commits (see
+    /// `group_commit`): for the hot API writes, whose cost was mostly the commit and the
+    /// statements' round trips. SQLite has one writer thread; on PostgreSQL two let one batch
+    /// run while the next gathers.
+    pub fn group_queue<B: group_commit::Batch>(&self, batch: B) -> group_commit::Queue<B> {
+        let threads = if self.sqlite_writer.is_some() { 1 } else { GROUP_WRITERS };
+        group_commit::Queue::start(self.group_writer.clone(), batch, threads)
     }
 
     /// [`Db::write`] for callers already on a blocking thread (the CLI, the sender).
@@ -379,7 +370,7 @@ impl Db {
     pub fn group_commits(
         &self,
     ) -> (prometheus_client::metrics::histogram::Histogram, prometheus_client::metrics::counter::Counter) {
-        self.group_commits.clone()
+        (self.group_writer.batch_sizes.clone(), self.group_writer.splits.clone())
     }
 
     /// The histogram of waits for a pooled connection.
