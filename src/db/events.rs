@@ -54,24 +54,28 @@ impl Event {
         diesel::insert_into(events::table).values(new).returning(events::all_columns).get_result(conn)
     }
 
-    /// Inserts the rows and answers them, in order: one statement on PostgreSQL (a batch of
-    /// publications, see `services::events::emit_all`); on SQLite (in-process, no round trips)
-    /// one per row.
-    pub fn insert_all(conn: &mut DbConnection, new: &[NewEvent]) -> QueryResult<Vec<Event>> {
+    /// Inserts the rows and answers their ids, in order: one statement on PostgreSQL (a batch
+    /// of publications, see `services::events::emit_all`), answering the ids only (the
+    /// payloads back too were a copy of every payload over the connection); on SQLite
+    /// (in-process, no round trips) one per row.
+    pub fn insert_all(conn: &mut DbConnection, new: &[NewEvent]) -> QueryResult<Vec<i64>> {
         match conn {
             DbConnection::Postgresql(pg) => {
-                let mut rows = Vec::with_capacity(new.len());
+                let mut ids = Vec::with_capacity(new.len());
                 for chunk in new.chunks(5_000) {
-                    rows.extend(
+                    ids.extend(
                         diesel::insert_into(events::table)
                             .values(chunk)
-                            .returning(events::all_columns)
-                            .get_results::<Event>(pg)?,
+                            .returning(events::id)
+                            .get_results::<i64>(pg)?,
                     );
                 }
-                Ok(rows)
+                Ok(ids)
             }
-            DbConnection::Sqlite(_) => new.iter().map(|row| Self::insert(conn, row)).collect(),
+            DbConnection::Sqlite(lite) => new
+                .iter()
+                .map(|row| diesel::insert_into(events::table).values(row).returning(events::id).get_result(lite))
+                .collect(),
         }
     }
 

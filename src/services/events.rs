@@ -48,10 +48,18 @@ impl<'a> Emission<'a> {
 /// that event whose trigger source matches (and keeps it as missed for those disabled by
 /// failures, to be replayed if they are enabled again). Call it inside the transaction that
 /// made the change.
-pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payload: &Value) -> ServiceResult<Event> {
+pub fn emit(conn: &mut DbConnection, workspace_id: i64, event: EventType, payload: &Value) -> ServiceResult<Appended> {
     let emission = Emission::new(workspace_id, event, payload)?;
     let mut events = emit_all(conn, std::slice::from_ref(&emission))?;
     events.pop().ok_or_else(|| anyhow::anyhow!("the event was not inserted").into())
+}
+
+/// An event as appended.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    pub id: i64,
+    pub public_id: String,
+    pub created_at: i64,
 }
 
 /// A delivery to insert: of which emission, to which webhook.
@@ -67,7 +75,7 @@ struct Planned {
 /// and one for all their deliveries on PostgreSQL, each workspace's receiving webhooks read
 /// once per event type. Answers the events in order. Per publication, those statements'
 /// round trips and parsing were most of PostgreSQL's work.
-pub fn emit_all(conn: &mut DbConnection, emissions: &[Emission]) -> QueryResult<Vec<Event>> {
+pub fn emit_all(conn: &mut DbConnection, emissions: &[Emission]) -> QueryResult<Vec<Appended>> {
     let now = now_ms();
     let public_ids: Vec<String> = emissions.iter().map(|_| new_public_id()).collect();
     let rows: Vec<NewEvent> = emissions
@@ -82,7 +90,11 @@ pub fn emit_all(conn: &mut DbConnection, emissions: &[Emission]) -> QueryResult<
             test: false,
         })
         .collect();
-    let events = Event::insert_all(conn, &rows)?;
+    let events: Vec<Appended> = Event::insert_all(conn, &rows)?
+        .into_iter()
+        .zip(public_ids)
+        .map(|(id, public_id)| Appended { id, public_id, created_at: now })
+        .collect();
     let mut receivers: HashMap<(i64, EventType), Vec<Arc<Webhook>>> = HashMap::new();
     let mut planned = Vec::new();
     for (i, emission) in emissions.iter().enumerate() {
@@ -157,7 +169,7 @@ pub fn emit_dto<T: serde::Serialize>(
     workspace_id: i64,
     event: EventType,
     dto: &T,
-) -> ServiceResult<Event> {
+) -> ServiceResult<Appended> {
     let payload = serde_json::to_value(dto).map_err(anyhow::Error::from)?;
     emit(conn, workspace_id, event, &payload)
 }
