@@ -90,18 +90,9 @@ impl Delivery {
     /// (in-process, no round trips) one per row.
     pub fn insert_all(conn: &mut DbConnection, new: &[NewDelivery]) -> QueryResult<Vec<i64>> {
         match conn {
-            DbConnection::Postgresql(pg) => {
-                let mut ids = Vec::with_capacity(new.len());
-                for chunk in new.chunks(5_000) {
-                    ids.extend(
-                        diesel::insert_into(deliveries::table)
-                            .values(chunk)
-                            .returning(deliveries::id)
-                            .get_results::<i64>(pg)?,
-                    );
-                }
-                Ok(ids)
-            }
+            DbConnection::Postgresql(pg) => super::in_chunks(new, 5_000, |chunk| {
+                diesel::insert_into(deliveries::table).values(chunk).returning(deliveries::id).get_results(pg)
+            }),
             DbConnection::Sqlite(lite) => new
                 .iter()
                 .map(|row| {

@@ -60,18 +60,9 @@ impl Event {
     /// (in-process, no round trips) one per row.
     pub fn insert_all(conn: &mut DbConnection, new: &[NewEvent]) -> QueryResult<Vec<i64>> {
         match conn {
-            DbConnection::Postgresql(pg) => {
-                let mut ids = Vec::with_capacity(new.len());
-                for chunk in new.chunks(5_000) {
-                    ids.extend(
-                        diesel::insert_into(events::table)
-                            .values(chunk)
-                            .returning(events::id)
-                            .get_results::<i64>(pg)?,
-                    );
-                }
-                Ok(ids)
-            }
+            DbConnection::Postgresql(pg) => super::in_chunks(new, 5_000, |chunk| {
+                diesel::insert_into(events::table).values(chunk).returning(events::id).get_results(pg)
+            }),
             DbConnection::Sqlite(lite) => new
                 .iter()
                 .map(|row| diesel::insert_into(events::table).values(row).returning(events::id).get_result(lite))

@@ -39,7 +39,7 @@ use self::outbox::Inbox;
 use anyhow::{anyhow, Context};
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{CustomizeConnection, Pool};
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection, QueryResult, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -111,6 +111,17 @@ impl Pooled {
     fn used(&mut self, worked: bool) {
         self.answered = worked.then(Instant::now);
     }
+}
+
+/// Runs a multi-row statement over `rows` in chunks of `size` and answers its results in order:
+/// a PostgreSQL statement takes at most 65,535 parameters, and a batch of publications fanned
+/// out to many webhooks has more rows than one statement can take.
+fn in_chunks<T, R>(rows: &[T], size: usize, mut f: impl FnMut(&[T]) -> QueryResult<Vec<R>>) -> QueryResult<Vec<R>> {
+    let mut all = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(size) {
+        all.extend(f(chunk)?);
+    }
+    Ok(all)
 }
 
 /// Group-commit writer threads on PostgreSQL.
