@@ -330,8 +330,11 @@ fn main() {
     println!("receiver ceiling (64 clients posting, no keyhook): {ceiling:.0} requests/s");
     let dir = tempfile::tempdir().expect("dir");
     let sqlite = format!("sqlite://{}", Path::new(dir.path()).join("delivery.db").display());
-    if let Err(e) = runtime.block_on(run("SQLite", sqlite, &sink, &sink_url)) {
-        println!("SQLite: failed: {e:#}");
+    // KEYHOOK_BENCH_POSTGRES_ONLY=1 skips SQLite.
+    if std::env::var_os("KEYHOOK_BENCH_POSTGRES_ONLY").is_none() {
+        if let Err(e) = runtime.block_on(run("SQLite", sqlite, &sink, &sink_url)) {
+            println!("SQLite: failed: {e:#}");
+        }
     }
     match std::env::var("KEYHOOK_BENCH_DATABASE_URL") {
         Ok(admin) if !admin.is_empty() => {
