@@ -84,21 +84,24 @@ pub struct AfterAttempt<'a> {
 const CLAIM_COLUMNS: &str =
     "id, message_id, event_id, webhook_id, trigger, state, attempts, retries, next_attempt_at, lease_until, created_at, last_status";
 
-/// Runs `f` on PostgreSQL with only plans that read rows in an index's order: no sequential
-/// scan, no sort and no incremental sort, for its own transaction (`SET LOCAL`; inside a
-/// caller's transaction a savepoint, and the settings then last until the caller's ends). For
-/// the statements over [`due_of_hook`]: whatever the statistics say, the planner otherwise
-/// finds plans that read a webhook's whole backlog to return its first few rows (an incremental
-/// sort over the `deliveries_by_webhook` index: 54 ms for a claim of 500 of 45,000 pending,
-/// against 1.4 ms in the due index's order).
-fn in_index_order<T>(
+/// Runs `f` on PostgreSQL with only plans that walk indexes: index scans joined by nested
+/// loops, no sequential scan, sort, incremental sort, hash or merge join, for its own
+/// transaction (`SET LOCAL`; inside a caller's transaction a savepoint, and the settings then
+/// last until the caller's ends). For the statements over [`due_of_hook`], which read a few rows
+/// of a large table: whatever the statistics say, the planner otherwise finds plans that read a
+/// webhook's whole backlog to return its first rows (an incremental sort over the
+/// `deliveries_by_webhook` index: 54 ms for a claim of 500 of 45,000 pending, against 1.4 ms in
+/// the due index's order), or join the claimed ids to the table by hashing every row of it
+/// (40,003 entries of the primary key read to lease 100).
+fn on_indexes_only<T>(
     pg: &mut diesel::PgConnection,
     f: impl FnOnce(&mut diesel::PgConnection) -> QueryResult<T>,
 ) -> QueryResult<T> {
     use diesel::connection::SimpleConnection;
     pg.transaction(|pg| {
         pg.batch_execute(
-            "SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off; SET LOCAL enable_incremental_sort = off",
+            "SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off; SET LOCAL enable_incremental_sort = off; \
+             SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
         )?;
         f(pg)
     })
@@ -112,7 +115,7 @@ fn in_index_order<T>(
 /// one on the way (46 ms a probe, a 100,000-delivery drain at 444/s instead of 3,500). A range on
 /// the webhook with a row comparison bounds the index scan to this webhook's due rows, and the
 /// order by webhook first is one the global index cannot give without sorting them all (which
-/// [`in_index_order`] rules out).
+/// [`on_indexes_only`] rules out).
 fn due_of_hook(table: &str, hook: &str, now: &str) -> String {
     format!(
         "{table}.webhook_id >= {hook} AND ({table}.webhook_id, {table}.next_attempt_at) <= ({hook}, {now}) \
@@ -151,7 +154,7 @@ impl Delivery {
     /// a core), or a sequential scan per webhook when most rows are PENDING at its last ANALYZE
     /// (which then reads every row delivered since: 615 deliveries/s draining 50 webhooks'
     /// backlog instead of 3,000). So the probe is a `LATERAL ... LIMIT 1` over
-    /// [`due_of_hook`], [`in_index_order`]. The excluded webhooks are a hashed `NOT IN`, not
+    /// [`due_of_hook`], [`on_indexes_only`]. The excluded webhooks are a hashed `NOT IN`, not
     /// `<> ALL` (150 open circuits made that 150 comparisons for each of 1,000 webhooks: 4 ms).
     pub fn due_webhooks(conn: &mut DbConnection, now: i64, limit: i64, except: &[i64]) -> QueryResult<Vec<i64>> {
         #[derive(QueryableByName)]
@@ -160,7 +163,7 @@ impl Delivery {
             id: i64,
         }
         if let DbConnection::Postgresql(pg) = conn {
-            return in_index_order(pg, |pg| {
+            return on_indexes_only(pg, |pg| {
                 let due: Vec<Due> = diesel::sql_query(format!(
                     "SELECT w.id FROM webhooks w CROSS JOIN LATERAL ( \
                        SELECT 1 FROM deliveries d WHERE {} LIMIT 1) due \
@@ -218,7 +221,7 @@ impl Delivery {
             .bind::<BigInt, _>(now)
             .bind::<BigInt, _>(limit);
         match conn {
-            DbConnection::Postgresql(pg) => in_index_order(pg, |pg| query.load(pg)),
+            DbConnection::Postgresql(pg) => on_indexes_only(pg, |pg| query.load(pg)),
             DbConnection::Sqlite(lite) => query.load(lite),
         }
     }
@@ -252,7 +255,7 @@ impl Delivery {
                     .bind::<diesel::sql_types::Array<BigInt>, _>(limits)
                     .bind::<BigInt, _>(now)
                     .bind::<BigInt, _>(room);
-                in_index_order(pg, |pg| query.load(pg))
+                on_indexes_only(pg, |pg| query.load(pg))
             }
             DbConnection::Sqlite(_) => {
                 let mut claimed = Vec::new();
