@@ -191,43 +191,32 @@ impl Delivery {
             .load(conn)
     }
 
-    /// Leases up to `limit` due deliveries of one webhook until `lease_until`: on PostgreSQL
-    /// with `FOR UPDATE SKIP LOCKED`, so several instances never claim the same row; on SQLite
-    /// with a conditional update (one process, one writer).
-    pub fn claim_due(
-        conn: &mut DbConnection,
+    /// Leases up to `limit` due deliveries of one webhook until `lease_until`, on SQLite: a
+    /// conditional update is enough there (one process, one writer).
+    fn claim_due_sqlite(
+        lite: &mut diesel::SqliteConnection,
         webhook_id: i64,
         now: i64,
         lease_until: i64,
         limit: i64,
     ) -> QueryResult<Vec<Delivery>> {
         // Placeholders appear in numeric order: SQLite numbers `$N` by first appearance.
-        let (due, lock) = match conn {
-            DbConnection::Postgresql(_) => (due_of_hook("deliveries", "$2", "$3"), "FOR UPDATE SKIP LOCKED"),
-            DbConnection::Sqlite(_) => (
-                "webhook_id = $2 AND state = 'PENDING' AND next_attempt_at <= $3 \
-                 AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_attempt_at, id"
-                    .to_owned(),
-                "",
-            ),
-        };
-        let sql = format!(
+        diesel::sql_query(format!(
             "UPDATE deliveries SET lease_until = $1 WHERE id IN ( \
-               SELECT id FROM deliveries WHERE {due} LIMIT $4 {lock}) RETURNING {CLAIM_COLUMNS}"
-        );
-        let query = diesel::sql_query(sql)
-            .bind::<BigInt, _>(lease_until)
-            .bind::<BigInt, _>(webhook_id)
-            .bind::<BigInt, _>(now)
-            .bind::<BigInt, _>(limit);
-        match conn {
-            DbConnection::Postgresql(pg) => on_indexes_only(pg, |pg| query.load(pg)),
-            DbConnection::Sqlite(lite) => query.load(lite),
-        }
+               SELECT id FROM deliveries WHERE webhook_id = $2 AND state = 'PENDING' AND next_attempt_at <= $3 \
+               AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_attempt_at, id LIMIT $4) \
+             RETURNING {CLAIM_COLUMNS}"
+        ))
+        .bind::<BigInt, _>(lease_until)
+        .bind::<BigInt, _>(webhook_id)
+        .bind::<BigInt, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(lite)
     }
 
-    /// [`Delivery::claim_due`] for several webhooks, each with its own limit, at most `room` in
-    /// all: on PostgreSQL in one statement (a claim per webhook cost a round trip each, and at a
+    /// Leases due deliveries of several webhooks until `lease_until`, each with its own limit, at
+    /// most `room` in all: on PostgreSQL in one statement with `FOR UPDATE SKIP LOCKED` (several
+    /// instances never claim the same row) (a claim per webhook cost a round trip each, and at a
     /// few hundred webhooks with due retries the claims fell behind their due times); on SQLite
     /// one per webhook.
     pub fn claim_due_each(
@@ -257,14 +246,14 @@ impl Delivery {
                     .bind::<BigInt, _>(room);
                 on_indexes_only(pg, |pg| query.load(pg))
             }
-            DbConnection::Sqlite(_) => {
+            DbConnection::Sqlite(lite) => {
                 let mut claimed = Vec::new();
                 for &(webhook_id, take) in takes {
                     let left = room - i64::try_from(claimed.len()).unwrap_or(i64::MAX);
                     if left <= 0 {
                         break;
                     }
-                    claimed.extend(Self::claim_due(conn, webhook_id, now, lease_until, take.min(left))?);
+                    claimed.extend(Self::claim_due_sqlite(lite, webhook_id, now, lease_until, take.min(left))?);
                 }
                 Ok(claimed)
             }
